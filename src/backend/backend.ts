@@ -1,0 +1,105 @@
+// The kernel interface. Every backend (pure TypeScript, native oneDNN) implements exactly this; the tensor
+// layer above calls only these methods and never knows which backend runs.
+//
+// Conventions: buffers are flat typed arrays. "Contiguous" arguments are row-major and dense. A `Strided`
+// operand is a buffer plus an element offset and one stride per output dimension (stride 0 = broadcast), so
+// views, transposes and broadcasts reach a kernel without a copy.
+
+/** A buffer seen through an offset and strides aligned to some shape (stride 0 broadcasts). */
+export interface Strided {
+  readonly data: Float32Array;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/** Elementwise functions of one argument. */
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'relu' | 'sigmoid' | 'gelu' | 'geluTanh' | 'abs';
+
+/** Elementwise functions of two arguments (comparisons give 1 or 0). */
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+/** Reductions along one axis. */
+export type ReduceOp = 'sum' | 'max';
+
+/** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b]. */
+export interface GemmArgs {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** A is stored k x m (read transposed) when true, else m x k. */
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly a: Float32Array; readonly aOffset: number; readonly lda: number; readonly strideA: number;
+  readonly b: Float32Array; readonly bOffset: number; readonly ldb: number; readonly strideB: number;
+  /** Output is contiguous [batch, m, n]. */
+  readonly out: Float32Array;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+/** The kernels a backend provides. Every method writes into caller-owned output buffers. */
+export interface Backend {
+  readonly name: 'ts' | 'native';
+  /** Threads the backend uses (1 for ts). */
+  threads(): number;
+
+  /** dst = src element by element over `shape`, both read/written through their strides (dst must not overlap itself). */
+  copy(src: Strided, dst: Strided, shape: readonly number[]): void;
+  /** out[i] = f(x[i]) over contiguous buffers of equal length. */
+  unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
+  /** dx[i] = dy[i] * f'(x[i]) (y = f(x) is passed for ops whose derivative is cheaper from it). */
+  unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** out (contiguous, `shape`) = a op b, both read through strides aligned to `shape`. */
+  binary(op: BinaryOp, a: Strided, b: Strided, shape: readonly number[], out: Float32Array): void;
+  /** out = cond != 0 ? a : b, all three strided over `shape`. */
+  where(cond: Strided, a: Strided, b: Strided, shape: readonly number[], out: Float32Array): void;
+  /** Reduces contiguous x viewed as [outer, n, inner] over n into out [outer, inner]. */
+  reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void;
+  /** Index of the maximum over n for x viewed as [outer, n, inner]; first index wins ties. */
+  argmax(x: Float32Array, outer: number, n: number, inner: number, out: Int32Array): void;
+  /** Batched GEMM; see GemmArgs. */
+  gemm(args: GemmArgs): void;
+
+  /**
+   * Row softmax of scale * x + mask over the last dimension of contiguous x with `shape`; mask (optional) is
+   * strided over `shape`. With `log`, writes log-softmax instead.
+   */
+  softmax(x: Float32Array, shape: readonly number[], scale: number, mask: Strided | null, log: boolean, out: Float32Array): void;
+  /** Gradient of softmax (or log-softmax) w.r.t. its input, from the output y, times `scale`. */
+  softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, scale: number, log: boolean, dx: Float32Array): void;
+
+  /** LayerNorm over the last dim: out = (x - mean) * rstd * gamma + beta; saves mean and rstd per row. */
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
+    out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** LayerNorm backward; writes dx and accumulates (+=) dgamma and dbeta. */
+  layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
+    rows: number, cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+
+  /**
+   * Label-smoothed cross entropy per row, as PyTorch defines it:
+   * loss = (1 - eps) * nll(target) + eps * mean_j(-logp_j); rows whose target is ignoreIndex get 0.
+   * Writes per-row losses and the row log-sum-exp (for backward).
+   */
+  crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
+    smoothing: number, losses: Float32Array, logSumExp: Float32Array): void;
+  /** dlogits = scale * (softmax - smoothed one-hot) for kept rows, 0 for ignored rows. */
+  crossEntropyBackward(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
+    ignoreIndex: number, smoothing: number, scale: number, dlogits: Float32Array): void;
+
+  /** out[i, :] = weight[ids[i], :]. Ids are checked by the caller. */
+  embedding(weight: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void;
+  /** dweight[ids[i], :] += dy[i, :]. */
+  embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array): void;
+
+  /**
+   * One Adam(W) step in place. lr already includes bias correction handling: the kernel applies
+   * p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps), plus decoupled weight decay when
+   * `decoupled`, or L2 added to the gradient otherwise.
+   */
+  adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, step: number, decoupled: boolean): void;
+}

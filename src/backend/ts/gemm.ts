@@ -1,0 +1,29 @@
+// GEMM of the TypeScript backend: a plain i-p-j loop (j innermost, so B rows stream) with float32 storage.
+// It is the reference for the native oneDNN GEMM, not the fast path.
+
+import type { GemmArgs } from '../backend.js';
+
+/** out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b], row-major, see GemmArgs. */
+export function gemm(g: GemmArgs): void {
+  const { m, n, k, a, b, out } = g;
+  const row = new Float64Array(n);
+  for (let bi = 0; bi < g.batch; bi++) {
+    const aBase = g.aOffset + bi * g.strideA;
+    const bBase = g.bOffset + bi * g.strideB;
+    const oBase = bi * m * n;
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = g.transA ? a[aBase + p * g.lda + i]! : a[aBase + i * g.lda + p]!;
+        if (g.transB) {
+          for (let j = 0, q = bBase + p; j < n; j++, q += g.ldb) row[j]! += av * b[q]!;
+        } else {
+          const q0 = bBase + p * g.ldb;
+          for (let j = 0; j < n; j++) row[j]! += av * b[q0 + j]!;
+        }
+      }
+      const o = oBase + i * n;
+      for (let j = 0; j < n; j++) out[o + j] = g.alpha * row[j]! + (g.beta === 0 ? 0 : g.beta * out[o + j]!);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// The pure TypeScript backend: runs in any JavaScript engine (browser included) and is the oracle in tests.
+
+import type { Backend } from '../backend.js';
+import { binary, copy, unary, unaryBackward, where } from './elementwise.js';
+import { gemm } from './gemm.js';
+import { adam, crossEntropy, crossEntropyBackward, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
+import { argmax, reduce } from './reduce.js';
+
+/** The TypeScript backend object. */
+export const tsBackend: Backend = {
+  name: 'ts',
+  threads: () => 1,
+  copy, unary, unaryBackward, binary, where, reduce, argmax, gemm,
+  softmax, softmaxBackward, layerNorm, layerNormBackward, crossEntropy, crossEntropyBackward,
+  embedding, embeddingBackward, adam,
+};

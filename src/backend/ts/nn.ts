@@ -1,0 +1,154 @@
+// Fused neural-network kernels of the TypeScript backend: softmax, LayerNorm, label-smoothed cross entropy,
+// embedding gather/scatter and the Adam update. Each has a native twin that tests compare against.
+
+import type { Strided } from '../backend.js';
+import { forEachStrided } from './strided.js';
+
+/** Row softmax (or log-softmax) of scale * x + mask over the last dimension. */
+export function softmax(x: Float32Array, shape: readonly number[], scale: number, mask: Strided | null, log: boolean, out: Float32Array): void {
+  const cols = shape[shape.length - 1] ?? 1;
+  const rowShape = shape.slice(0, -1);
+  const z = new Float64Array(cols);
+  const maskRows: Strided = mask === null ? { data: new Float32Array(1), offset: 0, strides: rowShape.map(() => 0) }
+    : { data: mask.data, offset: mask.offset, strides: mask.strides.slice(0, -1) };
+  const maskColStride = mask === null ? 0 : mask.strides[shape.length - 1]!;
+  const md = maskRows.data;
+  forEachStrided([...rowShape, 1], [{ ...maskRows, strides: [...maskRows.strides, 0] }], (row, _len, off) => {
+    const base = row * cols;
+    let mx = -Infinity;
+    for (let j = 0, q = off[0]!; j < cols; j++, q += maskColStride) {
+      const v = scale * x[base + j]! + (mask === null ? 0 : md[q]!);
+      z[j] = v;
+      if (v > mx) mx = v;
+    }
+    if (mx === -Infinity) mx = 0;
+    let sum = 0;
+    for (let j = 0; j < cols; j++) sum += Math.exp(z[j]! - mx);
+    if (log) {
+      const lse = mx + Math.log(sum);
+      for (let j = 0; j < cols; j++) out[base + j] = z[j]! - lse;
+    } else {
+      for (let j = 0; j < cols; j++) out[base + j] = Math.exp(z[j]! - mx) / sum;
+    }
+  });
+}
+
+/** dx = scale * (softmax: y * (dy - sum(dy * y)); log-softmax: dy - exp(y) * sum(dy)). */
+export function softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, scale: number, log: boolean, dx: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let dot = 0;
+    for (let j = 0; j < cols; j++) dot += log ? dy[base + j]! : dy[base + j]! * y[base + j]!;
+    for (let j = 0; j < cols; j++) {
+      const i = base + j;
+      dx[i] = scale * (log ? dy[i]! - Math.exp(y[i]!) * dot : y[i]! * (dy[i]! - dot));
+    }
+  }
+}
+
+/** LayerNorm over the last dim (biased variance, as PyTorch), saving mean and 1/std per row. */
+export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
+  out: Float32Array, mean: Float32Array, rstd: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    let mu = 0;
+    for (let j = 0; j < cols; j++) mu += x[base + j]!;
+    mu /= cols;
+    let v = 0;
+    for (let j = 0; j < cols; j++) { const d = x[base + j]! - mu; v += d * d; }
+    const rs = 1 / Math.sqrt(v / cols + eps);
+    mean[r] = mu;
+    rstd[r] = rs;
+    for (let j = 0; j < cols; j++) out[base + j] = (x[base + j]! - mu) * rs * gamma[j]! + beta[j]!;
+  }
+}
+
+/** LayerNorm backward: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma. */
+export function layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
+  rows: number, cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const mu = mean[r]!;
+    const rs = rstd[r]!;
+    let sumG = 0;
+    let sumGX = 0;
+    for (let j = 0; j < cols; j++) {
+      const xhat = (x[base + j]! - mu) * rs;
+      const g = dy[base + j]! * gamma[j]!;
+      sumG += g;
+      sumGX += g * xhat;
+      dgamma[j]! += dy[base + j]! * xhat;
+      dbeta[j]! += dy[base + j]!;
+    }
+    sumG /= cols;
+    sumGX /= cols;
+    for (let j = 0; j < cols; j++) {
+      const xhat = (x[base + j]! - mu) * rs;
+      dx[base + j] = rs * (dy[base + j]! * gamma[j]! - sumG - xhat * sumGX);
+    }
+  }
+}
+
+/** Per-row label-smoothed cross entropy and log-sum-exp (see Backend.crossEntropy). */
+export function crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
+  smoothing: number, losses: Float32Array, logSumExp: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * vocab;
+    let mx = -Infinity;
+    for (let j = 0; j < vocab; j++) if (logits[base + j]! > mx) mx = logits[base + j]!;
+    let sum = 0;
+    let total = 0;
+    for (let j = 0; j < vocab; j++) { sum += Math.exp(logits[base + j]! - mx); total += logits[base + j]!; }
+    const lse = mx + Math.log(sum);
+    logSumExp[r] = lse;
+    const t = targets[r]!;
+    if (t === ignoreIndex) { losses[r] = 0; continue; }
+    const nll = lse - logits[base + t]!;
+    const uniform = lse - total / vocab;
+    losses[r] = (1 - smoothing) * nll + smoothing * uniform;
+  }
+}
+
+/** dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V)); zero for ignored rows. */
+export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
+  ignoreIndex: number, smoothing: number, scale: number, dlogits: Float32Array): void {
+  const off = smoothing / vocab;
+  for (let r = 0; r < rows; r++) {
+    const base = r * vocab;
+    const t = targets[r]!;
+    if (t === ignoreIndex) { dlogits.fill(0, base, base + vocab); continue; }
+    const lse = logSumExp[r]!;
+    for (let j = 0; j < vocab; j++) dlogits[base + j] = scale * (Math.exp(logits[base + j]! - lse) - off);
+    dlogits[base + t]! -= scale * (1 - smoothing);
+  }
+}
+
+/** out[i, :] = weight[ids[i], :]. */
+export function embedding(weight: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void {
+  for (let i = 0; i < ids.length; i++) out.set(weight.subarray(ids[i]! * dim, ids[i]! * dim + dim), i * dim);
+}
+
+/** dweight[ids[i], :] += dy[i, :]. */
+export function embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array): void {
+  for (let i = 0; i < ids.length; i++) {
+    const w = ids[i]! * dim;
+    for (let j = 0; j < dim; j++) dweight[w + j]! += dy[i * dim + j]!;
+  }
+}
+
+/** One Adam (or AdamW when decoupled) step, in place, with bias correction for step t. */
+export function adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
+  beta2: number, eps: number, weightDecay: number, step: number, decoupled: boolean): void {
+  const c1 = 1 - Math.pow(beta1, step);
+  const c2 = 1 - Math.pow(beta2, step);
+  for (let i = 0; i < param.length; i++) {
+    let g = grad[i]!;
+    if (weightDecay !== 0 && !decoupled) g += weightDecay * param[i]!;
+    if (weightDecay !== 0 && decoupled) param[i]! -= lr * weightDecay * param[i]!;
+    const mi = beta1 * m[i]! + (1 - beta1) * g;
+    const vi = beta2 * v[i]! + (1 - beta2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i]! -= lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+  }
+}

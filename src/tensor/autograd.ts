@@ -1,0 +1,93 @@
+// Define-by-run reverse-mode autograd: each op records a node with its inputs and a backward closure that
+// sits beside its forward; `backward` walks the recorded graph in reverse topological order.
+
+import type { Tensor } from './tensor.js';
+
+/** How one op turns the gradient of its output into gradients of its inputs (null = no gradient). */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly backward: (grad: Tensor) => Array<Tensor | null>;
+}
+
+let gradEnabled = true;
+
+/** True unless inside noGrad. */
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording operations for autograd. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Attaches a backward node to `out` when grad mode is on and any input requires a gradient. */
+export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = { op, inputs, backward };
+  }
+  return out;
+}
+
+/** Tensors reachable from root through nodes, in topological order (inputs before outputs). */
+function topoSort(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const [t, i] = top;
+    const inputs = t.node?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const next = inputs[i]!;
+      if (next.requiresGrad && !seen.has(next)) { seen.add(next); stack.push([next, 0]); }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order;
+}
+
+/**
+ * Back-propagates from `root`. A non-scalar root needs `grad` (same shape). Leaf tensors that require a
+ * gradient accumulate into `.grad`.
+ */
+export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape: readonly number[]) => Tensor,
+  accumulate: (leaf: Tensor, g: Tensor) => void, add: (a: Tensor, b: Tensor) => Tensor): void {
+  if (!root.requiresGrad) throw new Error('backward: tensor does not require grad (no input had requiresGrad, or it was made under noGrad)');
+  if (grad === undefined && root.size !== 1) {
+    throw new Error(`backward: tensor of shape [${root.shape.join(', ')}] is not a scalar; pass a gradient of the same shape`);
+  }
+  if (grad !== undefined && grad.shape.join() !== root.shape.join()) {
+    throw new Error(`backward: gradient shape [${grad.shape.join(', ')}] does not match tensor shape [${root.shape.join(', ')}]`);
+  }
+  noGrad(() => {
+    const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape)]]);
+    const order = topoSort(root);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t);
+      if (t.node === null) { accumulate(t, g); continue; }
+      const inputGrads = t.node.backward(g);
+      t.node.inputs.forEach((input, k) => {
+        const gi = inputGrads[k];
+        if (gi === null || gi === undefined || !input.requiresGrad) return;
+        const prev = grads.get(input);
+        grads.set(input, prev === undefined ? gi : add(prev, gi));
+      });
+    }
+  });
+}

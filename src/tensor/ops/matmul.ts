@@ -1,0 +1,91 @@
+// Batched matrix multiply with broadcast batch dims. Transposed operands (e.g. k.transpose(-2, -1)) reach
+// GEMM as a transpose flag plus leading dimension, never as a copy.
+
+import type { GemmArgs } from '../../backend/backend.js';
+import { getBackend } from '../../backend/index.js';
+import { record } from '../autograd.js';
+import { broadcastShapes, fmt, sizeOf } from '../layout.js';
+import { Tensor } from '../tensor.js';
+import { asTensor, sumToShape } from './elementwise.js';
+
+/** How a matrix (the last two dims) is laid out for GEMM: row-major (ld = row stride) or transposed. */
+interface MatrixLayout { trans: boolean; ld: number; }
+
+function matrixLayout(x: Tensor): MatrixLayout | null {
+  const r = x.shape[x.rank - 2]!;
+  const c = x.shape[x.rank - 1]!;
+  const sr = x.strides[x.rank - 2]!;
+  const sc = x.strides[x.rank - 1]!;
+  if ((sc === 1 || c === 1) && (sr >= c || r === 1)) return { trans: false, ld: Math.max(r === 1 ? c : sr, 1) };
+  if ((sr === 1 || r === 1) && (sc >= r || c === 1)) return { trans: true, ld: Math.max(c === 1 ? r : sc, 1) };
+  return null;
+}
+
+/** One stride that walks all batch dims of x (broadcast to `batch`), or null when they do not collapse. */
+function batchStride(x: Tensor, batch: readonly number[]): number | null {
+  const lead = batch.length - (x.rank - 2);
+  let stride: number | null = null;
+  let span = 0;
+  for (let i = batch.length - 1; i >= 0; i--) {
+    if (batch[i] === 1) continue;
+    const s = i < lead || x.shape[i - lead] === 1 ? 0 : x.strides[i - lead]!;
+    if (stride === null) stride = s;
+    else if (s !== span) return null;
+    span = s * batch[i]!;
+  }
+  return stride ?? 0;
+}
+
+/** Row-major product of the last two dims, batch dims broadcast: [..., m, k] @ [..., k, n] -> [..., m, n]. */
+export function matmul(x: Tensor, y: Tensor): Tensor {
+  let a = asTensor(x, 'matmul');
+  let b = asTensor(y, 'matmul');
+  if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands need at least 2 dims, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const m = a.shape[a.rank - 2]!;
+  const k = a.shape[a.rank - 1]!;
+  const n = b.shape[b.rank - 1]!;
+  if (b.shape[b.rank - 2] !== k) throw new Error(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
+  let la = matrixLayout(a);
+  if (la === null) { a = a.contiguous(); la = matrixLayout(a)!; }
+  let lb = matrixLayout(b);
+  if (lb === null) { b = b.contiguous(); lb = matrixLayout(b)!; }
+  const out = Tensor.empty([...batch, m, n]);
+  const backend = getBackend();
+  const base = { m, n, k, transA: la.trans, transB: lb.trans, a: a.data, lda: la.ld, b: b.data, ldb: lb.ld, alpha: 1, beta: 0 };
+  const count = sizeOf(batch);
+  // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
+  const aRowsStack = !la.trans && b.rank === 2 && batchStride(a, batch) === m * la.ld;
+  const sa = batchStride(a, batch);
+  const sb = batchStride(b, batch);
+  if (aRowsStack) {
+    backend.gemm({ ...base, batch: 1, m: m * count, aOffset: a.offset, strideA: 0, bOffset: b.offset, strideB: 0, out: out.data });
+  } else if (sa !== null && sb !== null) {
+    backend.gemm({ ...base, batch: count, aOffset: a.offset, strideA: sa, bOffset: b.offset, strideB: sb, out: out.data });
+  } else {
+    for (let i = 0; i < count; i++) {
+      const ao = a.offset + batchOffset(a, batch, i);
+      const bo = b.offset + batchOffset(b, batch, i);
+      const g: GemmArgs = { ...base, batch: 1, aOffset: ao, strideA: 0, bOffset: bo, strideB: 0, out: out.data.subarray(i * m * n, (i + 1) * m * n) };
+      backend.gemm(g);
+    }
+  }
+  const ia = asTensor(x, 'matmul');
+  const ib = asTensor(y, 'matmul');
+  return record(out, 'matmul', [ia, ib], (g) => [
+    ia.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1)), ia.shape) : null,
+    ib.requiresGrad ? sumToShape(matmul(a.transpose(-2, -1), g), ib.shape) : null,
+  ]);
+}
+
+/** Element offset of batch item i (row-major over `batch`) in x, with broadcasting. */
+function batchOffset(x: Tensor, batch: readonly number[], i: number): number {
+  const lead = batch.length - (x.rank - 2);
+  let offset = 0;
+  for (let d = batch.length - 1; d >= 0; d--) {
+    const idx = i % batch[d]!;
+    i = Math.floor(i / batch[d]!);
+    if (d >= lead && x.shape[d - lead] !== 1) offset += idx * x.strides[d - lead]!;
+  }
+  return offset;
+}

@@ -1,0 +1,154 @@
+// Fused neural-network ops: softmax and log-softmax with scale and additive mask, LayerNorm, dropout,
+// embedding lookup and label-smoothed cross entropy, each with its backward beside it.
+
+import { getBackend } from '../../backend/index.js';
+import { record } from '../autograd.js';
+import { broadcastShapes, broadcastStrides, fmt, normAxis } from '../layout.js';
+import { globalRng, type Rng } from '../random.js';
+import { Tensor } from '../tensor.js';
+import { asTensor, mul } from './elementwise.js';
+
+/** Options of softmax: a factor applied first and an additive mask (broadcast to the input; -Infinity hides). */
+export interface SoftmaxOptions { scale?: number; mask?: Tensor; }
+
+function softmaxImpl(input: Tensor, axis: number, opts: SoftmaxOptions, log: boolean): Tensor {
+  const op = log ? 'logSoftmax' : 'softmax';
+  const x0 = asTensor(input, op);
+  const a = normAxis(axis, x0.rank, op);
+  if (a !== x0.rank - 1) {
+    // Move the axis last, normalise, move it back (views; one copy inside).
+    return softmaxImpl(x0.transpose(a, -1), -1, { ...opts, mask: opts.mask?.transpose(a - x0.rank + opts.mask.rank, -1) }, log).transpose(a, -1);
+  }
+  const x = x0.contiguous();
+  const scale = opts.scale ?? 1;
+  const mask = opts.mask === undefined ? null : asTensor(opts.mask, op);
+  if (mask !== null && broadcastShapes(x.shape, mask.shape, op).join() !== x.shape.join()) {
+    throw new Error(`${op}: mask ${fmt(mask.shape)} does not broadcast to input ${fmt(x.shape)}`);
+  }
+  const out = Tensor.empty(x.shape);
+  const backend = getBackend();
+  const cols = x.shape[x.rank - 1] ?? 1;
+  const rows = x.size / Math.max(cols, 1);
+  backend.softmax(x.data.subarray(x.offset, x.offset + x.size), x.shape, scale,
+    mask === null ? null : { data: mask.data, offset: mask.offset, strides: broadcastStrides(mask.shape, mask.strides, x.shape) }, log, out.data);
+  return record(out, op, [x0], (g) => {
+    const gc = g.contiguous();
+    const dx = Tensor.empty(x.shape);
+    backend.softmaxBackward(out.data, gc.data.subarray(gc.offset, gc.offset + gc.size), rows, cols, scale, log, dx.data);
+    return [dx];
+  });
+}
+
+/** softmax(scale * x + mask) along an axis, numerically stable (max subtracted). */
+export function softmax(x: Tensor, axis = -1, opts: SoftmaxOptions = {}): Tensor {
+  return softmaxImpl(x, axis, opts, false);
+}
+
+/** log(softmax(scale * x + mask)) along an axis, computed as z - logsumexp(z). */
+export function logSoftmax(x: Tensor, axis = -1, opts: SoftmaxOptions = {}): Tensor {
+  return softmaxImpl(x, axis, opts, true);
+}
+
+/** LayerNorm over the last dimension (Ba et al. 2016): (x - mean) / sqrt(var + eps) * gamma + beta. */
+export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const x0 = asTensor(input, 'layerNorm');
+  const d = x0.shape[x0.rank - 1]!;
+  if (gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== d || beta.shape[0] !== d) {
+    throw new Error(`layerNorm: gamma ${fmt(gamma.shape)} and beta ${fmt(beta.shape)} must be [${d}] for input ${fmt(x0.shape)}`);
+  }
+  const x = x0.contiguous();
+  const g = gamma.contiguous();
+  const b = beta.contiguous();
+  const rows = x.size / d;
+  const out = Tensor.empty(x.shape);
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  const backend = getBackend();
+  const xs = x.data.subarray(x.offset, x.offset + x.size);
+  const gs = g.data.subarray(g.offset, g.offset + d);
+  backend.layerNorm(xs, gs, b.data.subarray(b.offset, b.offset + d), rows, d, eps, out.data, mean, rstd);
+  return record(out, 'layerNorm', [x0, gamma, beta], (dy) => {
+    const dyc = dy.contiguous();
+    const dx = Tensor.empty(x.shape);
+    const dgamma = Tensor.empty([d], 'float32', true);
+    const dbeta = Tensor.empty([d], 'float32', true);
+    backend.layerNormBackward(xs, gs, mean, rstd, dyc.data.subarray(dyc.offset, dyc.offset + dyc.size), rows, d, dx.data, dgamma.data, dbeta.data);
+    return [dx, dgamma, dbeta];
+  });
+}
+
+/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p); identity when !training. */
+export function dropout(x: Tensor, p: number, training = true, rng: Rng = globalRng): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return x;
+  const mask = Tensor.empty(x.shape);
+  const m = mask.data;
+  const keepScale = 1 / (1 - p);
+  for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < p ? 0 : keepScale;
+  return mul(x, mask);
+}
+
+/** Rows of `weight` [V, D] picked by int32 `ids` of any shape -> [...ids.shape, D]. */
+export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  if (ids.dtype !== 'int32') throw new Error(`embedding: ids must be int32, got ${ids.dtype} of shape ${fmt(ids.shape)}`);
+  if (weight.rank !== 2) throw new Error(`embedding: weight must be [vocab, dim], got ${fmt(weight.shape)}`);
+  const [vocab, dim] = weight.shape as [number, number];
+  const idc = ids.contiguous();
+  const idArr = idc.ids.subarray(idc.offset, idc.offset + idc.size);
+  for (let i = 0; i < idArr.length; i++) {
+    const id = idArr[i]!;
+    if (!(id >= 0 && id < vocab)) throw new Error(`embedding: id ${id} at position ${i} is out of range [0, ${vocab}) for weight ${fmt(weight.shape)}`);
+  }
+  const w = weight.contiguous();
+  const out = Tensor.empty([...ids.shape, dim]);
+  const backend = getBackend();
+  backend.embedding(w.data.subarray(w.offset, w.offset + w.size), idArr, dim, out.data);
+  return record(out, 'embedding', [weight], (g) => {
+    const gc = g.contiguous();
+    const dw = Tensor.empty(weight.shape, 'float32', true);
+    backend.embeddingBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), idArr, dim, dw.data);
+    return [dw];
+  });
+}
+
+/** Options of crossEntropy, as in torch.nn.functional.cross_entropy. */
+export interface CrossEntropyOptions { ignoreIndex?: number; labelSmoothing?: number; }
+
+/**
+ * Mean label-smoothed cross entropy of logits [..., V] against int32 targets [...], averaged over the targets
+ * that are not ignoreIndex (PyTorch's definition: (1 - eps) * nll + eps * mean over classes of -log p).
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const ignoreIndex = opts.ignoreIndex ?? -100;
+  const eps = opts.labelSmoothing ?? 0;
+  if (targets.dtype !== 'int32') throw new Error(`crossEntropy: targets must be int32, got ${targets.dtype} of shape ${fmt(targets.shape)}`);
+  const vocab = logits.shape[logits.rank - 1]!;
+  if (logits.shape.slice(0, -1).join() !== targets.shape.join()) {
+    throw new Error(`crossEntropy: logits ${fmt(logits.shape)} need targets of shape ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
+  }
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
+  const x = asTensor(logits, 'crossEntropy').contiguous();
+  const tc = targets.contiguous();
+  const t = tc.ids.subarray(tc.offset, tc.offset + tc.size);
+  const rows = t.length;
+  let count = 0;
+  for (let i = 0; i < rows; i++) {
+    if (t[i] === ignoreIndex) continue;
+    if (!(t[i]! >= 0 && t[i]! < vocab)) throw new Error(`crossEntropy: target ${t[i]} at position ${i} is out of range [0, ${vocab})`);
+    count++;
+  }
+  const losses = new Float32Array(rows);
+  const lse = new Float32Array(rows);
+  const backend = getBackend();
+  const xs = x.data.subarray(x.offset, x.offset + x.size);
+  backend.crossEntropy(xs, t, rows, vocab, ignoreIndex, eps, losses, lse);
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += losses[i]!;
+  const out = Tensor.empty([]);
+  out.data[0] = count === 0 ? NaN : total / count;
+  return record(out, 'crossEntropy', [logits], (g) => {
+    const dx = Tensor.empty(x.shape);
+    backend.crossEntropyBackward(xs, t, lse, rows, vocab, ignoreIndex, eps, g.item() / count, dx.data);
+    return [dx];
+  });
+}

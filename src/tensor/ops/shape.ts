@@ -1,0 +1,152 @@
+// Views and joins: reshape, transpose, permute, slice, expand, (un)squeeze are views on the same storage;
+// contiguous, concat and stack copy. Each view's backward maps the gradient back through the inverse view.
+
+import { getBackend } from '../../backend/index.js';
+import { forEachStrided } from '../../backend/ts/strided.js';
+import { record } from '../autograd.js';
+import { fmt, normAxis, sizeOf, viewStrides } from '../layout.js';
+import { Tensor } from '../tensor.js';
+import { sumToShape } from './elementwise.js';
+
+/** A view on x's storage. */
+function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  x.assertAlive('view');
+  return new Tensor(x.storage, shape, strides, offset);
+}
+
+/** A dense copy when x is not already contiguous (x itself otherwise). */
+export function contiguous(x: Tensor): Tensor {
+  x.assertAlive('contiguous');
+  if (x.isContiguous()) return x;
+  const out = Tensor.empty(x.shape, x.dtype);
+  copyInto(x, out);
+  return record(out, 'contiguous', [x], (g) => [g]);
+}
+
+/** dst = src elementwise (same shape and dtype, any strides). Int32 ids are copied here, floats by the backend. */
+export function copyInto(src: Tensor, dst: Tensor): void {
+  if (src.shape.join() !== dst.shape.join()) throw new Error(`copy: shapes ${fmt(src.shape)} and ${fmt(dst.shape)} differ`);
+  if (src.dtype !== dst.dtype) throw new Error(`copy: dtypes ${src.dtype} and ${dst.dtype} differ`);
+  if (src.dtype === 'float32') { getBackend().copy(src.strided(), dst.strided(), src.shape); return; }
+  const s = src.ids;
+  const d = dst.ids;
+  const operands = [src, dst].map((t) => ({ data: new Float32Array(0), offset: t.offset, strides: t.strides }));
+  forEachStrided(src.shape, operands, (_start, len, off, ls) => {
+    for (let j = 0, p = off[0]!, q = off[1]!; j < len; j++, p += ls[0]!, q += ls[1]!) d[q] = s[p]!;
+  });
+}
+
+/** Same elements in a new shape (one dim may be -1); a view when the layout allows, else a copy. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const known = shape.filter((d) => d !== -1);
+  const inferred = shape.length - known.length;
+  if (inferred > 1) throw new Error(`reshape: at most one -1 in ${fmt(shape)}`);
+  const rest = sizeOf(known);
+  const full = shape.map((d) => (d === -1 ? (rest === 0 ? 0 : x.size / rest) : d));
+  if (sizeOf(full) !== x.size || full.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
+  }
+  const strides = viewStrides(x.shape, x.strides, full);
+  const out = strides === null ? reshape(contiguous(x), full) : view(x, full, strides, x.offset);
+  return record(out, 'reshape', [x], (g) => [reshape(g, x.shape)]);
+}
+
+/** Swaps two axes (a view). */
+export function transpose(x: Tensor, a = -2, b = -1): Tensor {
+  const order = x.shape.map((_, i) => i);
+  const i = normAxis(a, x.rank, 'transpose');
+  const j = normAxis(b, x.rank, 'transpose');
+  [order[i], order[j]] = [order[j]!, order[i]!];
+  return permute(x, order);
+}
+
+/** Reorders axes (a view): out.shape[i] = x.shape[order[i]]. */
+export function permute(x: Tensor, order: readonly number[]): Tensor {
+  const axes = order.map((a) => normAxis(a, x.rank, 'permute'));
+  if (axes.length !== x.rank || new Set(axes).size !== x.rank) throw new Error(`permute: ${fmt(order)} is not a permutation of ${x.rank} axes`);
+  const out = view(x, axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset);
+  const inverse = new Array<number>(x.rank);
+  axes.forEach((a, i) => { inverse[a] = i; });
+  return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
+}
+
+/** Elements start..end-1 along one axis (a view); negative indices count from the end. */
+export function slice(x: Tensor, axis: number, start: number, end?: number): Tensor {
+  const a = normAxis(axis, x.rank, 'slice');
+  const n = x.shape[a]!;
+  const s = start < 0 ? start + n : start;
+  const e = end === undefined ? n : end < 0 ? end + n : end;
+  if (s < 0 || e > n || s > e) throw new Error(`slice: range [${start}, ${end ?? n}) out of bounds for axis ${axis} of ${fmt(x.shape)}`);
+  const shape = x.shape.map((d, i) => (i === a ? e - s : d));
+  const out = view(x, shape, x.strides, x.offset + s * x.strides[a]!);
+  return record(out, 'slice', [x], (g) => {
+    const dx = Tensor.empty(x.shape, 'float32', true);
+    copyInto(g, slice(dx, a, s, e));
+    return [dx];
+  });
+}
+
+/** Broadcasts size-1 dims (and new leading dims) to `shape` (a view with stride 0). */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const lead = shape.length - x.rank;
+  if (lead < 0) throw new Error(`expand: cannot expand ${fmt(x.shape)} to fewer dims ${fmt(shape)}`);
+  const strides = shape.map((d, i) => {
+    if (i < lead) return 0;
+    const own = x.shape[i - lead]!;
+    if (own === d) return x.strides[i - lead]!;
+    if (own === 1) return 0;
+    throw new Error(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
+  });
+  return record(view(x, [...shape], strides, x.offset), 'expand', [x], (g) => [sumToShape(g, x.shape)]);
+}
+
+/** Inserts a size-1 axis (a view). */
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const a = normAxis(axis < 0 ? axis + x.rank + 1 : axis, x.rank + 1, 'unsqueeze');
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+/** Removes a size-1 axis (a view). */
+export function squeeze(x: Tensor, axis: number): Tensor {
+  const a = normAxis(axis, x.rank, 'squeeze');
+  if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of ${fmt(x.shape)} has size ${x.shape[a]}, not 1`);
+  return reshape(x, x.shape.filter((_, i) => i !== a));
+}
+
+/** Joins tensors along an existing axis (a copy). */
+export function concat(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new Error('concat: needs at least one tensor');
+  const first = xs[0]!;
+  const a = normAxis(axis, first.rank, 'concat');
+  for (const x of xs) {
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== a && d !== first.shape[i]) || x.dtype !== first.dtype) {
+      throw new Error(`concat: shapes ${xs.map((t) => fmt(t.shape)).join(', ')} (${xs.map((t) => t.dtype).join(', ')}) do not match off axis ${axis}`);
+    }
+  }
+  const sizes = xs.map((x) => x.shape[a]!);
+  const out = Tensor.empty(first.shape.map((d, i) => (i === a ? sizes.reduce((p, q) => p + q, 0) : d)), first.dtype);
+  let at = 0;
+  xs.forEach((x, k) => {
+    const region = new Tensor(out.storage, x.shape, out.strides, out.offset + at * out.strides[a]!);
+    copyInto(x, region);
+    region.dispose();
+    at += sizes[k]!;
+  });
+  return record(out, 'concat', xs, (g) => split(g, sizes, a));
+}
+
+/** Splits along an axis into pieces of the given sizes (views). */
+export function split(x: Tensor, sizes: readonly number[], axis = 0): Tensor[] {
+  const a = normAxis(axis, x.rank, 'split');
+  if (sizes.reduce((p, q) => p + q, 0) !== x.shape[a]) throw new Error(`split: sizes ${fmt(sizes)} do not add up to ${x.shape[a]} (axis ${axis} of ${fmt(x.shape)})`);
+  let at = 0;
+  return sizes.map((n) => slice(x, a, at, (at += n)));
+}
+
+/** Stacks same-shaped tensors along a new axis (a copy). */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new Error('stack: needs at least one tensor');
+  const a = axis < 0 ? axis + xs[0]!.rank + 1 : axis;
+  for (const x of xs) if (x.shape.join() !== xs[0]!.shape.join()) throw new Error(`stack: shapes ${xs.map((t) => fmt(t.shape)).join(', ')} differ`);
+  return concat(xs.map((x) => unsqueeze(x, a)), a);
+}

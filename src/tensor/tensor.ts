@@ -1,0 +1,196 @@
+// The Tensor: a view (shape, strides, offset) on a Storage, plus what autograd needs (requiresGrad, grad,
+// the node that made it). Methods are thin forwards to the op functions in ./ops.
+
+import type { Strided } from '../backend/backend.js';
+import { getBackend } from '../backend/index.js';
+import { runBackward, type GradNode } from './autograd.js';
+import { contiguousStrides, fmt, isContiguous, sizeOf } from './layout.js';
+import { keep, track } from './memory.js';
+import * as ew from './ops/elementwise.js';
+import * as mm from './ops/matmul.js';
+import * as nn from './ops/nn.js';
+import * as red from './ops/reduce.js';
+import * as sh from './ops/shape.js';
+import { allocStorage, type DType, type Storage } from './storage.js';
+
+/** A float32 or int32 n-dimensional array with reverse-mode autograd. */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly storage: Storage;
+  /** Whether gradients flow to (and, for leaves, accumulate in) this tensor. */
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf, after backward(). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, or null for a leaf. */
+  node: GradNode | null = null;
+  private disposed = false;
+
+  constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, requiresGrad = false) {
+    this.storage = storage;
+    this.shape = shape;
+    this.strides = strides ?? contiguousStrides(shape);
+    this.offset = offset;
+    this.requiresGrad = requiresGrad;
+    storage.retain();
+    track(this);
+  }
+
+  /** A new dense tensor of the given shape (contents undefined unless `zero`). */
+  static empty(shape: readonly number[], dtype: DType = 'float32', zero = false): Tensor {
+    return new Tensor(allocStorage(sizeOf(shape), dtype, zero), [...shape]);
+  }
+
+  /** Element type. */
+  get dtype(): DType { return this.storage.dtype; }
+  /** Number of elements. */
+  get size(): number { return sizeOf(this.shape); }
+  /** Number of dimensions. */
+  get rank(): number { return this.shape.length; }
+  /** True once disposed. */
+  get isDisposed(): boolean { return this.disposed; }
+
+  /** The float32 buffer (whole storage; mind offset and strides), with a clear error for int32 or disposed tensors. */
+  get data(): Float32Array {
+    this.assertAlive('data');
+    if (this.dtype !== 'float32') throw new Error(`data: tensor of shape ${fmt(this.shape)} is int32; use ids`);
+    return this.storage.data as Float32Array;
+  }
+
+  /** The int32 buffer (whole storage), with a clear error for float32 tensors. */
+  get ids(): Int32Array {
+    this.assertAlive('ids');
+    if (this.dtype !== 'int32') throw new Error(`ids: tensor of shape ${fmt(this.shape)} is float32, not int32`);
+    return this.storage.data as Int32Array;
+  }
+
+  /** This tensor as a kernel operand (float32). */
+  strided(): Strided {
+    return { data: this.data, offset: this.offset, strides: this.strides };
+  }
+
+  /** True when dense row-major with no offset games (kernels can read `data` directly from `offset`). */
+  isContiguous(): boolean { return isContiguous(this.shape, this.strides); }
+
+  /** Throws when the tensor was disposed. */
+  assertAlive(op: string): void {
+    if (this.disposed) throw new Error(`${op}: tensor of shape ${fmt(this.shape)} was disposed`);
+  }
+
+  /** Releases the storage (back to the pool once no view uses it). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.storage.release();
+  }
+
+  /** Exempts this tensor from enclosing tidy scopes. */
+  keep(): this { return keep(this); }
+
+  /** Logical contents as a new dense typed array. */
+  toArray(): Float32Array | Int32Array {
+    this.assertAlive('toArray');
+    const t = this.contiguous();
+    const out = t.storage.data.slice(t.offset, t.offset + t.size);
+    if (t !== this) t.dispose();
+    return out;
+  }
+
+  /** Logical contents as nested JavaScript arrays. */
+  toNested(): unknown {
+    const flat = Array.from(this.toArray());
+    const build = (dim: number, start: number): unknown => {
+      if (dim === this.rank) return flat[start];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, start + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new Error(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, not 1`);
+    this.assertAlive('item');
+    return this.storage.data[this.offset]!;
+  }
+
+  /** Back-propagates from this tensor (a scalar, or any shape with a gradient of that shape). */
+  backward(grad?: Tensor): void {
+    runBackward(this, grad, (shape) => ew.full(shape, 1), accumulateLeafGrad, ew.add);
+  }
+
+  /** A tensor sharing storage but cut from the graph. */
+  detach(): Tensor { return new Tensor(this.storage, this.shape, this.strides, this.offset); }
+
+  /** Sets requiresGrad (for leaves) and returns this. */
+  requireGrad(on = true): this {
+    if (this.node !== null) throw new Error('requireGrad: only leaf tensors can be marked; use detach() first');
+    if (on && this.dtype !== 'float32') throw new Error(`requireGrad: int32 tensors of shape ${fmt(this.shape)} cannot require grad`);
+    this.requiresGrad = on;
+    return this;
+  }
+
+  /** Clears the accumulated gradient. */
+  zeroGrad(): void {
+    this.grad?.dispose();
+    this.grad = null;
+  }
+
+  add(other: Tensor | number): Tensor { return ew.add(this, other); }
+  sub(other: Tensor | number): Tensor { return ew.sub(this, other); }
+  mul(other: Tensor | number): Tensor { return ew.mul(this, other); }
+  div(other: Tensor | number): Tensor { return ew.div(this, other); }
+  pow(other: Tensor | number): Tensor { return ew.pow(this, other); }
+  maximum(other: Tensor | number): Tensor { return ew.maximum(this, other); }
+  minimum(other: Tensor | number): Tensor { return ew.minimum(this, other); }
+  eq(other: Tensor | number): Tensor { return ew.eq(this, other); }
+  ne(other: Tensor | number): Tensor { return ew.ne(this, other); }
+  lt(other: Tensor | number): Tensor { return ew.lt(this, other); }
+  le(other: Tensor | number): Tensor { return ew.le(this, other); }
+  gt(other: Tensor | number): Tensor { return ew.gt(this, other); }
+  ge(other: Tensor | number): Tensor { return ew.ge(this, other); }
+  neg(): Tensor { return ew.neg(this); }
+  exp(): Tensor { return ew.exp(this); }
+  log(): Tensor { return ew.log(this); }
+  sqrt(): Tensor { return ew.sqrt(this); }
+  tanh(): Tensor { return ew.tanh(this); }
+  relu(): Tensor { return ew.relu(this); }
+  sigmoid(): Tensor { return ew.sigmoid(this); }
+  abs(): Tensor { return ew.abs(this); }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return ew.gelu(this, approximate); }
+  maskedFill(mask: Tensor, value: number): Tensor { return ew.maskedFill(this, mask, value); }
+
+  sum(axes?: number | number[], keepdim = false): Tensor { return red.sum(this, axes, keepdim); }
+  mean(axes?: number | number[], keepdim = false): Tensor { return red.mean(this, axes, keepdim); }
+  max(axis: number, keepdim = false): Tensor { return red.max(this, axis, keepdim); }
+  argmax(axis: number, keepdim = false): Tensor { return red.argmax(this, axis, keepdim); }
+
+  matmul(other: Tensor): Tensor { return mm.matmul(this, other); }
+  softmax(axis = -1, opts: nn.SoftmaxOptions = {}): Tensor { return nn.softmax(this, axis, opts); }
+  logSoftmax(axis = -1, opts: nn.SoftmaxOptions = {}): Tensor { return nn.logSoftmax(this, axis, opts); }
+
+  reshape(shape: readonly number[]): Tensor { return sh.reshape(this, shape); }
+  transpose(a = -2, b = -1): Tensor { return sh.transpose(this, a, b); }
+  permute(order: readonly number[]): Tensor { return sh.permute(this, order); }
+  slice(axis: number, start: number, end?: number): Tensor { return sh.slice(this, axis, start, end); }
+  expand(shape: readonly number[]): Tensor { return sh.expand(this, shape); }
+  unsqueeze(axis: number): Tensor { return sh.unsqueeze(this, axis); }
+  squeeze(axis: number): Tensor { return sh.squeeze(this, axis); }
+  contiguous(): Tensor { return sh.contiguous(this); }
+
+  /** Short description for debugging. */
+  toString(): string { return `Tensor(${this.dtype}, ${fmt(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`; }
+}
+
+/** leaf.grad += g, allocating a kept buffer the first time. */
+function accumulateLeafGrad(leaf: Tensor, g: Tensor): void {
+  const backend = getBackend();
+  if (leaf.grad === null || leaf.grad.isDisposed) {
+    const owned = keep(Tensor.empty(leaf.shape));
+    backend.copy(g.strided(), owned.strided(), leaf.shape);
+    leaf.grad = owned;
+  } else {
+    backend.binary('add', leaf.grad.strided(), g.strided(), leaf.shape, leaf.grad.data);
+  }
+}
