@@ -1,0 +1,5 @@
+// Decoding: greedy, beam search with length penalty, and sampling, over any IncrementalDecoder.
+export type { IncrementalDecoder, SearchOptions } from './types.js';
+export { greedyDecode } from './greedy.js';
+export { beamSearch, lengthPenalty, type BeamOptions } from './beam.js';
+export { sampleDecode, sampleToken, type SamplingOptions } from './sampling.js';

@@ -1,0 +1,25 @@
+// What the search algorithms need from a model: next-token log-probabilities for n live hypotheses, and a
+// way to keep or duplicate hypotheses (beam reordering) so a key/value cache can follow them.
+
+/** A model being decoded incrementally; it owns its cache (encoder memory, decoder keys/values). */
+export interface IncrementalDecoder {
+  /** Vocabulary size V. */
+  readonly vocabSize: number;
+  /** Log-probabilities [n, V] (row-major) of the next token for each hypothesis, given each one's last token. */
+  step(lastTokens: Int32Array): Float32Array;
+  /** Keeps hypotheses by index (indices may repeat or drop rows); later steps see n = indices.length. */
+  select(indices: Int32Array): void;
+}
+
+/** Special ids and length limits shared by the searches. */
+export interface SearchOptions {
+  bos: number;
+  eos: number;
+  /** Maximum number of generated tokens per sentence (eos included). */
+  maxLen: number | readonly number[];
+}
+
+/** Max length for sentence i. */
+export function maxLenOf(opts: SearchOptions, i: number): number {
+  return typeof opts.maxLen === 'number' ? opts.maxLen : opts.maxLen[i]!;
+}
