@@ -6,7 +6,9 @@ interface CommandModule { run(argv: string[]): Promise<number>; }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   demo: { summary: 'train a small model on bundled data and show it learn', load: () => import('./demo.js') },
+  bpe: { summary: 'learn a BPE tokenizer; encode or decode text with it or with GPT-2', load: () => import('./bpe.js') },
   bench: { summary: 'benchmarks (bench gemm)', load: () => import('./bench.js') },
+  bleu: { summary: 'score translations with BLEU, chrF and TER (equal to sacreBLEU 2.6.0)', load: () => import('./bleu.js') },
 };
 
 function usage(): string {

@@ -3,3 +3,4 @@ export { computeBleu, corpusBleu, sentenceBleu, type BleuOptions, type BleuScore
 export { TOKENIZERS, tokenize, type TokenizerName } from './tokenizers.js';
 export { formatScore, formatSignature, scoreToJson, SACREBLEU_VERSION, type MetricScore, type Signature } from './signature.js';
 export { corpusChrf, sentenceChrf, type ChrfOptions, type ChrfScore } from './chrf.js';
+export { corpusTer, sentenceTer, type TerOptions, type TerScore } from './ter.js';

@@ -22,11 +22,13 @@ const RE_INTL: [RegExp, string][] = [
   [/(\p{S})/gu, ' $1 '],
 ];
 
+/** Applies regex rules in order, then joins the Python-whitespace-separated tokens with single spaces. */
 function applyAll(line: string, rules: [RegExp, string][]): string {
   for (const [re, repl] of rules) line = line.replace(re, repl);
   return pySplit(line).join(' ');
 }
 
+/** mteval-v13a: unescapes a few XML entities, then applies the 13a rules to the space-padded line. */
 function tokenize13a(line: string): string {
   line = line.replaceAll('<skipped>', '').replaceAll('-\n', '').replaceAll('\n', ' ')
     .replaceAll('&quot;', '"').replaceAll('&amp;', '&').replaceAll('&lt;', '<').replaceAll('&gt;', '>');
