@@ -1,0 +1,6 @@
+// The training recipe of §5.3 and §5.4: Adam(W) with the warmup / inverse-square-root schedule, gradient
+// clipping, and label-smoothed cross entropy.
+export { Adam, AdamW, type AdamOptions, type AdamState, type ParamState } from './optim.js';
+export { noamRate, noamSchedule, constantSchedule, type Schedule, type NoamOptions } from './schedule.js';
+export { clipGradNorm } from './clip.js';
+export { labelSmoothedLoss, type LabelSmoothingOptions } from './loss.js';

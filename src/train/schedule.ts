@@ -1,0 +1,42 @@
+// Learning-rate schedules. The paper's (§5.3, eq. 3) warms up linearly for `warmup` steps, then decays with the
+// inverse square root of the step: lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), here with an
+// extra `factor` (1 in the paper) as most reimplementations have.
+
+/** A learning rate for each optimizer step; steps count from 1. */
+export interface Schedule {
+  /** The learning rate to use at `step` (1 for the first update). */
+  rate(step: number): number;
+}
+
+/** Parameters of the §5.3 schedule (the paper: dModel 512, warmup 4000, factor 1). */
+export interface NoamOptions {
+  dModel: number;
+  warmup: number;
+  factor?: number;
+}
+
+/** factor * dModel^-0.5 * min(step^-0.5, step * warmup^-1.5); 0 at step 0, peak at step = warmup. */
+export function noamRate(step: number, opts: NoamOptions): number {
+  checkNoam(opts, 'noamRate');
+  if (!(step >= 0)) throw new Error(`noamRate: step must be >= 0, got ${step}`);
+  if (step === 0) return 0;
+  const { dModel, warmup, factor = 1 } = opts;
+  return factor * dModel ** -0.5 * Math.min(step ** -0.5, step * warmup ** -1.5);
+}
+
+/** The §5.3 warmup then inverse-square-root schedule as a Schedule. */
+export function noamSchedule(opts: NoamOptions): Schedule {
+  checkNoam(opts, 'noamSchedule');
+  return { rate: (step) => noamRate(step, opts) };
+}
+
+/** Throws unless dModel and warmup are positive. */
+function checkNoam({ dModel, warmup }: NoamOptions, op: string): void {
+  if (!(dModel > 0) || !(warmup > 0)) throw new Error(`${op}: dModel and warmup must be > 0, got dModel ${dModel}, warmup ${warmup}`);
+}
+
+/** The same learning rate at every step. */
+export function constantSchedule(lr: number): Schedule {
+  if (!(lr >= 0)) throw new Error(`constantSchedule: lr must be >= 0, got ${lr}`);
+  return { rate: () => lr };
+}
