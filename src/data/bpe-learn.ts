@@ -3,7 +3,7 @@
 import { PairHeap } from './heap.js';
 import { pairKey, pairOfKey } from './merge.js';
 
-/** Learns up to `numMerges` merges over words given as symbol ids; merge i creates token `firstId + i`. */
+/** Learns up to `numMerges` merges over words given as symbol ids (rewritten in place); merge i creates token `firstId + i`. */
 export function learnMerges(
   words: number[][], freqs: number[], numMerges: number, firstId: number, minFrequency: number,
 ): Array<[number, number]> {

@@ -51,7 +51,7 @@ export class Bpe {
   private readonly pieces: string[];
   private readonly table: PairMergeTable;
   private readonly cache = new Map<string, number[]>();
-  private readonly utf8 = new TextDecoder();
+  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
   private readonly utf8Encoder = new TextEncoder();
 
   private constructor(readonly symbols: readonly string[], readonly merges: ReadonlyArray<readonly [number, number]>) {
@@ -74,7 +74,11 @@ export class Bpe {
     const symbolFreq = new Map<string, number>([[' ', 0]]);
     const split = [...counts].map(([w, f]) => {
       const syms = initialSymbols(w);
-      for (const s of syms) symbolFreq.set(s, (symbolFreq.get(s) ?? 0) + f);
+      for (const s of syms) {
+        symbolFreq.set(s, (symbolFreq.get(s) ?? 0) + f);
+        // A character seen only before a space still gets a symbol of its own, for text where it ends a line.
+        if (s.length > 1 && s.endsWith(' ') && !symbolFreq.has(s.slice(0, -1))) symbolFreq.set(s.slice(0, -1), 0);
+      }
       return syms;
     });
     const symbols = [...symbolFreq].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map(([s]) => s);

@@ -90,15 +90,18 @@ export interface LinePair { src: string; tgt: string; }
 /** Streams aligned line pairs from two files; fails, naming both files, when their line counts differ. */
 export async function* readParallel(srcPath: string, tgtPath: string): AsyncGenerator<LinePair> {
   const src = readLines(srcPath), tgt = readLines(tgtPath);
-  for (let n = 0; ; n++) {
-    const [a, b] = await Promise.all([src.next(), tgt.next()]);
-    if (a.done && b.done) return;
-    if (a.done || b.done) {
-      const [short, long] = a.done ? [srcPath, tgtPath] : [tgtPath, srcPath];
-      await (a.done ? tgt : src).return(undefined);
-      throw new DataError(`parallel files differ in length: ${short} has ${n} lines, ${long} has more`, long, n + 1);
+  try {
+    for (let n = 0; ; n++) {
+      const [a, b] = await Promise.all([src.next(), tgt.next()]);
+      if (a.done && b.done) return;
+      if (a.done || b.done) {
+        const [short, long] = a.done ? [srcPath, tgtPath] : [tgtPath, srcPath];
+        throw new DataError(`parallel files differ in length: ${short} has ${n} lines, ${long} has more`, long, n + 1);
+      }
+      yield { src: a.value, tgt: b.value };
     }
-    yield { src: a.value, tgt: b.value };
+  } finally {
+    await Promise.allSettled([src.return(undefined), tgt.return(undefined)]);
   }
 }
 

@@ -1,0 +1,181 @@
+// GPT-2's byte-level BPE (tiktoken's r50k_base): GPT-2's pre-tokenization regex, then merges over UTF-8 bytes.
+// Loads a tiktoken rank file (base64 token, rank) or GPT-2's vocab.json + merges.txt; the ranks ship in data/gpt2.
+import { fileURLToPath } from 'node:url';
+import { DataError, readText } from './files.js';
+import { applyMerges, pairKey, PairMergeTable, type MergeTable } from './merge.js';
+
+/** GPT-2's pre-tokenization pattern, as in tiktoken's r50k_base. */
+export const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/** The end-of-text special token of GPT-2. */
+export const GPT2_EOT = '<|endoftext|>';
+/** Where the bundled r50k_base rank file lies. */
+export const GPT2_RANKS_PATH = fileURLToPath(new URL('../../data/gpt2/r50k_base.tiktoken.gz', import.meta.url));
+
+/** tiktoken's rule: two adjacent tokens merge when their concatenated bytes are a token; its rank is its id. */
+class ConcatRankTable implements MergeTable {
+  private readonly memo = new Map<number, number>();
+
+  constructor(private readonly bytesOf: readonly string[], private readonly ids: ReadonlyMap<string, number>) {}
+
+  rankOf(left: number, right: number): number {
+    const key = pairKey(left, right);
+    let rank = this.memo.get(key);
+    if (rank === undefined) {
+      rank = this.ids.get(this.bytesOf[left]! + this.bytesOf[right]!) ?? -1;
+      this.memo.set(key, rank);
+    }
+    return rank;
+  }
+
+  tokenOf(rank: number): number { return rank; }
+}
+
+/** GPT-2's printable stand-in character for each byte, as used by vocab.json and merges.txt. */
+const BYTE_STAND_INS: readonly string[] = (() => {
+  const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  let extra = 0;
+  return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(printable(b) ? b : 256 + extra++));
+})();
+
+/** A byte-level BPE tokenizer compatible with GPT-2 (token for token equal to tiktoken's `gpt2` encoding). */
+export class Gpt2Tokenizer {
+  private static bundledTokenizer: Promise<Gpt2Tokenizer> | undefined;
+  private readonly cache = new Map<string, number[]>();
+  /** Id of `<|endoftext|>`. */
+  readonly eotId: number;
+
+  /** `bytesOf[id]` holds a token's bytes as a latin1 string; `ids` is its inverse. */
+  private constructor(
+    private readonly bytesOf: string[], private readonly ids: Map<string, number>, private readonly table: MergeTable,
+  ) {
+    this.eotId = bytesOf.length;
+  }
+
+  /** Parses a tiktoken rank file: one `base64-token rank` per line. */
+  static fromTiktoken(text: string, source = 'tiktoken ranks'): Gpt2Tokenizer {
+    const bytesOf: string[] = [];
+    const ids = new Map<string, number>();
+    text.split('\n').forEach((line, i) => {
+      if (line === '') return;
+      const [b64, rankText, extra] = line.split(' ');
+      const rank = Number(rankText);
+      if (!b64 || extra !== undefined || !Number.isInteger(rank) || rank < 0 || bytesOf[rank] !== undefined) {
+        throw new DataError('expected "base64-token rank" with a new rank', source, i + 1);
+      }
+      const bytes = Buffer.from(b64, 'base64').toString('latin1');
+      bytesOf[rank] = bytes;
+      ids.set(bytes, rank);
+    });
+    return Gpt2Tokenizer.checked(bytesOf, ids, new ConcatRankTable(bytesOf, ids), source);
+  }
+
+  /** Builds the tokenizer from GPT-2's vocab.json (token → id) and merges.txt (one merge per line, in order). */
+  static fromVocabMerges(vocabJson: string, mergesText: string, source = 'vocab.json'): Gpt2Tokenizer {
+    let vocab: unknown;
+    try { vocab = JSON.parse(vocabJson); } catch (err) { throw new DataError(`malformed JSON: ${(err as Error).message}`, source); }
+    if (typeof vocab !== 'object' || vocab === null) throw new DataError('expected an object of token → id', source);
+    const toByte = new Map(BYTE_STAND_INS.map((c, b) => [c, b]));
+    const decodeToken = (t: string): string => Array.from(t, (c) => {
+      const b = toByte.get(c);
+      if (b === undefined) throw new DataError(`token ${JSON.stringify(t)} has a character outside GPT-2's byte alphabet`, source);
+      return String.fromCharCode(b);
+    }).join('');
+    const bytesOf: string[] = [];
+    const ids = new Map<string, number>();
+    for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
+      if (token === GPT2_EOT) continue;
+      if (!Number.isInteger(id) || (id as number) < 0) throw new DataError(`token ${JSON.stringify(token)} has a bad id`, source);
+      bytesOf[id as number] = decodeToken(token);
+      ids.set(bytesOf[id as number]!, id as number);
+    }
+    const pairs: Array<[number, number]> = [];
+    const merged: number[] = [];
+    mergesText.split('\n').forEach((line, i) => {
+      if (line === '' || line.startsWith('#version')) return;
+      const parts = line.split(' ');
+      const [a, b] = parts.map((p) => ids.get(decodeToken(p)));
+      const m = a === undefined || b === undefined ? undefined : ids.get(bytesOf[a]! + bytesOf[b]!);
+      if (parts.length !== 2 || a === undefined || b === undefined || m === undefined) {
+        throw new DataError('expected two tokens of vocab.json whose concatenation is in vocab.json', 'merges.txt', i + 1);
+      }
+      pairs.push([a, b]);
+      merged.push(m);
+    });
+    return Gpt2Tokenizer.checked(bytesOf, ids, new PairMergeTable(pairs, merged), source);
+  }
+
+  /** Loads a tiktoken rank file (plain or gzip). */
+  static async loadTiktoken(path: string): Promise<Gpt2Tokenizer> {
+    return Gpt2Tokenizer.fromTiktoken(await readText(path), path);
+  }
+
+  /** Loads GPT-2's vocab.json and merges.txt. */
+  static async loadVocabMerges(vocabPath: string, mergesPath: string): Promise<Gpt2Tokenizer> {
+    return Gpt2Tokenizer.fromVocabMerges(await readText(vocabPath), await readText(mergesPath), vocabPath);
+  }
+
+  /** The GPT-2 (r50k_base) tokenizer from the ranks bundled in data/gpt2; loaded once. */
+  static bundled(): Promise<Gpt2Tokenizer> {
+    Gpt2Tokenizer.bundledTokenizer ??= Gpt2Tokenizer.loadTiktoken(GPT2_RANKS_PATH);
+    return Gpt2Tokenizer.bundledTokenizer;
+  }
+
+  private static checked(bytesOf: string[], ids: Map<string, number>, table: MergeTable, source: string): Gpt2Tokenizer {
+    for (let id = 0; id < bytesOf.length; id++) {
+      if (bytesOf[id] === undefined) throw new DataError(`token id ${id} is missing`, source);
+    }
+    for (let b = 0; b < 256; b++) {
+      if (!ids.has(String.fromCharCode(b))) throw new DataError(`byte 0x${b.toString(16)} has no token`, source);
+    }
+    return new Gpt2Tokenizer(bytesOf, ids, table);
+  }
+
+  /** The number of token ids, `<|endoftext|>` included. */
+  get vocabSize(): number { return this.bytesOf.length + 1; }
+
+  /** Encodes text as ordinary text (like tiktoken's encode_ordinary: `<|endoftext|>` in text is not special). */
+  encode(text: string): number[] {
+    const out: number[] = [];
+    for (const match of text.matchAll(GPT2_PATTERN)) {
+      const piece = match[0];
+      let tokens = this.cache.get(piece);
+      if (tokens === undefined) {
+        tokens = this.encodePiece(Buffer.from(piece, 'utf8').toString('latin1'));
+        if (this.cache.size >= 1 << 18) this.cache.clear();
+        this.cache.set(piece, tokens);
+      }
+      for (const t of tokens) out.push(t);
+    }
+    return out;
+  }
+
+  /** Decodes ids to text; byte sequences that are not UTF-8 become U+FFFD. */
+  decode(ids: ArrayLike<number>): string {
+    const parts: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id === this.eotId) { parts.push(Buffer.from(GPT2_EOT).toString('latin1')); continue; }
+      const bytes = this.bytesOf[id];
+      if (bytes === undefined) throw new RangeError(`token id ${id} is outside the vocabulary`);
+      parts.push(bytes);
+    }
+    return Buffer.from(parts.join(''), 'latin1').toString('utf8');
+  }
+
+  /** A token as GPT-2's vocab.json writes it (bytes as printable stand-ins, e.g. 'Ġthe' for ' the'). */
+  tokenText(id: number): string {
+    if (id === this.eotId) return GPT2_EOT;
+    const bytes = this.bytesOf[id];
+    if (bytes === undefined) throw new RangeError(`token id ${id} is outside the vocabulary`);
+    return Array.from(bytes, (c) => BYTE_STAND_INS[c.charCodeAt(0)]!).join('');
+  }
+
+  /** BPE over one pre-token's bytes (a latin1 string); a pre-token that is itself a token maps to it directly. */
+  private encodePiece(bytes: string): number[] {
+    const whole = this.ids.get(bytes);
+    if (whole !== undefined) return [whole];
+    const symbols: number[] = [];
+    for (let i = 0; i < bytes.length; i++) symbols.push(this.ids.get(bytes[i]!)!);
+    return applyMerges(symbols, this.table);
+  }
+}

@@ -1,0 +1,8 @@
+// The data path: BPE tokenizers (Sennrich and GPT-2 byte-level), corpus readers, splits and token-count batching.
+export { Bpe, countWords, SPECIAL_TOKENS, PAD_ID, BOS_ID, EOS_ID, UNK_ID, BPE_FORMAT, BPE_VERSION, type BpeJson, type BpeLearnOptions } from './bpe.js';
+export { Gpt2Tokenizer, GPT2_PATTERN, GPT2_EOT, GPT2_RANKS_PATH } from './gpt2.js';
+export { DataError, readLines, readLinesFrom, readAllLines, readParallel, readText, writeFileAtomic, AtomicWriter, type LinePair, type ReadLinesOptions } from './files.js';
+export { splitTrainVal, splitTextTrainVal, type SplitOptions } from './split.js';
+export { TokenBatcher, streamBatches, encodePairs, causalMask, type Example, type TranslationBatch, type BatchOptions } from './batching.js';
+export { MULTI30K_SPLITS, multi30kPath, readMulti30k, type Multi30kSplit, type Multi30kLang } from './corpora.js';
+export { seededRandom, shuffleInPlace } from './random.js';
