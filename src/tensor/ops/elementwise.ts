@@ -122,6 +122,7 @@ function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const backend = getBackend();
   backend.unary(op, input.data.subarray(input.offset, input.offset + input.size), out.data);
   return record(out, op, [a], (g) => {
+    input.assertAlive(`${op} backward`);
     const gc = g.contiguous();
     const dx = Tensor.empty(a.shape);
     backend.unaryBackward(op, input.data.subarray(input.offset, input.offset + input.size), out.data,

@@ -16,8 +16,11 @@ function softmaxImpl(input: Tensor, axis: number, opts: SoftmaxOptions, log: boo
   const x0 = asTensor(input, op);
   const a = normAxis(axis, x0.rank, op);
   if (a !== x0.rank - 1) {
-    // Move the axis last, normalise, move it back (views; one copy inside).
-    return softmaxImpl(x0.transpose(a, -1), -1, { ...opts, mask: opts.mask?.transpose(a - x0.rank + opts.mask.rank, -1) }, log).transpose(a, -1);
+    // Move the axis last, normalise, move it back (views; one copy inside). A lower-rank mask first gets
+    // leading size-1 dims, so that it is transposed along with x.
+    const m = opts.mask;
+    const fullMask = m === undefined || m.rank >= x0.rank ? m : m.reshape([...new Array<number>(x0.rank - m.rank).fill(1), ...m.shape]);
+    return softmaxImpl(x0.transpose(a, -1), -1, { ...opts, mask: fullMask?.transpose(a - x0.rank + fullMask.rank, -1) }, log).transpose(a, -1);
   }
   const x = x0.contiguous();
   const scale = opts.scale ?? 1;
@@ -68,6 +71,9 @@ export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5
   const gs = g.data.subarray(g.offset, g.offset + d);
   backend.layerNorm(xs, gs, b.data.subarray(b.offset, b.offset + d), rows, d, eps, out.data, mean, rstd);
   return record(out, 'layerNorm', [x0, gamma, beta], (dy) => {
+    // xs and gs alias these buffers: fail rather than read them after they went back to the pool.
+    x.assertAlive('layerNorm backward');
+    g.assertAlive('layerNorm backward');
     const dyc = dy.contiguous();
     const dx = Tensor.empty(x.shape);
     const dgamma = Tensor.empty([d], 'float32', true);
@@ -90,6 +96,8 @@ export function dropout(x: Tensor, p: number, training = true, rng: Rng = global
 
 /** Rows of `weight` [V, D] picked by int32 `ids` of any shape -> [...ids.shape, D]. */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  weight.assertAlive('embedding');
+  ids.assertAlive('embedding');
   if (ids.dtype !== 'int32') throw new Error(`embedding: ids must be int32, got ${ids.dtype} of shape ${fmt(ids.shape)}`);
   if (weight.rank !== 2) throw new Error(`embedding: weight must be [vocab, dim], got ${fmt(weight.shape)}`);
   const [vocab, dim] = weight.shape as [number, number];
@@ -104,6 +112,7 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
   const backend = getBackend();
   backend.embedding(w.data.subarray(w.offset, w.offset + w.size), idArr, dim, out.data);
   return record(out, 'embedding', [weight], (g) => {
+    idc.assertAlive('embedding backward');
     const gc = g.contiguous();
     const dw = Tensor.empty(weight.shape, 'float32', true);
     backend.embeddingBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), idArr, dim, dw.data);
@@ -147,6 +156,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const out = Tensor.empty([]);
   out.data[0] = count === 0 ? NaN : total / count;
   return record(out, 'crossEntropy', [logits], (g) => {
+    x.assertAlive('crossEntropy backward');
+    tc.assertAlive('crossEntropy backward');
     const dx = Tensor.empty(x.shape);
     backend.crossEntropyBackward(xs, t, lse, rows, vocab, ignoreIndex, eps, g.item() / count, dx.data);
     return [dx];

@@ -52,14 +52,17 @@ export function mean(input: Tensor, axes?: number | number[], keepdim = false): 
   return div(sum(x, list, keepdim), count);
 }
 
-/** Maximum over one axis; the gradient goes to the positions equal to the maximum. */
+/** Maximum over one axis; the gradient is split evenly among the positions equal to the maximum (as torch.amax). */
 export function max(input: Tensor, axis: number, keepdim = false): Tensor {
   const x = asTensor(input, 'max');
   const a = normAxis(axis, x.rank, 'max');
   if (x.shape[a] === 0) throw new Error(`max: cannot reduce empty axis ${axis} of shape ${fmt(x.shape)}`);
   const kept = reduceAxis('max', x, a);
   const result = kept.reshape(reducedShape(x.shape, [a], keepdim));
-  return record(result, 'max', [x], (g) => [mul(g.reshape(kept.shape), eq(x, kept))]);
+  return record(result, 'max', [x], (g) => {
+    const hits = eq(x, kept);
+    return [mul(div(g.reshape(kept.shape), sum(hits, a, true)), hits)];
+  });
 }
 
 /** Index of the maximum over one axis, as int32. */

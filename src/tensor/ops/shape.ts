@@ -8,9 +8,9 @@ import { fmt, normAxis, sizeOf, viewStrides } from '../layout.js';
 import { Tensor } from '../tensor.js';
 import { sumToShape } from './elementwise.js';
 
-/** A view on x's storage. */
-function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
-  x.assertAlive('view');
+/** A view on x's storage (`op` names the caller in the error for a disposed x). */
+function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number, op: string): Tensor {
+  x.assertAlive(op);
   return new Tensor(x.storage, shape, strides, offset);
 }
 
@@ -47,7 +47,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
   }
   const strides = viewStrides(x.shape, x.strides, full);
-  const out = strides === null ? reshape(contiguous(x), full) : view(x, full, strides, x.offset);
+  const out = strides === null ? reshape(contiguous(x), full) : view(x, full, strides, x.offset, 'reshape');
   return record(out, 'reshape', [x], (g) => [reshape(g, x.shape)]);
 }
 
@@ -64,7 +64,7 @@ export function transpose(x: Tensor, a = -2, b = -1): Tensor {
 export function permute(x: Tensor, order: readonly number[]): Tensor {
   const axes = order.map((a) => normAxis(a, x.rank, 'permute'));
   if (axes.length !== x.rank || new Set(axes).size !== x.rank) throw new Error(`permute: ${fmt(order)} is not a permutation of ${x.rank} axes`);
-  const out = view(x, axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset);
+  const out = view(x, axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset, 'permute');
   const inverse = new Array<number>(x.rank);
   axes.forEach((a, i) => { inverse[a] = i; });
   return record(out, 'permute', [x], (g) => [permute(g, inverse)]);
@@ -78,7 +78,7 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const e = end === undefined ? n : end < 0 ? end + n : end;
   if (s < 0 || e > n || s > e) throw new Error(`slice: range [${start}, ${end ?? n}) out of bounds for axis ${axis} of ${fmt(x.shape)}`);
   const shape = x.shape.map((d, i) => (i === a ? e - s : d));
-  const out = view(x, shape, x.strides, x.offset + s * x.strides[a]!);
+  const out = view(x, shape, x.strides, x.offset + s * x.strides[a]!, 'slice');
   return record(out, 'slice', [x], (g) => {
     const dx = Tensor.empty(x.shape, 'float32', true);
     copyInto(g, slice(dx, a, s, e));
@@ -97,7 +97,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     if (own === 1) return 0;
     throw new Error(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
   });
-  return record(view(x, [...shape], strides, x.offset), 'expand', [x], (g) => [sumToShape(g, x.shape)]);
+  return record(view(x, [...shape], strides, x.offset, 'expand'), 'expand', [x], (g) => [sumToShape(g, x.shape)]);
 }
 
 /** Inserts a size-1 axis (a view). */

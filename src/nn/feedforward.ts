@@ -1,0 +1,33 @@
+// Position-wise feed-forward network (§3.3), eq. (2): FFN(x) = max(0, x W_1 + b_1) W_2 + b_2, applied to each
+// position separately; inner size d_ff. GELU may replace ReLU. Named linear1 / linear2 as in
+// torch.nn.TransformerEncoderLayer; like it, dropout is applied to the hidden activation (off in eval mode).
+
+import type { Rng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Dropout } from './dropout.js';
+import { Linear } from './linear.js';
+import { Module } from './module.js';
+
+/** Activation of the feed-forward hidden layer. */
+export type Activation = 'relu' | 'gelu';
+
+/** Two linear maps with an activation between: (B, T, d_model) -> (B, T, d_model). */
+export class PositionwiseFeedForward extends Module {
+  readonly linear1: Linear;
+  readonly linear2: Linear;
+  readonly dropout: Dropout;
+
+  constructor(dModel: number, dFF: number, readonly activation: Activation, dropout: number, rng: Rng) {
+    super();
+    this.linear1 = this.addModule('linear1', new Linear(dModel, dFF, { rng })); // W_1, b_1
+    this.dropout = this.addModule('dropout', new Dropout(dropout, rng));
+    this.linear2 = this.addModule('linear2', new Linear(dFF, dModel, { rng })); // W_2, b_2
+  }
+
+  /** (B, T, d_model) -> (B, T, d_model). */
+  forward(x: Tensor): Tensor {
+    const hidden = this.linear1.forward(x); // (B, T, d_ff)
+    const act = this.activation === 'relu' ? hidden.relu() : hidden.gelu();
+    return this.linear2.forward(this.dropout.forward(act)); // (B, T, d_model)
+  }
+}

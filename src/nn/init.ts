@@ -1,0 +1,30 @@
+// Weight initialisation. The paper does not state one; aiayn follows PyTorch: Linear layers start like
+// torch.nn.Linear (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias), and the Transformer then
+// re-initialises every matrix with Glorot/Xavier uniform, as torch.nn.Transformer and its tutorial do.
+
+import { rand, randn } from '../tensor/ops/create.js';
+import type { Rng } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** U(-bound, bound) of the given shape. */
+export function uniformInit(shape: readonly number[], bound: number, rng: Rng): Tensor {
+  return rand(shape, { low: -bound, high: bound, rng });
+}
+
+/** Glorot/Xavier uniform for a [fanOut, fanIn] matrix: U(-a, a), a = sqrt(6 / (fanIn + fanOut)). */
+export function xavierUniform(shape: readonly [number, number], rng: Rng): Tensor {
+  return uniformInit(shape, Math.sqrt(6 / (shape[0] + shape[1])), rng);
+}
+
+/** Writes Xavier-uniform values into an existing [fanOut, fanIn] parameter (in place, no autograd). */
+export function xavierUniformInPlace(p: Tensor, rng: Rng): void {
+  if (p.rank !== 2) throw new Error(`xavierUniformInPlace: expected a matrix, got rank ${p.rank}`);
+  const a = Math.sqrt(6 / (p.shape[0]! + p.shape[1]!));
+  const d = p.data;
+  for (let i = p.offset; i < p.offset + p.size; i++) d[i] = -a + 2 * a * rng.uniform();
+}
+
+/** N(0, 1) samples (torch.nn.Embedding's default). */
+export function normalInit(shape: readonly number[], rng: Rng): Tensor {
+  return randn(shape, { rng });
+}
