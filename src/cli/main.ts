@@ -5,10 +5,15 @@ import { CliError } from './args.js';
 interface CommandModule { run(argv: string[]): Promise<number>; }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  demo: { summary: 'train a small model on bundled data and show it learn', load: () => import('./demo.js') },
-  bpe: { summary: 'learn a BPE tokenizer; encode or decode text with it or with GPT-2', load: () => import('./bpe.js') },
+  demo: { summary: 'train a small De->En model on bundled Multi30k for a few minutes, translate, score', load: () => import('./demo.js') },
+  train: { summary: 'train a translation model (presets, checkpoints, --resume)', load: () => import('./train.js') },
+  translate: { summary: 'translate stdin with a model (greedy, beam, sampling)', load: () => import('./translate.js') },
+  eval: { summary: 'translate a test set and score it (BLEU, chrF)', load: () => import('./eval.js') },
+  average: { summary: 'average checkpoints (paper section 6.1)', load: () => import('./average.js') },
+  convert: { summary: 'convert weights from/to the PyTorch translation-tutorial state dict', load: () => import('./convert.js') },
+  bleu: { summary: 'score hypotheses like sacreBLEU 2.6.0 (BLEU, chrF, TER)', load: () => import('./bleu.js') },
+  bpe: { summary: 'learn, apply and undo BPE (also GPT-2 byte-level BPE)', load: () => import('./bpe.js') },
   bench: { summary: 'benchmarks (bench gemm)', load: () => import('./bench.js') },
-  bleu: { summary: 'score translations with BLEU, chrF and TER (equal to sacreBLEU 2.6.0)', load: () => import('./bleu.js') },
 };
 
 function usage(): string {

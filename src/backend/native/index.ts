@@ -1,7 +1,61 @@
-// Loader for the native oneDNN addon (build/Release/aiayn_native.node), wrapped as a Backend.
-import type { Backend } from '../backend.js';
+// The native backend: the oneDNN/OpenMP addon wrapped as a Backend. Typed arrays pass straight through (the
+// addon reads them in place); op names become the addon's op codes.
+
+import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import { loadNativeAddon } from './addon.js';
+
+export { loadNativeAddon, type NativeAddon } from './addon.js';
+
+/** Name -> code table for an op list the addon exports, checked to cover every name the interface allows. */
+function codes<T extends string>(list: readonly string[], wanted: readonly T[]): Record<T, number> {
+  const table = {} as Record<T, number>;
+  for (const name of wanted) {
+    const i = list.indexOf(name);
+    if (i < 0) throw new Error(`native addon lacks op '${name}' (rebuild it)`);
+    table[name] = i;
+  }
+  return table;
+}
+
+const UNARY: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'];
+const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+const REDUCE: readonly ReduceOp[] = ['sum', 'max'];
 
 /** Loads the addon and returns it as a Backend; throws with the reason when it cannot. */
 export function loadNativeBackend(): Backend {
-  throw new Error('the native addon is not built yet');
+  const n = loadNativeAddon();
+  const unaryCode = codes(n.unaryOps, UNARY);
+  const binaryCode = codes(n.binaryOps, BINARY);
+  const reduceCode = codes(n.reduceOps, REDUCE);
+  return {
+    name: 'native',
+    threads: () => n.threads(),
+    copy: (s, d, shape) => n.copy(s.data, s.offset, s.strides, d.data, d.offset, d.strides, shape),
+    unary: (op, x, out) => n.unary(unaryCode[op], x, out),
+    unaryBackward: (op, x, y, dy, dx) => n.unaryBackward(unaryCode[op], x, y, dy, dx),
+    binary: (op, a, b, shape, out) =>
+      n.binary(binaryCode[op], a.data, a.offset, a.strides, b.data, b.offset, b.strides, shape, out),
+    where: (c, a, b, shape, out) =>
+      n.where(c.data, c.offset, c.strides, a.data, a.offset, a.strides, b.data, b.offset, b.strides, shape, out),
+    reduce: (op, x, outer, len, inner, out) => n.reduce(reduceCode[op], x, outer, len, inner, out),
+    argmax: (x, outer, len, inner, out) => n.argmax(x, outer, len, inner, out),
+    gemm: (g) => n.gemm(g.batch, g.m, g.n, g.k, g.transA, g.transB, g.a, g.aOffset, g.lda, g.strideA,
+      g.b, g.bOffset, g.ldb, g.strideB, g.out, g.alpha, g.beta),
+    softmax: (x, shape, scale, mask, log, out) => mask === null
+      ? n.softmax(x, shape, scale, null, 0, [], log, out)
+      : n.softmax(x, shape, scale, mask.data, mask.offset, mask.strides, log, out),
+    softmaxBackward: (y, dy, rows, cols, scale, log, dx) => n.softmaxBackward(y, dy, rows, cols, scale, log, dx),
+    layerNorm: (x, gamma, beta, rows, cols, eps, out, mean, rstd) =>
+      n.layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd),
+    layerNormBackward: (x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta) =>
+      n.layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta),
+    crossEntropy: (logits, targets, rows, vocab, ignore, smoothing, losses, lse) =>
+      n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse),
+    crossEntropyBackward: (logits, targets, lse, rows, vocab, ignore, smoothing, scale, dlogits) =>
+      n.crossEntropyBackward(logits, targets, lse, rows, vocab, ignore, smoothing, scale, dlogits),
+    embedding: (weight, ids, dim, out) => n.embedding(weight, ids, dim, out),
+    embeddingBackward: (dy, ids, dim, dweight) => n.embeddingBackward(dy, ids, dim, dweight),
+    adam: (param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled) =>
+      n.adam(param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled),
+  };
 }

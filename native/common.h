@@ -1,0 +1,78 @@
+// Shared helpers of the aiayn native addon: argument validation (every bad argument becomes a JS exception,
+// never a crash), zero-copy typed-array views, strided layouts and the OpenMP grain size.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace aiayn {
+
+/** Below this many elements of work a kernel stays single-threaded: OpenMP start-up would cost more. */
+constexpr int64_t kParallelGrain = 1 << 15;
+
+/** A Float32Array argument seen without copying (data already includes the byteOffset). */
+struct F32 {
+  float* data;
+  int64_t length;
+};
+
+/** An Int32Array argument seen without copying. */
+struct I32 {
+  int32_t* data;
+  int64_t length;
+};
+
+/** A strided operand: buffer, element offset and one stride per dimension of the shape it is read over. */
+struct StridedArg {
+  float* data;
+  int64_t offset;
+  std::vector<int64_t> strides;
+};
+
+/** Throws a JS TypeError (or RangeError when `range`) carrying `message`. */
+[[noreturn]] void fail(Napi::Env env, const std::string& message, bool range = false);
+
+/** Argument i as a Float32Array. */
+F32 argF32(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as an Int32Array. */
+I32 argI32(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as a number. */
+double argNumber(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as an integer number (any sign). */
+int64_t argInt(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as a non-negative integer. */
+int64_t argSize(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as a boolean. */
+bool argBool(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as an array of non-negative integers (a shape). */
+std::vector<int64_t> argShape(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as an index into a table of `count` op names. */
+int argOp(const Napi::CallbackInfo& info, size_t i, int count, const char* name);
+/**
+ * Arguments i, i+1, i+2 (data, offset, strides) as a strided operand over `shape`, checked so that every
+ * element it reaches lies inside the buffer.
+ */
+StridedArg argStrided(const Napi::CallbackInfo& info, size_t i, const std::vector<int64_t>& shape, const char* name);
+
+/** Product of sizes, throwing on overflow. */
+int64_t product(Napi::Env env, std::initializer_list<int64_t> sizes);
+/** Product of a shape's sizes, throwing on overflow. */
+int64_t shapeSize(Napi::Env env, const std::vector<int64_t>& shape);
+/** Throws unless `a` holds at least `need` elements. */
+void needLength(Napi::Env env, int64_t have, int64_t need, const char* name);
+
+/** A JS array of op names in code order (the wrapper maps names to codes with it). */
+Napi::Array opNames(Napi::Env env, const char* const* list, int count);
+
+/** Registers the functions of each kernel family on `exports`. */
+void initElementwise(Napi::Env env, Napi::Object exports);
+void initReduce(Napi::Env env, Napi::Object exports);
+void initGemm(Napi::Env env, Napi::Object exports);
+void initSoftmax(Napi::Env env, Napi::Object exports);
+void initLayerNorm(Napi::Env env, Napi::Object exports);
+void initLoss(Napi::Env env, Napi::Object exports);
+void initEmbeddingAdam(Napi::Env env, Napi::Object exports);
+
+}  // namespace aiayn

@@ -1,0 +1,127 @@
+// Batched GEMM on oneDNN's row-major dnnl_sgemm (stable across oneDNN 2.x and 3.x), plus `directSgemm`, a
+// thin call of dnnl_sgemm for benchmarks that measure the wrapper's overhead.
+#include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
+
+#include <string>
+
+#include "common.h"
+
+namespace aiayn {
+namespace {
+
+/**
+ * Below this many multiply-adds per matrix, a batch of at least one matrix per thread is spread over the
+ * threads, one single-threaded GEMM each (oneDNN runs sequentially inside a parallel region); above it each
+ * GEMM uses all threads itself.
+ */
+constexpr int64_t kSmallGemm = int64_t(1) << 24;
+
+/** Throws unless a `rows` x `cols` matrix stored with leading dimension ld from `offset` fits in `length`. */
+void checkMatrix(Napi::Env env, const char* name, int64_t length, __int128 offset, int64_t rows, int64_t cols, int64_t ld) {
+  if (rows == 0 || cols == 0) return;
+  if (ld < cols) fail(env, std::string("leading dimension of '") + name + "' is smaller than its row length", true);
+  const __int128 end = offset + static_cast<__int128>(rows - 1) * ld + cols;  // 128 bits: cannot overflow
+  if (offset < 0 || end > length) {
+    fail(env, std::string("'") + name + "' reaches outside its buffer", true);
+  }
+}
+
+/** One dnnl_sgemm call; returns its status. */
+dnnl_status_t sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                    const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  return dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/** gemm(batch, m, n, k, transA, transB, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, out, alpha, beta) */
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t batch = argSize(info, 0, "batch");
+  const int64_t m = argSize(info, 1, "m");
+  const int64_t n = argSize(info, 2, "n");
+  const int64_t k = argSize(info, 3, "k");
+  const bool ta = argBool(info, 4, "transA");
+  const bool tb = argBool(info, 5, "transB");
+  F32 a = argF32(info, 6, "a");
+  const int64_t aOff = argInt(info, 7, "aOffset");
+  int64_t lda = argInt(info, 8, "lda");
+  const int64_t strideA = argInt(info, 9, "strideA");
+  F32 b = argF32(info, 10, "b");
+  const int64_t bOff = argInt(info, 11, "bOffset");
+  int64_t ldb = argInt(info, 12, "ldb");
+  const int64_t strideB = argInt(info, 13, "strideB");
+  F32 out = argF32(info, 14, "out");
+  const float alpha = static_cast<float>(argNumber(info, 15, "alpha"));
+  const float beta = static_cast<float>(argNumber(info, 16, "beta"));
+  const int64_t mn = product(env, {m, n});
+  needLength(env, out.length, product(env, {batch, mn}), "out");
+  if (batch == 0 || mn == 0) return env.Undefined();
+  if (k == 0) {
+    for (int64_t i = 0; i < batch * mn; i++) out.data[i] = beta == 0.0f ? 0.0f : beta * out.data[i];
+    return env.Undefined();
+  }
+  if (strideA < 0 || strideB < 0) fail(env, "batch strides must be >= 0", true);
+  // A leading dimension is meaningless for a single stored row; oneDNN still wants it >= the row length.
+  if ((ta ? k : m) == 1 && lda < (ta ? m : k)) lda = ta ? m : k;
+  if ((tb ? n : k) == 1 && ldb < (tb ? k : n)) ldb = tb ? k : n;
+  const __int128 lastA = aOff + static_cast<__int128>(batch - 1) * strideA;
+  const __int128 lastB = bOff + static_cast<__int128>(batch - 1) * strideB;
+  checkMatrix(env, "a", a.length, aOff, ta ? k : m, ta ? m : k, lda);
+  checkMatrix(env, "a", a.length, lastA, ta ? k : m, ta ? m : k, lda);
+  checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
+  checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
+  dnnl_status_t status = dnnl_success;
+  if (batch > 1 && batch >= omp_get_max_threads() && m * n * k < kSmallGemm) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < batch; i++) {
+      dnnl_status_t s = sgemm(ta, tb, m, n, k, alpha, a.data + aOff + i * strideA, lda, b.data + bOff + i * strideB, ldb,
+                              beta, out.data + i * mn, n);
+      if (s != dnnl_success) {
+#pragma omp atomic write
+        status = s;
+      }
+    }
+  } else {
+    for (int64_t i = 0; i < batch && status == dnnl_success; i++) {
+      status = sgemm(ta, tb, m, n, k, alpha, a.data + aOff + i * strideA, lda, b.data + bOff + i * strideB, ldb, beta,
+                     out.data + i * mn, n);
+    }
+  }
+  if (status != dnnl_success) fail(env, "dnnl_sgemm failed with status " + std::to_string(status), true);
+  return env.Undefined();
+}
+
+/** directSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): dnnl_sgemm on whole buffers. */
+Napi::Value DirectSgemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const bool ta = argBool(info, 0, "transA");
+  const bool tb = argBool(info, 1, "transB");
+  const int64_t m = argSize(info, 2, "m");
+  const int64_t n = argSize(info, 3, "n");
+  const int64_t k = argSize(info, 4, "k");
+  const float alpha = static_cast<float>(argNumber(info, 5, "alpha"));
+  F32 a = argF32(info, 6, "a");
+  const int64_t lda = argSize(info, 7, "lda");
+  F32 b = argF32(info, 8, "b");
+  const int64_t ldb = argSize(info, 9, "ldb");
+  const float beta = static_cast<float>(argNumber(info, 10, "beta"));
+  F32 c = argF32(info, 11, "c");
+  const int64_t ldc = argSize(info, 12, "ldc");
+  if (k > 0) {
+    checkMatrix(env, "a", a.length, 0, ta ? k : m, ta ? m : k, lda);
+    checkMatrix(env, "b", b.length, 0, tb ? n : k, tb ? k : n, ldb);
+  }
+  checkMatrix(env, "c", c.length, 0, m, n, ldc);
+  dnnl_status_t s = sgemm(ta, tb, m, n, k, alpha, a.data, lda, b.data, ldb, beta, c.data, ldc);
+  if (s != dnnl_success) fail(env, "dnnl_sgemm failed with status " + std::to_string(s), true);
+  return env.Undefined();
+}
+
+}  // namespace
+
+void initGemm(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("directSgemm", Napi::Function::New(env, DirectSgemm, "directSgemm"));
+}
+
+}  // namespace aiayn

@@ -1,0 +1,50 @@
+// Exp-heavy row loops and the Adam update, compiled once per instruction set (baseline, AVX2+FMA, AVX-512) and chosen at run time
+// with __builtin_cpu_supports, so the addon runs on any x86-64 yet uses the vector units it finds.
+#pragma once
+
+#include <cstdint>
+
+namespace aiayn {
+
+struct AdamArgs;
+
+/** One instruction-set variant of the vectorised loops. */
+struct VMath {
+  const char* name;
+  /** out[i] = exp(x[i]). */
+  void (*exp)(const float* x, float* out, int64_t n);
+  /** out[i] = 1 / (1 + exp(-x[i])). */
+  void (*sigmoid)(const float* x, float* out, int64_t n);
+  /** z[j] = exp(z[j] - mx) in place; returns their sum. */
+  double (*expSumStore)(double* z, int64_t n, double mx);
+  /** Sum of exp(z[j] - mx). */
+  double (*expSum)(const double* z, int64_t n, double mx);
+  /** sum = Σ exp(l[j] - mx) and all = Σ l[j] over a row of logits. */
+  void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all);
+  /** d[j] = scale * (exp(l[j] - lse) - off). */
+  void (*ceGrad)(const float* l, int64_t n, double lse, double scale, double off, float* d);
+  /** dx[j] = scale * (dy[j] - exp(y[j]) * dot): log-softmax backward. */
+  void (*logSoftmaxGrad)(const float* y, const float* dy, int64_t n, double dot, double scale, float* dx);
+  /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */
+  void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
+};
+
+/** Scalars of one Adam step. */
+struct AdamArgs {
+  double lr, beta1, beta2, eps, weightDecay, c1, c2;
+  bool l2, decay;
+};
+
+extern const VMath kVMathBaseline;
+extern const VMath kVMathAvx2;
+extern const VMath kVMathAvx512;
+
+/** The variant in use (the widest this CPU supports unless setSimd chose another). */
+const VMath& vmath();
+/**
+ * Selects a variant by name ('baseline', 'avx2', 'avx512'), capped at what the CPU supports; returns the name
+ * chosen, or nullptr for an unknown name.
+ */
+const char* setSimd(const char* name);
+
+}  // namespace aiayn

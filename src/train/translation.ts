@@ -1,0 +1,209 @@
+// Training a translation Transformer end to end (§5): joint BPE, token-count batches, label-smoothed loss,
+// Adam with the warmup schedule, periodic validation (loss and greedy BLEU), atomic checkpoints and a
+// bit-exact resume, a JSONL log and an HTML page of curves.
+
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Bpe, PAD_ID, BOS_ID, EOS_ID } from '../data/bpe.js';
+import { TokenBatcher, type Example, type TranslationBatch } from '../data/batching.js';
+import { writeFileAtomic, type LinePair } from '../data/files.js';
+import { readMulti30k } from '../data/corpora.js';
+import { translate } from '../decode/translate.js';
+import { corpusBleu } from '../eval/index.js';
+import { readModelConfig, saveModelDir } from '../io/model-dir.js';
+import { makeConfig } from '../models/config.js';
+import { Transformer } from '../models/transformer.js';
+import { noGrad } from '../tensor/autograd.js';
+import { tidy } from '../tensor/memory.js';
+import { tensor } from '../tensor/ops/create.js';
+import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
+import { clipGradNorm } from './clip.js';
+import { curvesPage, type Series } from './curves.js';
+import { labelSmoothedLoss } from './loss.js';
+import { Adam } from './optim.js';
+import type { TrainSettings } from './presets.js';
+import { ProgressBar } from './progress.js';
+import { noamSchedule } from './schedule.js';
+
+/** A run: settings, where to write, and optional data (Multi30k from the package when absent). */
+export interface TranslationRun extends TrainSettings {
+  out: string;
+  resume?: boolean;
+  train?: LinePair[];
+  val?: LinePair[];
+  /** Draw a progress bar on stderr (default true). */
+  progress?: boolean;
+  /** Receives one-line reports (evaluations, checkpoints); default console.error. */
+  log?: (line: string) => void;
+}
+
+/** What a finished run reports. */
+export interface TranslationResult { steps: number; seconds: number; trainLoss: number; valLoss: number; valBleu: number | null; out: string; }
+
+/** One JSONL log record. */
+type LogRecord = Record<string, number | string | null>;
+
+/** Encodes line pairs with the tokenizer. */
+export function encodeExamples(pairs: readonly LinePair[], tokenizer: Bpe): Example[] {
+  return pairs.map((p) => ({ src: Int32Array.from(tokenizer.encode(p.src)), tgt: Int32Array.from(tokenizer.encode(p.tgt)) }));
+}
+
+/** Tensors of a batch: src (B, S), tgtIn and tgtOut (B, T), int32. */
+function batchTensors(b: TranslationBatch) {
+  return {
+    src: tensor(b.src, [b.B, b.S], 'int32'),
+    tgtIn: tensor(b.tgtIn, [b.B, b.T], 'int32'),
+    tgtOut: tensor(b.tgtOut, [b.B, b.T], 'int32'),
+  };
+}
+
+/** Mean label-smoothed loss per target token over a set of batches, in eval mode. */
+export function evaluateLoss(model: Transformer, batches: Iterable<TranslationBatch>, labelSmoothing: number): number {
+  const wasTraining = model.training;
+  model.eval();
+  let total = 0;
+  let tokens = 0;
+  for (const b of batches) {
+    total += tidy(() => noGrad(() => {
+      const t = batchTensors(b);
+      return labelSmoothedLoss(model.forward(t.src, t.tgtIn, PAD_ID), t.tgtOut, { eps: labelSmoothing, padId: PAD_ID }).item();
+    })) * b.tgtTokens;
+    tokens += b.tgtTokens;
+  }
+  model.train(wasTraining);
+  return total / Math.max(tokens, 1);
+}
+
+/** Checkpoint files in dir, oldest first. */
+export function listCheckpoints(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /^ckpt-\d+\.safetensors$/.test(f))
+    .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0])).map((f) => join(dir, f));
+}
+
+/** Trains a translation model into run.out; resumes from the newest checkpoint there when run.resume. */
+export async function trainTranslation(run: TranslationRun): Promise<TranslationResult> {
+  const log = run.log ?? ((line: string) => console.error(line));
+  const ckptDir = join(run.out, 'checkpoints');
+  const logPath = join(run.out, 'train-log.jsonl');
+  mkdirSync(ckptDir, { recursive: true });
+  const train = run.train ?? await readMulti30k('train', run.srcLang, run.tgtLang);
+  const val = run.val ?? await readMulti30k('val', run.srcLang, run.tgtLang);
+  if (train.length === 0) throw new Error('train: the training set is empty');
+
+  const resumeFrom = run.resume ? listCheckpoints(ckptDir).at(-1) : undefined;
+  if (run.resume && resumeFrom === undefined) throw new Error(`train --resume: no checkpoint in ${ckptDir}`);
+  let tokenizer: Bpe;
+  let model: Transformer;
+  if (resumeFrom !== undefined) {
+    tokenizer = await Bpe.load(join(run.out, 'tokenizer.json'));
+    model = new Transformer(readModelConfig(run.out).model);
+  } else {
+    if (existsSync(logPath)) unlinkSync(logPath);
+    tokenizer = Bpe.learn(train.flatMap((p) => [p.src, p.tgt]), { vocabSize: run.vocabSize });
+    const vocab = tokenizer.vocabSize;
+    model = new Transformer(makeConfig(run.modelPreset, { ...run.model, srcVocab: vocab, tgtVocab: vocab, seed: run.seed }));
+  }
+  const settings = { ...run, train: undefined, val: undefined, log: undefined };
+  const dirExtra = { srcLang: run.srcLang, tgtLang: run.tgtLang, training: settings as unknown as Record<string, unknown> };
+  const config = model.config;
+  const examples = encodeExamples(train, tokenizer).filter((e) => e.src.length < config.maxLen && e.tgt.length < config.maxLen);
+  const valExamples = encodeExamples(val, tokenizer).filter((e) => e.src.length < config.maxLen && e.tgt.length < config.maxLen);
+  const batcher = new TokenBatcher(examples, { maxSrcTokens: run.batchTokens, maxTgtTokens: run.batchTokens, seed: run.seed });
+  const valBatches = [...new TokenBatcher(valExamples, { maxSrcTokens: run.batchTokens, maxTgtTokens: run.batchTokens, seed: 0 }).batches(0)];
+  const optimizer = new Adam(model.parameters(), { lr: noamSchedule({ dModel: config.dModel, warmup: run.warmup, factor: run.lrFactor }) });
+
+  let loop: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.rng.state(), tokens: 0, seconds: 0 };
+  if (resumeFrom !== undefined) {
+    loop = loadCheckpoint(resumeFrom, model, optimizer);
+    model.rng.setState(loop.rng);
+    log(`resumed from ${resumeFrom} at step ${loop.step}`);
+  } else {
+    await saveModelDir(run.out, model, tokenizer, dirExtra);
+  }
+  const history = readHistory(logPath);
+  const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
+  const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok' });
+  const started = performance.now();
+  const elapsed = () => loop.seconds + (performance.now() - started) / 1000;
+  let lastLoss = NaN;
+  let valLoss = NaN;
+  let valBleu: number | null = null;
+  const evaluate = async () => {
+    valLoss = evaluateLoss(model, valBatches, config.labelSmoothing);
+    valBleu = null;
+    if (run.bleuSentences > 0) {
+      const subset = val.slice(0, run.bleuSentences);
+      const hyps = translate(model, tokenizer, subset.map((p) => p.src), { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } });
+      valBleu = corpusBleu(hyps, [subset.map((p) => p.tgt)]).score;
+    }
+    writeLog({ step: loop.step, epoch: loop.epoch, val_loss: valLoss, val_bleu: valBleu, seconds: elapsed() });
+    log(`step ${loop.step}: val loss ${valLoss.toFixed(3)}${valBleu === null ? '' : `, val BLEU (greedy, ${run.bleuSentences} sent.) ${valBleu.toFixed(2)}`}`);
+    await writeCurves(run.out, history);
+  };
+  const checkpoint = async () => {
+    loop.rng = model.rng.state();
+    loop.seconds = elapsed();
+    saveCheckpoint(join(ckptDir, `ckpt-${loop.step}.safetensors`), model, optimizer, loop);
+    for (const old of listCheckpoints(ckptDir).slice(0, -run.keepCheckpoints)) unlinkSync(old);
+    await saveModelDir(run.out, model, tokenizer, dirExtra);
+  };
+
+  const timeUp = () => run.maxMinutes > 0 && elapsed() > run.maxMinutes * 60;
+  outer: while (loop.step < run.maxSteps) {
+    const plan = batcher.plan(loop.epoch);
+    let index = 0;
+    for (const batch of batcher.batches(loop.epoch)) {
+      if (index++ < loop.batchInEpoch) continue;
+      const lr = optimizer.lr;
+      lastLoss = tidy(() => {
+        const t = batchTensors(batch);
+        const loss = labelSmoothedLoss(model.forward(t.src, t.tgtIn, PAD_ID), t.tgtOut, { eps: config.labelSmoothing, padId: PAD_ID });
+        loss.backward();
+        if (run.clipNorm > 0) clipGradNorm(optimizer.params, run.clipNorm);
+        optimizer.step();
+        optimizer.zeroGrad();
+        return loss.item();
+      });
+      loop.step++;
+      loop.batchInEpoch = index;
+      loop.tokens += batch.tgtTokens;
+      if (!Number.isFinite(lastLoss)) throw new Error(`train: loss became ${lastLoss} at step ${loop.step}; lower --lr-factor or enable --clip`);
+      writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
+      bar?.tick(loop.step, batch.tgtTokens, { loss: lastLoss, lr, epoch: loop.epoch });
+      const last = loop.step >= run.maxSteps || timeUp();
+      if (loop.step % run.evalEvery === 0 || last) await evaluate();
+      if (loop.step % run.checkpointEvery === 0 || last) await checkpoint();
+      if (last) break outer;
+      if (index >= plan.length) break;
+    }
+    loop.epoch++;
+    loop.batchInEpoch = 0;
+  }
+  bar?.done();
+  return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, valBleu, out: run.out };
+}
+
+/** Log records already written (on resume). */
+function readHistory(path: string): LogRecord[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogRecord);
+}
+
+/** Rewrites curves.html from the log records. */
+async function writeCurves(out: string, history: readonly LogRecord[]): Promise<void> {
+  const pick = (key: string): Array<[number, number]> => history.filter((r) => typeof r[key] === 'number').map((r) => [r['step'] as number, r[key] as number]);
+  const loss: Series[] = [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }];
+  const bleu: Series[] = [{ name: 'val BLEU (greedy)', color: '#2ca02c', points: pick('val_bleu') }];
+  await writeFileAtomic(join(out, 'curves.html'), curvesPage('aiayn training', loss, bleu));
+}
+
+/** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
+function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < points.length; i += n) {
+    const group = points.slice(i, i + n);
+    out.push([group[group.length - 1]![0], group.reduce((s, p) => s + p[1], 0) / group.length]);
+  }
+  return out;
+}

@@ -1,0 +1,417 @@
+// Every native kernel against its TypeScript twin (the oracle) on random inputs: sizes 1, 7, 33, 1000 and
+// sizes large enough to take the multi-threaded paths, strided / broadcast / transposed operands, accumulation.
+// Skips when the addon is unavailable, unless AIAYN_REQUIRE_NATIVE=1 says it must be there.
+
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { Backend, BinaryOp, GemmArgs, Strided, UnaryOp } from '../src/backend/backend.js';
+import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.js';
+import { tsBackend as ts } from '../src/backend/ts/index.js';
+
+let native: Backend | undefined;
+let loadError = '';
+try {
+  native = loadNativeBackend();
+} catch (err) {
+  loadError = err instanceof Error ? err.message : String(err);
+}
+
+/** The native backend, or undefined after skipping `t` (failing instead when AIAYN_REQUIRE_NATIVE=1). */
+function nat(t: TestContext): Backend | undefined {
+  if (native !== undefined) return native;
+  if (process.env['AIAYN_REQUIRE_NATIVE'] === '1') assert.fail(`AIAYN_REQUIRE_NATIVE=1 but the native backend did not load: ${loadError}`);
+  t.skip(`native backend unavailable: ${loadError}`);
+  return undefined;
+}
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(s ^ (s >>> 15), 1 | s);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rand = rng(12345);
+
+/** n random floats in [lo, hi); with `steps`, quantised to that many levels so ties and equalities occur. */
+function randn(n: number, lo = -2, hi = 2, steps = 0): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rand();
+    a[i] = lo + (hi - lo) * (steps > 0 ? Math.floor(u * steps) / steps : u);
+  }
+  return a;
+}
+
+/** Contiguous row-major strides of a shape. */
+function dense(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) { s[d] = acc; acc *= shape[d]!; }
+  return s;
+}
+
+/**
+ * Asserts actual ≈ expected element by element: equal (NaN matching NaN), or within `tol` relative to
+ * max(|expected|, rms(expected)) — the rms floor covers values that cancel to near zero.
+ */
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-5): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  let sq = 0;
+  let count = 0;
+  for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i]!)) { sq += expected[i]! ** 2; count++; }
+  const floor = count === 0 ? 0 : Math.sqrt(sq / count);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (Object.is(a, e) || a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    const err = Math.abs(a - e);
+    if (!(err <= tol * Math.max(Math.abs(e), floor))) {
+      assert.fail(`${what}: element ${i} is ${a}, expected ${e} (error ${err}, scale ${Math.max(Math.abs(e), floor)})`);
+    }
+  }
+}
+
+/**
+ * Runs `body` once per vector variant of the exp-heavy loops this CPU supports (baseline, AVX2, AVX-512),
+ * then restores the variant that was in use.
+ */
+function eachSimd(body: (variant: string) => void): void {
+  const addon = loadNativeAddon();
+  const initial = addon.simd();
+  const seen = new Set<string>();
+  try {
+    for (const want of ['baseline', 'avx2', 'avx512']) {
+      const got = addon.setSimd(want);
+      if (!seen.has(got)) { seen.add(got); body(got); }
+    }
+  } finally {
+    addon.setSimd(initial);
+  }
+}
+
+const SIZES = [1, 7, 33, 1000, 40_000];
+const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'];
+const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+
+/** A strided case: shape plus two operands' layouts (buffer length derived from the reach). */
+interface Case { name: string; shape: number[]; a: { offset: number; strides: number[] }; b: { offset: number; strides: number[] } }
+
+/** Random buffer big enough for an operand layout over `shape`. */
+function buffer(shape: readonly number[], l: { offset: number; strides: number[] }, lo = -2, hi = 2, steps = 0): Strided {
+  let reach = l.offset;
+  shape.forEach((n, d) => { reach += Math.max(0, (n - 1) * l.strides[d]!); });
+  return { data: randn(reach + 1, lo, hi, steps), offset: l.offset, strides: l.strides };
+}
+
+const CASES: Case[] = [
+  { name: 'scalar', shape: [], a: { offset: 0, strides: [] }, b: { offset: 2, strides: [] } },
+  { name: 'dense 1', shape: [1], a: { offset: 0, strides: [1] }, b: { offset: 0, strides: [1] } },
+  { name: 'dense 7x33', shape: [7, 33], a: { offset: 0, strides: [33, 1] }, b: { offset: 3, strides: [33, 1] } },
+  { name: 'row broadcast', shape: [33, 1000], a: { offset: 0, strides: [1000, 1] }, b: { offset: 1, strides: [0, 1] } },
+  { name: 'column broadcast', shape: [1000, 7], a: { offset: 5, strides: [7, 1] }, b: { offset: 0, strides: [1, 0] } },
+  { name: 'transposed a', shape: [33, 7], a: { offset: 0, strides: [1, 33] }, b: { offset: 0, strides: [7, 1] } },
+  { name: 'scalar broadcast', shape: [7, 1, 33], a: { offset: 0, strides: [33, 0, 1] }, b: { offset: 4, strides: [0, 0, 0] } },
+  { name: 'padded 4d', shape: [2, 3, 7, 33], a: { offset: 1, strides: [900, 300, 40, 1] }, b: { offset: 0, strides: [0, 33, 0, 1] } },
+  { name: 'negative stride', shape: [33, 7], a: { offset: 32 * 7, strides: [-7, 1] }, b: { offset: 0, strides: [1, 33] } },
+  { name: 'batched transpose', shape: [3, 1000, 33], a: { offset: 0, strides: [33000, 33, 1] }, b: { offset: 2, strides: [33000, 1, 1000] } },
+  { name: 'big transpose', shape: [300, 257], a: { offset: 0, strides: [257, 1] }, b: { offset: 0, strides: [1, 300] } },
+];
+
+test('threads() reports the configured thread count', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  const want = process.env['AIAYN_THREADS'];
+  assert.ok(n.threads() >= 1);
+  if (want !== undefined && want !== '') assert.equal(n.threads(), Number(want));
+});
+
+test('copy: strided, broadcast, transposed and offset operands', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const c of CASES) {
+    const src = buffer(c.shape, c.b);
+    const dst = buffer(c.shape, c.a);
+    if (c.a.strides.includes(0)) continue; // dst must not overlap itself
+    const want = Float32Array.from(dst.data);
+    ts.copy(src, { ...dst, data: want }, c.shape);
+    n.copy(src, dst, c.shape);
+    close(dst.data, want, `copy ${c.name}`);
+  }
+});
+
+test('unary and unaryBackward: every op, every size, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  eachSimd((variant) => { for (const op of UNARY) {
+    for (const size of SIZES) {
+      const x = op === 'log' || op === 'sqrt' ? randn(size, 0.01, 4) : randn(size, -4, 4);
+      const want = new Float32Array(size);
+      const got = new Float32Array(size);
+      ts.unary(op, x, want);
+      n.unary(op, x, got);
+      close(got, want, `${op}(${size}) ${variant}`);
+      const dy = randn(size);
+      const dxWant = new Float32Array(size);
+      const dxGot = new Float32Array(size);
+      ts.unaryBackward(op, x, want, dy, dxWant);
+      n.unaryBackward(op, x, want, dy, dxGot);
+      close(dxGot, dxWant, `${op}'(${size}) ${variant}`);
+    }
+  } });
+});
+
+test('binary: every op over strided and broadcast operands', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const op of BINARY) {
+    for (const c of CASES) {
+      const positive = op === 'pow';
+      const a = buffer(c.shape, c.a, positive ? 0.1 : -2, 2, positive ? 0 : 8);
+      const b = buffer(c.shape, c.b, -2, 2, positive ? 0 : 8);
+      if (op === 'maximum' || op === 'minimum') { a.data[0] = NaN; b.data[b.data.length - 1] = NaN; }
+      const size = c.shape.reduce((p, d) => p * d, 1);
+      const want = new Float32Array(size);
+      const got = new Float32Array(size);
+      ts.binary(op, a, b, c.shape, want);
+      n.binary(op, a, b, c.shape, got);
+      close(got, want, `${op} ${c.name}`);
+    }
+  }
+});
+
+test('where: strided condition and branches', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const c of CASES) {
+    const cond = buffer(c.shape, c.b, 0, 2, 2);
+    const a = buffer(c.shape, c.a);
+    const b = buffer(c.shape, { offset: 0, strides: dense(c.shape) });
+    const size = c.shape.reduce((p, d) => p * d, 1);
+    const want = new Float32Array(size);
+    const got = new Float32Array(size);
+    ts.where(cond, a, b, c.shape, want);
+    n.where(cond, a, b, c.shape, got);
+    close(got, want, `where ${c.name}`);
+  }
+});
+
+test('reduce (sum, max) and argmax over [outer, n, inner]', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 1000], [1, 40_000, 1], [2, 1, 33], [1000, 33, 1]];
+  for (const [outer, len, inner] of dims) {
+    const x = randn(outer * len * inner, -2, 2, 16);
+    if (x.length > 3) x[3] = NaN;
+    for (const op of ['sum', 'max'] as const) {
+      const want = new Float32Array(outer * inner);
+      const got = new Float32Array(outer * inner);
+      ts.reduce(op, x, outer, len, inner, want);
+      n.reduce(op, x, outer, len, inner, got);
+      close(got, want, `${op} [${outer},${len},${inner}]`);
+    }
+    const want = new Int32Array(outer * inner);
+    const got = new Int32Array(outer * inner);
+    ts.argmax(x, outer, len, inner, want);
+    n.argmax(x, outer, len, inner, got);
+    assert.deepEqual(got, want, `argmax [${outer},${len},${inner}]`);
+  }
+});
+
+test('gemm: transposes, padded leading dims, offsets, batch strides, alpha and beta', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  const shapes: Array<[number, number, number, number]> = [
+    [1, 1, 1, 1], [1, 7, 33, 1], [1, 33, 7, 1000], [3, 7, 33, 33], [2, 128, 1000, 64], [4, 33, 1, 7], [1, 1, 1000, 33],
+    [16, 10, 12, 8], [2, 5, 6, 0],
+  ];
+  for (const [batch, m, nn, k] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        for (const [alpha, beta, pad, shareB] of [[1, 0, 0, false], [0.5, 1.5, 3, true]] as const) {
+          const lda = (transA ? m : k) + pad;
+          const ldb = (transB ? k : nn) + pad;
+          const aRows = transA ? k : m;
+          const bRows = transB ? nn : k;
+          const strideA = aRows * lda + pad;
+          const strideB = shareB ? 0 : bRows * ldb;
+          const aOffset = pad;
+          const bOffset = 2 * pad;
+          const a = randn(aOffset + batch * strideA + lda);
+          const b = randn(bOffset + batch * Math.max(strideB, bRows * ldb) + ldb);
+          const init = beta === 0 ? new Float32Array(batch * m * nn).fill(NaN) : randn(batch * m * nn);
+          const args: Omit<GemmArgs, 'out'> = { batch, m, n: nn, k, transA, transB, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, alpha, beta };
+          const want = Float32Array.from(init);
+          const got = Float32Array.from(init);
+          ts.gemm({ ...args, out: want });
+          n.gemm({ ...args, out: got });
+          close(got, want, `gemm b${batch} ${m}x${nn}x${k} tA=${transA} tB=${transB} alpha=${alpha} beta=${beta}`);
+        }
+      }
+    }
+  }
+});
+
+test('softmax and log-softmax with scale and strided broadcast masks, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  const causal = (len: number): Float32Array => {
+    const m = new Float32Array(len * len);
+    for (let i = 0; i < len; i++) for (let j = i + 1; j < len; j++) m[i * len + j] = -Infinity;
+    return m;
+  };
+  const padding = randn(2 * 33, 0, 1, 4).map((v) => (v < 0.25 ? -Infinity : 0));
+  const cases: Array<{ shape: number[]; mask: Strided | null }> = [
+    { shape: [1], mask: null },
+    { shape: [7], mask: null },
+    { shape: [3, 1000], mask: null },
+    { shape: [2, 3, 33, 33], mask: { data: causal(33), offset: 0, strides: [0, 0, 33, 1] } },
+    { shape: [2, 3, 7, 33], mask: { data: padding, offset: 0, strides: [33, 0, 0, 1] } },
+    { shape: [2, 4, 1], mask: { data: new Float32Array([-Infinity, 0]), offset: 0, strides: [0, 0, 0] } },
+    { shape: [8, 64, 100], mask: { data: causal(100), offset: 0, strides: [0, 100, 1] } },
+  ];
+  eachSimd((variant) => { for (const { shape, mask } of cases) {
+    for (const log of [false, true]) {
+      const size = shape.reduce((p, d) => p * d, 1);
+      const x = randn(size, -6, 6);
+      const want = new Float32Array(size);
+      const got = new Float32Array(size);
+      ts.softmax(x, shape, 0.125, mask, log, want);
+      n.softmax(x, shape, 0.125, mask, log, got);
+      close(got, want, `softmax [${shape}] log=${log} ${variant}`);
+      const cols = shape[shape.length - 1]!;
+      const y = want.map((v) => (Number.isFinite(v) ? v : 0));
+      const dy = randn(size);
+      const dxWant = new Float32Array(size);
+      const dxGot = new Float32Array(size);
+      ts.softmaxBackward(y, dy, size / cols, cols, 0.125, log, dxWant);
+      n.softmaxBackward(y, dy, size / cols, cols, 0.125, log, dxGot);
+      close(dxGot, dxWant, `softmaxBackward [${shape}] log=${log} ${variant}`);
+    }
+  } });
+});
+
+test('layerNorm forward, and backward accumulating into dgamma and dbeta', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const [rows, cols] of [[1, 1], [7, 33], [1000, 7], [64, 1000], [3, 1000]] as const) {
+    const x = randn(rows * cols, -3, 5);
+    const gamma = randn(cols);
+    const beta = randn(cols);
+    const outs = [ts, n].map((be) => {
+      const out = new Float32Array(rows * cols);
+      const mean = new Float32Array(rows);
+      const rstd = new Float32Array(rows);
+      be.layerNorm(x, gamma, beta, rows, cols, 1e-5, out, mean, rstd);
+      return { out, mean, rstd };
+    });
+    close(outs[1]!.out, outs[0]!.out, `layerNorm ${rows}x${cols} out`);
+    close(outs[1]!.mean, outs[0]!.mean, `layerNorm ${rows}x${cols} mean`);
+    close(outs[1]!.rstd, outs[0]!.rstd, `layerNorm ${rows}x${cols} rstd`);
+    const { mean, rstd } = outs[0]!;
+    const dy = randn(rows * cols);
+    const dgamma0 = randn(cols);
+    const dbeta0 = randn(cols);
+    const grads = [ts, n].map((be) => {
+      const dx = new Float32Array(rows * cols);
+      const dgamma = Float32Array.from(dgamma0);
+      const dbeta = Float32Array.from(dbeta0);
+      be.layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta);
+      return { dx, dgamma, dbeta };
+    });
+    close(grads[1]!.dx, grads[0]!.dx, `layerNormBackward ${rows}x${cols} dx`);
+    close(grads[1]!.dgamma, grads[0]!.dgamma, `layerNormBackward ${rows}x${cols} dgamma`);
+    close(grads[1]!.dbeta, grads[0]!.dbeta, `layerNormBackward ${rows}x${cols} dbeta`);
+  }
+});
+
+test('label-smoothed cross entropy and its backward, with ignored rows, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  eachSimd((variant) => { for (const [rows, vocab] of [[1, 1], [7, 33], [33, 1000], [64, 1000]] as const) {
+    for (const smoothing of [0, 0.1]) {
+      const ignore = vocab > 1 ? 1 : -100;
+      const logits = randn(rows * vocab, -8, 8);
+      const targets = Int32Array.from({ length: rows }, () => Math.floor(rand() * vocab));
+      const results = [ts, n].map((be) => {
+        const losses = new Float32Array(rows);
+        const lse = new Float32Array(rows);
+        be.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse);
+        const dlogits = new Float32Array(rows * vocab).fill(NaN);
+        be.crossEntropyBackward(logits, targets, lse, rows, vocab, ignore, smoothing, 1 / rows, dlogits);
+        return { losses, lse, dlogits };
+      });
+      const what = `crossEntropy ${rows}x${vocab} eps=${smoothing} ${variant}`;
+      close(results[1]!.losses, results[0]!.losses, `${what} losses`);
+      close(results[1]!.lse, results[0]!.lse, `${what} logSumExp`);
+      close(results[1]!.dlogits, results[0]!.dlogits, `${what} dlogits`);
+    }
+  } });
+});
+
+test('embedding gather and accumulating scatter with repeated ids', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const [vocab, dim, count] of [[1, 1, 1], [7, 33, 7], [33, 7, 1000], [1000, 512, 100]] as const) {
+    const weight = randn(vocab * dim);
+    const ids = Int32Array.from({ length: count }, () => Math.floor(rand() * vocab));
+    const want = new Float32Array(count * dim);
+    const got = new Float32Array(count * dim);
+    ts.embedding(weight, ids, dim, want);
+    n.embedding(weight, ids, dim, got);
+    close(got, want, `embedding ${vocab}x${dim} ids=${count}`);
+    const dy = randn(count * dim);
+    const dwWant = randn(vocab * dim);
+    const dwGot = Float32Array.from(dwWant);
+    ts.embeddingBackward(dy, ids, dim, dwWant);
+    n.embeddingBackward(dy, ids, dim, dwGot);
+    close(dwGot, dwWant, `embeddingBackward ${vocab}x${dim} ids=${count}`);
+  }
+});
+
+test('adam and adamw steps with bias correction, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  eachSimd((variant) => { for (const size of SIZES) {
+    for (const [decoupled, wd, step] of [[false, 0, 1], [false, 0.01, 3], [true, 0.01, 10]] as const) {
+      const param = randn(size);
+      const grad = randn(size, -0.1, 0.1);
+      const m = randn(size, -0.01, 0.01);
+      const v = randn(size, 0, 0.001);
+      const states = [ts, n].map((be) => {
+        const s = { param: Float32Array.from(param), m: Float32Array.from(m), v: Float32Array.from(v) };
+        be.adam(s.param, grad, s.m, s.v, 0.05, 0.9, 0.98, 1e-9, wd, step, decoupled);
+        return s;
+      });
+      const what = `adam n=${size} decoupled=${decoupled} wd=${wd} step=${step} ${variant}`;
+      close(states[1]!.param, states[0]!.param, `${what} param`);
+      const delta = (p: Float32Array): Float32Array => p.map((v, i) => v - param[i]!);
+      close(delta(states[1]!.param), delta(states[0]!.param), `${what} update`);
+      close(states[1]!.m, states[0]!.m, `${what} m`);
+      close(states[1]!.v, states[0]!.v, `${what} v`);
+    }
+  } });
+});
+
+test('bad arguments raise JavaScript errors instead of crashing', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  const x = new Float32Array(4);
+  assert.throws(() => n.unary('exp', new Float64Array(4) as unknown as Float32Array, x), TypeError);
+  assert.throws(() => n.unary('exp', x, new Float32Array(2)), RangeError);
+  assert.throws(() => n.unary('bogus' as UnaryOp, x, x), Error);
+  assert.throws(() => n.copy({ data: x, offset: 0, strides: [4] }, { data: x, offset: 0, strides: [1] }, [2]), RangeError);
+  assert.throws(() => n.binary('add', { data: x, offset: -1, strides: [1] }, { data: x, offset: 0, strides: [1] }, [2], x), RangeError);
+  assert.throws(() => n.gemm({ batch: 1, m: 2, n: 2, k: 2, transA: false, transB: false, a: x, aOffset: 1, lda: 2, strideA: 0,
+    b: x, bOffset: 0, ldb: 2, strideB: 0, out: x, alpha: 1, beta: 0 }), RangeError);
+  assert.throws(() => n.binary('add', { data: x, offset: 0, strides: [2 ** 52] }, { data: x, offset: 0, strides: [1] }, [2 ** 20], x), RangeError);
+  assert.throws(() => n.copy({ data: x, offset: 0, strides: [0, 0] }, { data: x, offset: 0, strides: [0, 0] }, [2 ** 40, 2 ** 40]), RangeError);
+  assert.throws(() => n.gemm({ batch: 3, m: 1, n: 1, k: 1, transA: false, transB: false, a: x, aOffset: 0, lda: 1, strideA: 2 ** 52,
+    b: x, bOffset: 0, ldb: 1, strideB: 0, out: x, alpha: 1, beta: 0 }), RangeError);
+  assert.throws(() => n.embedding(x, new Int32Array([5]), 1, x), RangeError);
+  assert.throws(() => n.crossEntropy(x, new Int32Array([9]), 1, 4, -100, 0, x, x), RangeError);
+});

@@ -1,0 +1,64 @@
+// Incremental decoding with key/value caches must produce exactly what full recomputation of the prefix
+// produces, for greedy decoding and for beam search (where hypotheses are reordered every step).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { beamSearch, greedyDecode, type IncrementalDecoder } from '../src/decode/index.js';
+import { padBatch, TransformerDecoder } from '../src/decode/transformer-decoder.js';
+import { makeConfig } from '../src/models/config.js';
+import { Transformer } from '../src/models/transformer.js';
+import { padMaskFromIds } from '../src/nn/masks.js';
+import { noGrad, tidy, logSoftmax } from '../src/tensor/index.js';
+import { forEachBackend } from './helpers/backends.js';
+
+const PAD = 0; const BOS = 1; const EOS = 2; const V = 17;
+
+/** The reference: re-encodes nothing, but re-decodes each row's whole prefix at every step. */
+class FullRecompute implements IncrementalDecoder {
+  readonly vocabSize = V;
+  private rows: number[];
+  private prefixes: number[][];
+  constructor(private model: Transformer, private sources: number[][]) {
+    this.rows = sources.map((_, i) => i);
+    this.prefixes = sources.map(() => []);
+  }
+  step(last: Int32Array): Float32Array {
+    this.prefixes.forEach((p, i) => p.push(last[i]!));
+    return tidy(() => noGrad(() => {
+      const src = padBatch(this.rows.map((r) => this.sources[r]!), PAD);
+      const pad = padMaskFromIds(src, PAD);
+      const tgt = padBatch(this.prefixes, PAD);
+      const t = tgt.shape[1]!;
+      const logits = this.model.decode(tgt, this.model.encode(src, pad), { srcPadMask: pad }); // (n, t, V)
+      return logSoftmax(logits.slice(1, t - 1, t).reshape([this.rows.length, V]), -1).toArray() as Float32Array;
+    }));
+  }
+  select(indices: Int32Array): void {
+    this.rows = Array.from(indices, (i) => this.rows[i]!);
+    this.prefixes = Array.from(indices, (i) => [...this.prefixes[i]!]);
+  }
+}
+
+const sources = [[5, 6, 7, 8, EOS], [9, 10, EOS], [11, 12, 13, 14, 15, 16, EOS]];
+
+forEachBackend('decode with a Transformer', (backend) => {
+  for (const normFirst of [false, true]) {
+    test(`[${backend}] cached decoding equals full recomputation (normFirst ${normFirst})`, () => {
+      const model = new Transformer(makeConfig('tiny', {
+        srcVocab: V, tgtVocab: V, dModel: 32, dFF: 64, h: 4, encoderLayers: 2, decoderLayers: 2, normFirst, finalNorm: true, seed: 7, maxLen: 64,
+      })).eval();
+      const opts = { bos: BOS, eos: EOS, maxLen: 12 };
+      const cached = new TransformerDecoder(model, sources, PAD);
+      const greedy = greedyDecode(cached, sources.length, opts);
+      cached.dispose();
+      assert.deepEqual(greedy, greedyDecode(new FullRecompute(model, sources), sources.length, opts));
+      assert.ok(greedy.some((s) => s.length > 2), 'the untrained model should emit a few tokens before eos');
+      for (const beamSize of [2, 4]) {
+        const beamOpts = { ...opts, beamSize, alpha: 0.6 };
+        const withCache = new TransformerDecoder(model, sources, PAD);
+        const got = beamSearch(withCache, sources.length, beamOpts);
+        withCache.dispose();
+        assert.deepEqual(got, beamSearch(new FullRecompute(model, sources), sources.length, beamOpts), `beam ${beamSize}`);
+      }
+    });
+  }
+});
