@@ -1,7 +1,6 @@
 // Batched matrix multiply with broadcast batch dims. Transposed operands (e.g. k.transpose(-2, -1)) reach
 // GEMM as a transpose flag plus leading dimension, never as a copy.
 
-import type { GemmArgs } from '../../backend/backend.js';
 import { getBackend } from '../../backend/index.js';
 import { record } from '../autograd.js';
 import { broadcastShapes, fmt, sizeOf } from '../layout.js';
@@ -50,25 +49,20 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   if (la === null) { a = a.contiguous(); la = matrixLayout(a)!; }
   let lb = matrixLayout(b);
   if (lb === null) { b = b.contiguous(); lb = matrixLayout(b)!; }
+  // Batch dims that no single stride walks (e.g. heads split from a permuted view): one copy, then one call.
+  if (batchStride(a, batch) === null) { a = a.expand([...batch, m, k]).contiguous(); la = matrixLayout(a)!; }
+  if (batchStride(b, batch) === null) { b = b.expand([...batch, k, n]).contiguous(); lb = matrixLayout(b)!; }
   const out = Tensor.empty([...batch, m, n]);
   const backend = getBackend();
   const base = { m, n, k, transA: la.trans, transB: lb.trans, a: a.data, lda: la.ld, b: b.data, ldb: lb.ld, alpha: 1, beta: 0 };
   const count = sizeOf(batch);
-  // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
-  const aRowsStack = !la.trans && b.rank === 2 && batchStride(a, batch) === m * la.ld;
-  const sa = batchStride(a, batch);
-  const sb = batchStride(b, batch);
-  if (aRowsStack) {
+  const sa = batchStride(a, batch)!;
+  const sb = batchStride(b, batch)!;
+  if (!la.trans && b.rank === 2 && sa === m * la.ld) {
+    // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
     backend.gemm({ ...base, batch: 1, m: m * count, aOffset: a.offset, strideA: 0, bOffset: b.offset, strideB: 0, out: out.data });
-  } else if (sa !== null && sb !== null) {
-    backend.gemm({ ...base, batch: count, aOffset: a.offset, strideA: sa, bOffset: b.offset, strideB: sb, out: out.data });
   } else {
-    for (let i = 0; i < count; i++) {
-      const ao = a.offset + batchOffset(a, batch, i);
-      const bo = b.offset + batchOffset(b, batch, i);
-      const g: GemmArgs = { ...base, batch: 1, aOffset: ao, strideA: 0, bOffset: bo, strideB: 0, out: out.data.subarray(i * m * n, (i + 1) * m * n) };
-      backend.gemm(g);
-    }
+    backend.gemm({ ...base, batch: count, aOffset: a.offset, strideA: sa, bOffset: b.offset, strideB: sb, out: out.data });
   }
   const ia = asTensor(x, 'matmul');
   const ib = asTensor(y, 'matmul');
@@ -76,16 +70,4 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
     ia.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1)), ia.shape) : null,
     ib.requiresGrad ? sumToShape(matmul(a.transpose(-2, -1), g), ib.shape) : null,
   ]);
-}
-
-/** Element offset of batch item i (row-major over `batch`) in x, with broadcasting. */
-function batchOffset(x: Tensor, batch: readonly number[], i: number): number {
-  const lead = batch.length - (x.rank - 2);
-  let offset = 0;
-  for (let d = batch.length - 1; d >= 0; d--) {
-    const idx = i % batch[d]!;
-    i = Math.floor(i / batch[d]!);
-    if (d >= lead && x.shape[d - lead] !== 1) offset += idx * x.strides[d - lead]!;
-  }
-  return offset;
 }
