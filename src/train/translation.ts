@@ -129,10 +129,10 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   let lastLoss = NaN;
   let valLoss = NaN;
   let valBleu: number | null = null;
-  const evaluate = async () => {
+  const evaluate = async (withBleu: boolean) => {
     valLoss = evaluateLoss(model, valBatches, config.labelSmoothing);
     valBleu = null;
-    if (run.bleuSentences > 0) {
+    if (withBleu && run.bleuSentences > 0) {
       const subset = val.slice(0, run.bleuSentences);
       const hyps = translate(model, tokenizer, subset.map((p) => p.src), { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } });
       valBleu = corpusBleu(hyps, [subset.map((p) => p.tgt)]).score;
@@ -149,6 +149,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     await saveModelDir(run.out, model, tokenizer, dirExtra);
   };
 
+  if (resumeFrom === undefined) await evaluate(false); // the starting point of the validation curve
   const timeUp = () => run.maxMinutes > 0 && elapsed() > run.maxMinutes * 60;
   outer: while (loop.step < run.maxSteps) {
     const plan = batcher.plan(loop.epoch);
@@ -172,7 +173,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
       writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
       bar?.tick(loop.step, batch.tgtTokens, { loss: lastLoss, lr, epoch: loop.epoch });
       const last = loop.step >= run.maxSteps || timeUp();
-      if (loop.step % run.evalEvery === 0 || last) await evaluate();
+      if (loop.step % run.evalEvery === 0 || last) await evaluate(true);
       if (loop.step % run.checkpointEvery === 0 || last) await checkpoint();
       if (last) break outer;
       if (index >= plan.length) break;
