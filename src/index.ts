@@ -1,3 +1,12 @@
 // aiayn: the Transformer of "Attention Is All You Need" (Vaswani et al. 2017) in TypeScript.
 export * from './tensor/index.js';
 export { getBackend, setBackend, availableBackends, nativeLoadError, type Backend } from './backend/index.js';
+export * from './nn/index.js';
+export * from './models/index.js';
+export * from './train/index.js';
+export * from './decode/index.js';
+export * from './io/index.js';
+export { loadModelDir, saveModelDir, type LoadedModel } from './io/model-dir.js';
+export { toTorchStateDict, loadTorchStateDict } from './io/torch-names.js';
+export { Bpe, Gpt2Tokenizer, TokenBatcher, readMulti30k, PAD_ID, BOS_ID, EOS_ID, UNK_ID } from './data/index.js';
+export { corpusBleu, sentenceBleu, corpusChrf, corpusTer } from './eval/index.js';

@@ -24,7 +24,9 @@ export function tensor(data: Nested | ArrayLike<number>, shape?: readonly number
   let flat: ArrayLike<number>;
   let dims: number[];
   if (shape !== undefined) {
-    flat = typeof data === 'number' ? [data] : (data as ArrayLike<number>);
+    const nested: number[] = [];
+    if (Array.isArray(data)) flatten(data, [], nested, 0);
+    flat = typeof data === 'number' ? [data] : Array.isArray(data) ? nested : (data as ArrayLike<number>);
     dims = [...shape];
     if (sizeOf(dims) !== flat.length) throw new Error(`tensor: ${flat.length} values do not fill shape ${fmt(dims)}`);
   } else if (ArrayBuffer.isView(data)) {
