@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { Bpe, countWords, Gpt2Tokenizer, GPT2_RANKS_PATH, readAllLines, readText, multi30kPath } from '../src/data/index.js';
 
 const MERGES = 8000;
-const SHAKESPEARE = new URL('../../shared/data/tinyshakespeare/input.txt', import.meta.url);
+const SHAKESPEARE = new URL('../data/tinyshakespeare/input.txt.gz', import.meta.url);
 
 function seconds<T>(fn: () => T): [T, number] {
   const start = performance.now();

@@ -58,7 +58,8 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   const count = sizeOf(batch);
   const sa = batchStride(a, batch)!;
   const sb = batchStride(b, batch)!;
-  if (!la.trans && b.rank === 2 && sa === m * la.ld) {
+  const tall = !la.trans && b.rank === 2 && sa === m * la.ld;
+  if (tall) {
     // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
     backend.gemm({ ...base, batch: 1, m: m * count, aOffset: a.offset, strideA: 0, bOffset: b.offset, strideB: 0, out: out.data });
   } else {
@@ -68,6 +69,17 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   const ib = asTensor(y, 'matmul');
   return record(out, 'matmul', [ia, ib], (g) => [
     ia.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1)), ia.shape) : null,
-    ib.requiresGrad ? sumToShape(matmul(a.transpose(-2, -1), g), ib.shape) : null,
+    ib.requiresGrad ? weightGrad(a, g, ib.shape, tall ? count * m : 0) : null,
   ]);
+}
+
+/**
+ * dL/dB = A^T G. When B was a 2-d weight shared by a stack of row blocks (a Linear layer), that is one GEMM
+ * over all rows, (k, rows) @ (rows, n), instead of one per batch item summed afterwards.
+ */
+function weightGrad(a: Tensor, g: Tensor, shape: readonly number[], rows: number): Tensor {
+  if (rows === 0) return sumToShape(matmul(a.transpose(-2, -1), g), shape);
+  const k = a.shape[a.rank - 1]!;
+  const n = g.shape[g.rank - 1]!;
+  return matmul(a.reshape([rows, k]).transpose(0, 1), g.reshape([rows, n])); // (k, rows) @ (rows, n) -> (k, n)
 }

@@ -1,0 +1,245 @@
+// aiayn side of `npm run bench:vs-torch`: a long-lived worker that trains or greedily decodes the Transformer
+// of Figure 1 (Vaswani et al. 2017) and times itself on command. A training step is forward, label-smoothed
+// cross entropy (§5.4), backward and an Adam step (§5.3), all inside one tidy(). The PyTorch twin is
+// bench/torch_step.py; the harness (bench/vs-torch.ts) passes both the same --spec.
+//
+// Usage: node --import tsx bench/ours-step.ts --spec '<BenchSpec JSON>'   (threads: AIAYN_THREADS)
+// stdin, one command per line; stdout, one JSON line per command:
+//   run K        K training steps      -> {"ms", "steps", "loss", "peak_rss_mb"}
+//   decode B K [kv|recompute]   K greedy decodes of B with the KV-cached TransformerDecoder (default) or by
+//                full recomputation of the prefix -> {"ms", "decodes", "batch", "tokens", "decoder", "peak_rss_mb"}
+//   profile K    K training steps with every backend kernel call timed -> {"ms", "kernels": [{"kernel", "calls", "ms"}]}
+//   gemm         dnnl_sgemm 1024^3 through the addon's directSgemm -> {"gflops"} ({"gflops": null, "why"} without it)
+//   quit
+// The first line written is {"ready": true, "params", "backend", "threads"}.
+
+import { createInterface } from 'node:readline';
+import { getBackend, type Backend, type GemmArgs, type Strided } from '../src/backend/index.js';
+import { loadNativeAddon } from '../src/backend/native/index.js';
+import { greedyDecode } from '../src/decode/greedy.js';
+import { TransformerDecoder } from '../src/decode/transformer-decoder.js';
+import type { IncrementalDecoder } from '../src/decode/types.js';
+import { makeConfig } from '../src/models/config.js';
+import { Transformer } from '../src/models/transformer.js';
+import { concat, noGrad, tensor, tidy, Rng, type Tensor } from '../src/tensor/index.js';
+import { labelSmoothedLoss } from '../src/train/loss.js';
+import { Adam } from '../src/train/optim.js';
+
+/** Model and batch shapes of one benchmark config (the harness's table, passed as JSON). */
+export interface BenchSpec {
+  name: string; d: number; h: number; ff: number; enc: number; dec: number; vocab: number;
+  batch: number; src: number; tgt: number; newTokens: number;
+}
+
+const PAD = 1;
+const BOS = 2;
+const FIRST_WORD = 4;
+
+/** One training batch: src (B, S), tgtIn = BOS + tgt[:-1] (B, T), tgtOut (B, T), int32, no padding. */
+interface Batch { src: Tensor; tgtIn: Tensor; tgtOut: Tensor }
+
+/** Random word ids (B, L) as an int32 tensor. */
+function randomIds(rng: Rng, b: number, len: number, vocab: number): Int32Array {
+  return Int32Array.from({ length: b * len }, () => FIRST_WORD + rng.int(vocab - FIRST_WORD));
+}
+
+/** A random batch, kept (it outlives every tidy). */
+function randomBatch(spec: BenchSpec, rng: Rng): Batch {
+  const { batch: b, src: s, tgt: t, vocab } = spec;
+  const tgt = randomIds(rng, b, t, vocab);
+  const tgtIn = new Int32Array(b * t);
+  for (let i = 0; i < b; i++) {
+    tgtIn[i * t] = BOS;
+    tgtIn.set(tgt.subarray(i * t, i * t + t - 1), i * t + 1);
+  }
+  return {
+    src: tensor(randomIds(rng, b, s, vocab), [b, s], 'int32').keep(),
+    tgtIn: tensor(tgtIn, [b, t], 'int32').keep(),
+    tgtOut: tensor(tgt, [b, t], 'int32').keep(),
+  };
+}
+
+/**
+ * Greedy decoding by full recomputation: each step re-runs the decoder over the whole prefix, as the PyTorch
+ * tutorial does (no key/value cache); the like-for-like baseline beside the KV-cached TransformerDecoder.
+ */
+class RecomputingDecoder implements IncrementalDecoder {
+  readonly vocabSize: number;
+  private prefixes: number[][];
+  private memory: Tensor;
+
+  constructor(private readonly model: Transformer, src: Tensor) {
+    this.vocabSize = model.config.tgtVocab;
+    this.memory = noGrad(() => model.encode(src)).keep(); // (B, S, d)
+    this.prefixes = Array.from({ length: src.shape[0]! }, () => []);
+  }
+
+  /** Appends each row's last token, decodes the prefixes and returns log p of the next token [n, V]. */
+  step(lastTokens: Int32Array): Float32Array {
+    this.prefixes.forEach((p, i) => p.push(lastTokens[i]!));
+    const n = this.prefixes.length;
+    const t = this.prefixes[0]!.length;
+    return tidy(() => noGrad(() => {
+      const ys = tensor(Int32Array.from(this.prefixes.flat()), [n, t], 'int32');
+      const logits = this.model.decode(ys, this.memory); // (n, t, V)
+      return logits.slice(1, t - 1, t).logSoftmax(-1).toArray() as Float32Array; // (n, 1, V)
+    }));
+  }
+
+  /** Keeps rows by index (prefixes and encoder memory). */
+  select(indices: Int32Array): void {
+    this.prefixes = Array.from(indices, (i) => [...this.prefixes[i]!]);
+    const old = this.memory;
+    if (indices.length === 0) return; // every row finished; the memory goes with dispose()
+    this.memory = tidy(() => concat(Array.from(indices, (i) => old.slice(0, i, i + 1)), 0)).keep(); // (n, S, d)
+    old.dispose();
+  }
+
+  /** Frees the encoder memory. */
+  dispose(): void { this.memory.dispose(); }
+}
+
+/** Per-kernel call counts and milliseconds, keyed by kernel name and a shape class. */
+type KernelTimes = Map<string, { calls: number; ms: number }>;
+
+/** A key naming a kernel call finely enough to find the costly ones (gemm by shape, binary by op and layout). */
+function kernelKey(name: string, args: unknown[]): string {
+  if (name === 'gemm') {
+    const g = args[0] as GemmArgs;
+    return `gemm ${g.batch}x[${g.m}x${g.k}]${g.transA ? 'T' : ''}*[${g.k}x${g.n}]${g.transB ? 'T' : ''}`;
+  }
+  if (name === 'binary') {
+    const [op, a, b, shape] = args as [string, Strided, Strided, number[]];
+    const kind = (x: Strided): string => (x.strides.some((st) => st === 0) ? 'bcast' : 'full');
+    return `binary ${op} ${kind(a)},${kind(b)} [${shape.join(',')}]`;
+  }
+  if (name === 'copy') return `copy [${(args[2] as number[]).join(',')}]`;
+  if (name === 'unary' || name === 'unaryBackward') return `${name} ${String(args[0])}`;
+  return name;
+}
+
+/** Wraps every method of the backend object in a timer; returns the table and a function that undoes it. */
+function instrument(backend: Backend): { times: KernelTimes; restore: () => void } {
+  const times: KernelTimes = new Map();
+  const target = backend as unknown as Record<string, unknown>;
+  const originals = new Map<string, (...a: unknown[]) => unknown>();
+  for (const [name, fn] of Object.entries(target)) {
+    if (typeof fn !== 'function' || name === 'threads') continue;
+    const original = fn as (...a: unknown[]) => unknown;
+    originals.set(name, original);
+    target[name] = (...args: unknown[]): unknown => {
+      const t0 = performance.now();
+      const r = original(...args);
+      const key = kernelKey(name, args);
+      const e = times.get(key) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += performance.now() - t0;
+      times.set(key, e);
+      return r;
+    };
+  }
+  return { times, restore: () => { for (const [name, fn] of originals) target[name] = fn; } };
+}
+
+/** Peak resident set size of this process in MiB (maxRSS is in KiB). */
+function peakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Best GFLOP/s of dnnl_sgemm on 1024^3 over repetitions lasting at least 0.5 s, or why it cannot run. */
+function gemmPeak(): { gflops: number | null; why?: string } {
+  let addon;
+  try {
+    addon = loadNativeAddon();
+  } catch (err) {
+    return { gflops: null, why: err instanceof Error ? err.message : String(err) };
+  }
+  const n = 1024;
+  const a = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
+  const b = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
+  const c = new Float32Array(n * n);
+  const call = (): void => addon.directSgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+  call();
+  let best = Infinity;
+  let spent = 0;
+  while (spent < 0.5) {
+    const t0 = process.hrtime.bigint();
+    call();
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    best = Math.min(best, dt);
+    spent += dt;
+  }
+  return { gflops: (2 * n * n * n) / best / 1e9 };
+}
+
+/** Parses --spec, builds the model and optimizer, and serves commands until stdin closes or `quit`. */
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--spec');
+  if (at < 0 || process.argv[at + 1] === undefined) throw new Error('ours-step: pass --spec <JSON>');
+  const spec = JSON.parse(process.argv[at + 1]!) as BenchSpec;
+  const config = makeConfig('tiny', {
+    srcVocab: spec.vocab, tgtVocab: spec.vocab, dModel: spec.d, h: spec.h, dFF: spec.ff, encoderLayers: spec.enc,
+    decoderLayers: spec.dec, dropout: 0.1, attentionDropout: 0.1, labelSmoothing: 0.1, shareEmbeddings: 'none',
+    finalNorm: true, normFirst: false, maxLen: 512,
+  });
+  const model = new Transformer(config);
+  const optimizer = new Adam(model.parameters(), { lr: 1e-4, betas: [0.9, 0.98], eps: 1e-9 });
+  const rng = new Rng(1);
+  const batches = Array.from({ length: 4 }, () => randomBatch(spec, rng));
+  let steps = 0;
+  const reply = (obj: object): void => { process.stdout.write(JSON.stringify(obj) + '\n'); };
+
+  reply({ ready: true, params: model.parameters().reduce((s, p) => s + p.size, 0), backend: getBackend().name,
+    threads: getBackend().threads() });
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [cmd, ...args] = line.trim().split(/\s+/);
+    if (cmd === undefined || cmd === '') continue;
+    if (cmd === 'quit') break;
+    if (cmd === 'run' || cmd === 'profile') {
+      const k = Number(args[0]);
+      const probe = cmd === 'profile' ? instrument(getBackend()) : null;
+      model.train();
+      let loss = NaN;
+      const t0 = performance.now();
+      for (let i = 0; i < k; i++) {
+        const b = batches[steps++ % batches.length]!;
+        loss = tidy(() => {
+          optimizer.zeroGrad();
+          const l = labelSmoothedLoss(model.forward(b.src, b.tgtIn, PAD), b.tgtOut, { eps: 0.1, padId: PAD });
+          l.backward();
+          optimizer.step();
+          return l.item();
+        });
+      }
+      const ms = performance.now() - t0;
+      probe?.restore();
+      const kernels = probe === null ? undefined : [...probe.times].map(([kernel, e]) => ({ kernel, calls: e.calls / k, ms: e.ms / k }))
+        .sort((x, y) => y.ms - x.ms);
+      reply({ ms, steps: k, loss, peak_rss_mb: peakRssMb(), kernels });
+    } else if (cmd === 'decode') {
+      const [b, k] = [Number(args[0]), Number(args[1])];
+      const kind = args[2] ?? 'kv';
+      if (kind !== 'kv' && kind !== 'recompute') { reply({ error: `decode: decoder must be kv or recompute, got '${kind}'` }); continue; }
+      const ids = randomIds(rng, b, spec.src, spec.vocab);
+      const rows = Array.from({ length: b }, (_, i) => ids.subarray(i * spec.src, (i + 1) * spec.src));
+      const src = tensor(ids, [b, spec.src], 'int32').keep();
+      model.eval();
+      let tokens = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < k; i++) {
+        const decoder = kind === 'kv' ? new TransformerDecoder(model, rows, PAD) : new RecomputingDecoder(model, src);
+        const out = greedyDecode(decoder, b, { bos: BOS, eos: -1, maxLen: spec.newTokens });
+        decoder.dispose();
+        tokens = out[0]!.length;
+      }
+      reply({ ms: performance.now() - t0, decodes: k, batch: b, tokens, decoder: kind === 'kv' ? 'kv-cache' : 'full-recompute', peak_rss_mb: peakRssMb() });
+      src.dispose();
+    } else if (cmd === 'gemm') {
+      reply(gemmPeak());
+    } else {
+      reply({ error: `unknown command '${line.trim()}'` });
+    }
+  }
+}
+
+await main();
