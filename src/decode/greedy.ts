@@ -1,9 +1,13 @@
-// Greedy decoding: at each step take the most probable token, for a batch of sentences at once.
+// Greedy decoding: at each step take the most probable token, for a batch of sentences at once. The loop
+// (one live row per unfinished sentence, rows dropped at eos or max length) is shared with sampling.
 
 import { maxLenOf, type IncrementalDecoder, type SearchOptions } from './types.js';
 
-/** Decodes a batch greedily; returns each sentence's tokens without bos/eos. */
-export function greedyDecode(model: IncrementalDecoder, batch: number, opts: SearchOptions): number[][] {
+/** Chooses the next token of a row from its log-probabilities logp[offset .. offset + V). */
+export type TokenPicker = (logp: Float32Array, offset: number, V: number) => number;
+
+/** Runs the decoder one token at a time with `pick`; returns each sentence's tokens without bos/eos. */
+export function decodeStepwise(model: IncrementalDecoder, batch: number, opts: SearchOptions, pick: TokenPicker): number[][] {
   const V = model.vocabSize;
   const out: number[][] = Array.from({ length: batch }, () => []);
   let live = Array.from({ length: batch }, (_, i) => i); // sentence index of each row
@@ -14,11 +18,10 @@ export function greedyDecode(model: IncrementalDecoder, batch: number, opts: Sea
     const keepRows: number[] = [];
     const next: number[] = [];
     live.forEach((s, r) => {
-      let best = 0;
-      for (let v = 1; v < V; v++) if (logp[r * V + v]! > logp[r * V + best]!) best = v;
-      if (best === opts.eos) return;
-      out[s]!.push(best);
-      if (out[s]!.length < maxLenOf(opts, s)) { keepRows.push(r); next.push(best); }
+      const token = pick(logp, r * V, V);
+      if (token === opts.eos) return;
+      out[s]!.push(token);
+      if (out[s]!.length < maxLenOf(opts, s)) { keepRows.push(r); next.push(token); }
     });
     if (keepRows.length !== live.length) {
       model.select(Int32Array.from(keepRows));
@@ -27,4 +30,16 @@ export function greedyDecode(model: IncrementalDecoder, batch: number, opts: Sea
     last = Int32Array.from(next);
   }
   return out;
+}
+
+/** The index of the largest value in logp[offset .. offset + V) (first on ties). */
+export function argmaxRow(logp: Float32Array, offset: number, V: number): number {
+  let best = 0;
+  for (let v = 1; v < V; v++) if (logp[offset + v]! > logp[offset + best]!) best = v;
+  return best;
+}
+
+/** Decodes a batch greedily; returns each sentence's tokens without bos/eos. */
+export function greedyDecode(model: IncrementalDecoder, batch: number, opts: SearchOptions): number[][] {
+  return decodeStepwise(model, batch, opts, argmaxRow);
 }

@@ -1,7 +1,8 @@
 // Sampling with temperature, top-k and nucleus (top-p) truncation (Holtzman et al. 2020).
 
 import { Rng } from '../tensor/random.js';
-import { maxLenOf, type IncrementalDecoder, type SearchOptions } from './types.js';
+import { decodeStepwise } from './greedy.js';
+import type { IncrementalDecoder, SearchOptions } from './types.js';
 
 /** Sampling controls: temperature > 0, topK (0 = off), topP in (0, 1] (1 = off). */
 export interface SamplingOptions extends SearchOptions {
@@ -42,26 +43,5 @@ export function sampleToken(logp: Float32Array, offset: number, V: number, opts:
 /** Samples a batch of sentences; returns tokens without bos/eos. */
 export function sampleDecode(model: IncrementalDecoder, batch: number, opts: SamplingOptions): number[][] {
   const rng = opts.rng ?? new Rng(0);
-  const V = model.vocabSize;
-  const out: number[][] = Array.from({ length: batch }, () => []);
-  let live = Array.from({ length: batch }, (_, i) => i);
-  let last = new Int32Array(batch).fill(opts.bos);
-  const longest = Math.max(...live.map((i) => maxLenOf(opts, i)), 0);
-  for (let t = 0; t < longest && live.length > 0; t++) {
-    const logp = model.step(last);
-    const keepRows: number[] = [];
-    const next: number[] = [];
-    live.forEach((s, r) => {
-      const tok = sampleToken(logp, r * V, V, opts, rng);
-      if (tok === opts.eos) return;
-      out[s]!.push(tok);
-      if (out[s]!.length < maxLenOf(opts, s)) { keepRows.push(r); next.push(tok); }
-    });
-    if (keepRows.length !== live.length) {
-      model.select(Int32Array.from(keepRows));
-      live = keepRows.map((r) => live[r]!);
-    }
-    last = Int32Array.from(next);
-  }
-  return out;
+  return decodeStepwise(model, batch, opts, (logp, offset, V) => sampleToken(logp, offset, V, opts, rng));
 }
