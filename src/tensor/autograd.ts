@@ -28,6 +28,13 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** True when an op on these inputs must record a backward node (grad mode on, some input requires grad). */
+export function needsGrad(...inputs: readonly Tensor[]): boolean {
+  if (!gradEnabled) return false;
+  for (const t of inputs) if (t.requiresGrad) return true;
+  return false;
+}
+
 /** Attaches a backward node to `out` when grad mode is on and any input requires a gradient. */
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {

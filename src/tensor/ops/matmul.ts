@@ -2,7 +2,7 @@
 // GEMM as a transpose flag plus leading dimension, never as a copy.
 
 import { getBackend } from '../../backend/index.js';
-import { record } from '../autograd.js';
+import { needsGrad, record } from '../autograd.js';
 import { broadcastShapes, fmt, sizeOf } from '../layout.js';
 import { Tensor } from '../tensor.js';
 import { asTensor, sumToShape } from './elementwise.js';
@@ -53,23 +53,20 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   if (batchStride(a, batch) === null) { a = a.expand([...batch, m, k]).contiguous(); la = matrixLayout(a)!; }
   if (batchStride(b, batch) === null) { b = b.expand([...batch, k, n]).contiguous(); lb = matrixLayout(b)!; }
   const out = Tensor.empty([...batch, m, n]);
-  const backend = getBackend();
-  const base = { m, n, k, transA: la.trans, transB: lb.trans, a: a.data, lda: la.ld, b: b.data, ldb: lb.ld, alpha: 1, beta: 0 };
   const count = sizeOf(batch);
   const sa = batchStride(a, batch)!;
   const sb = batchStride(b, batch)!;
+  // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
   const tall = !la.trans && b.rank === 2 && sa === m * la.ld;
-  if (tall) {
-    // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
-    backend.gemm({ ...base, batch: 1, m: m * count, aOffset: a.offset, strideA: 0, bOffset: b.offset, strideB: 0, out: out.data });
-  } else {
-    backend.gemm({ ...base, batch: count, aOffset: a.offset, strideA: sa, bOffset: b.offset, strideB: sb, out: out.data });
-  }
-  const ia = asTensor(x, 'matmul');
-  const ib = asTensor(y, 'matmul');
-  return record(out, 'matmul', [ia, ib], (g) => [
-    ia.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1)), ia.shape) : null,
-    ib.requiresGrad ? weightGrad(a, g, ib.shape, tall ? count * m : 0) : null,
+  getBackend().gemm({
+    batch: tall ? 1 : count, m: tall ? m * count : m, n, k, transA: la.trans, transB: lb.trans,
+    a: a.data, aOffset: a.offset, lda: la.ld, strideA: tall ? 0 : sa,
+    b: b.data, bOffset: b.offset, ldb: lb.ld, strideB: tall ? 0 : sb, out: out.data, alpha: 1, beta: 0,
+  });
+  if (!needsGrad(x, y)) return out;
+  return record(out, 'matmul', [x, y], (g) => [
+    x.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1)), x.shape) : null,
+    y.requiresGrad ? weightGrad(a, g, y.shape, tall ? count * m : 0) : null,
   ]);
 }
 
