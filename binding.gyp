@@ -18,6 +18,7 @@
         "native/layernorm.cc",
         "native/loss.cc",
         "native/embedding_adam.cc",
+        "native/dropout.cc",
         "native/vmath.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

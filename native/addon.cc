@@ -53,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initLayerNorm(env, exports);
   initLoss(env, exports);
   initEmbeddingAdam(env, exports);
+  initDropout(env, exports);
   return exports;
 }
 

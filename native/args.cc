@@ -35,6 +35,15 @@ I32 argI32(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return I32{a.Data(), static_cast<int64_t>(a.ElementLength())};
 }
 
+U32 argU32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = arg(info, i, name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    fail(info.Env(), std::string("'") + name + "' must be a Uint32Array");
+  }
+  auto a = v.As<Napi::Uint32Array>();
+  return U32{a.Data(), static_cast<int64_t>(a.ElementLength())};
+}
+
 double argNumber(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = arg(info, i, name);
   if (!v.IsNumber()) fail(info.Env(), std::string("'") + name + "' must be a number");

@@ -24,6 +24,12 @@ struct I32 {
   int64_t length;
 };
 
+/** A Uint32Array argument seen without copying. */
+struct U32 {
+  uint32_t* data;
+  int64_t length;
+};
+
 /** A strided operand: buffer, element offset and one stride per dimension of the shape it is read over. */
 struct StridedArg {
   float* data;
@@ -38,6 +44,8 @@ struct StridedArg {
 F32 argF32(const Napi::CallbackInfo& info, size_t i, const char* name);
 /** Argument i as an Int32Array. */
 I32 argI32(const Napi::CallbackInfo& info, size_t i, const char* name);
+/** Argument i as a Uint32Array. */
+U32 argU32(const Napi::CallbackInfo& info, size_t i, const char* name);
 /** Argument i as a number. */
 double argNumber(const Napi::CallbackInfo& info, size_t i, const char* name);
 /** Argument i as an integer number (any sign). */
@@ -74,5 +82,6 @@ void initSoftmax(Napi::Env env, Napi::Object exports);
 void initLayerNorm(Napi::Env env, Napi::Object exports);
 void initLoss(Napi::Env env, Napi::Object exports);
 void initEmbeddingAdam(Napi::Env env, Napi::Object exports);
+void initDropout(Napi::Env env, Napi::Object exports);
 
 }  // namespace aiayn

@@ -7,6 +7,7 @@ import { test, type TestContext } from 'node:test';
 import type { Backend, BinaryOp, GemmArgs, Strided, UnaryOp } from '../src/backend/backend.js';
 import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.js';
 import { tsBackend as ts } from '../src/backend/ts/index.js';
+import { Rng } from '../src/tensor/random.js';
 
 let native: Backend | undefined;
 let loadError = '';
@@ -373,6 +374,42 @@ test('embedding gather and accumulating scatter with repeated ids', (t) => {
   }
 });
 
+test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanced as by uniform()', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const size of SIZES) {
+    for (const p of [0.1, 0.5]) {
+      const x = randn(size);
+      const rng = new Rng(size);
+      rng.normal();  // leaves a spare normal, which dropout must not disturb
+      const start = rng.state();
+      const results: Array<{ state: Uint32Array; out: Float32Array; mask: Float32Array }> = [ts, n].map((be) => {
+        const state = Uint32Array.from(start.slice(0, 4));
+        const out = new Float32Array(size).fill(NaN);
+        const mask = new Float32Array(size).fill(NaN);
+        be.dropout(x, p, state, out, mask);
+        return { state, out, mask };
+      });
+      const what = `dropout n=${size} p=${p}`;
+      assert.deepEqual(results[1]!.mask, results[0]!.mask, `${what} mask`);
+      assert.deepEqual(results[1]!.out, results[0]!.out, `${what} out`);
+      assert.deepEqual(results[1]!.state, results[0]!.state, `${what} state`);
+      const keep = Math.fround(1 / (1 - p));
+      for (let i = 0; i < size; i++) {
+        const kept = rng.uniform() >= p;
+        assert.equal(results[0]!.mask[i], kept ? keep : 0, `${what} mask[${i}] against Rng.uniform()`);
+        assert.equal(results[0]!.out[i], Math.fround(x[i]! * (kept ? keep : 0)), `${what} out[${i}]`);
+      }
+      assert.deepEqual(Array.from(results[0]!.state), rng.state().slice(0, 4), `${what} state against Rng.uniform()`);
+      assert.equal(rng.state()[4], start[4], `${what} spare normal kept`);
+      if (size >= 1000) {
+        const rate = results[0]!.mask.filter((m) => m !== 0).length / size;
+        assert.ok(Math.abs(rate - (1 - p)) < 4 * Math.sqrt(p * (1 - p) / size), `${what} keep rate ${rate}`);
+      }
+    }
+  }
+});
+
 test('adam and adamw steps with bias correction, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
@@ -414,4 +451,6 @@ test('bad arguments raise JavaScript errors instead of crashing', (t) => {
     b: x, bOffset: 0, ldb: 1, strideB: 0, out: x, alpha: 1, beta: 0 }), RangeError);
   assert.throws(() => n.embedding(x, new Int32Array([5]), 1, x), RangeError);
   assert.throws(() => n.crossEntropy(x, new Int32Array([9]), 1, 4, -100, 0, x, x), RangeError);
+  assert.throws(() => n.dropout(x, 0.1, new Uint32Array(3), x, x), RangeError);
+  assert.throws(() => n.dropout(x, 0.1, new Int32Array(4) as unknown as Uint32Array, x, x), TypeError);
 });

@@ -90,6 +90,13 @@ export interface Backend {
   crossEntropyBackward(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
     ignoreIndex: number, smoothing: number, scale: number, dlogits: Float32Array): void;
 
+  /**
+   * Inverted dropout over contiguous x: for each i in order, u = (next xoshiro128** output of `state`) / 2^32;
+   * mask[i] = u < p ? 0 : float(1 / (1 - p)); out[i] = x[i] * mask[i]. `state` (4 words) advances in place, exactly
+   * as x.length calls of Rng.uniform() would.
+   */
+  dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, mask: Float32Array): void;
+
   /** out[i, :] = weight[ids[i], :]. Ids are checked by the caller. */
   embedding(weight: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void;
   /** dweight[ids[i], :] += dy[i, :]. */

@@ -1,5 +1,7 @@
 // A seeded random number generator (xoshiro128**), so dropout masks and initialisations are reproducible.
 
+import { xoshiro128Next } from '../backend/ts/random.js';
+
 /** A small, fast, seedable generator of uniform floats in [0, 1) and normals. */
 export class Rng {
   private s = new Uint32Array(4);
@@ -21,15 +23,7 @@ export class Rng {
   }
 
   /** The next 32 random bits. */
-  nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1]! << 9) >>> 0;
-    s[2]! ^= s[0]!; s[3]! ^= s[1]!; s[1]! ^= s[2]!; s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return result;
-  }
+  nextUint32(): number { return xoshiro128Next(this.s); }
 
   /** A uniform float in [0, 1). */
   uniform(): number { return this.nextUint32() / 4294967296; }
@@ -48,6 +42,12 @@ export class Rng {
   /** An integer in [0, n). */
   int(n: number): number { return Math.floor(this.uniform() * n); }
 
+  /**
+   * The live 4-word xoshiro128** state (not a copy), for kernels that draw uniforms exactly as uniform() does and
+   * advance it in place (Backend.dropout). Such draws leave the spare normal of normal() untouched, as uniform() does.
+   */
+  rawState(): Uint32Array { return this.s; }
+
   /** The internal state, for checkpoints. */
   state(): number[] { return [...this.s, ...(this.spare === null ? [] : [this.spare])]; }
 
@@ -56,10 +56,6 @@ export class Rng {
     for (let i = 0; i < 4; i++) this.s[i] = state[i]! >>> 0;
     this.spare = state.length > 4 ? state[4]! : null;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 /** The global generator used when no Rng is passed. */

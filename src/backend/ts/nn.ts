@@ -1,7 +1,8 @@
 // Fused neural-network kernels of the TypeScript backend: softmax, LayerNorm, label-smoothed cross entropy,
-// embedding gather/scatter and the Adam update. Each has a native twin that tests compare against.
+// dropout, embedding gather/scatter and the Adam update. Each has a native twin that tests compare against.
 
 import type { Strided } from '../backend.js';
+import { xoshiro128Next } from './random.js';
 import { forEachStrided } from './strided.js';
 
 /** Row softmax (or log-softmax) of scale * x + mask over the last dimension. */
@@ -120,6 +121,16 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
     const lse = logSumExp[r]!;
     for (let j = 0; j < vocab; j++) dlogits[base + j] = scale * (Math.exp(logits[base + j]! - lse) - off);
     dlogits[base + t]! -= scale * (1 - smoothing);
+  }
+}
+
+/** Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place). */
+export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, mask: Float32Array): void {
+  const keep = Math.fround(1 / (1 - p));
+  for (let i = 0; i < x.length; i++) {
+    const m = xoshiro128Next(state) / 4294967296 < p ? 0 : keep;
+    mask[i] = m;
+    out[i] = x[i]! * m;
   }
 }
 

@@ -83,15 +83,18 @@ export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5
   });
 }
 
-/** Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p); identity when !training. */
+/**
+ * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p); identity when !training.
+ * Draws one rng.uniform() per element in row-major order (the kernel advances rng's state; its spare normal stays).
+ */
 export function dropout(x: Tensor, p: number, training = true, rng: Rng = globalRng): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
+  const xc = asTensor(x, 'dropout').contiguous();
+  const out = Tensor.empty(x.shape);
   const mask = Tensor.empty(x.shape);
-  const m = mask.data;
-  const keepScale = 1 / (1 - p);
-  for (let i = 0; i < m.length; i++) m[i] = rng.uniform() < p ? 0 : keepScale;
-  return mul(x, mask);
+  getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, mask.data);
+  return record(out, 'dropout', [x], (g) => [mul(g, mask)]);
 }
 
 /** Rows of `weight` [V, D] picked by int32 `ids` of any shape -> [...ids.shape, D]. */
