@@ -47,8 +47,8 @@ export const TRAIN_PRESETS: Record<string, TrainSettings> = {
   },
   demo: {
     modelPreset: 'tiny', model: { dropout: 0.1, attentionDropout: 0.1, finalNorm: true, shareEmbeddings: 'all', maxLen: 256 },
-    srcLang: 'de', tgtLang: 'en', vocabSize: 4000, batchTokens: 2048, maxSteps: 1500, maxMinutes: 4, warmup: 400,
-    lrFactor: 2, clipNorm: 0, evalEvery: 250, bleuSentences: 100, checkpointEvery: 250, keepCheckpoints: 2, seed: 1,
+    srcLang: 'de', tgtLang: 'en', vocabSize: 4000, batchTokens: 2048, maxSteps: 2000, maxMinutes: 4, warmup: 300,
+    lrFactor: 0.5, clipNorm: 0, evalEvery: 200, bleuSentences: 100, checkpointEvery: 200, keepCheckpoints: 2, seed: 1,
   },
 };
 

@@ -125,7 +125,8 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
   const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok' });
   const started = performance.now();
-  const elapsed = () => loop.seconds + (performance.now() - started) / 1000;
+  const secondsBefore = loop.seconds; // training time of earlier runs (on resume)
+  const elapsed = () => secondsBefore + (performance.now() - started) / 1000;
   let lastLoss = NaN;
   let valLoss = NaN;
   let valBleu: number | null = null;
