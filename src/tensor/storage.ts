@@ -20,16 +20,17 @@ export class Storage {
   /** Counts one more tensor using this storage. */
   retain(): void { this.refs++; }
 
-  /** Drops one user; at zero the buffer goes back to the pool. */
+  /** Drops one user; at zero the whole underlying buffer goes back to the pool (keyed by its size class). */
   release(): void {
     if (--this.refs > 0 || this.released) return;
     this.released = true;
-    const bytes = this.data.byteLength;
+    const bytes = this.data.buffer.byteLength;
     if (bytes === 0 || pooledBytes + bytes > POOL_LIMIT_BYTES || this.data.byteOffset !== 0) return;
+    const full = this.dtype === 'float32' ? new Float32Array(this.data.buffer) : new Int32Array(this.data.buffer);
     const pool = pools[this.dtype] as Map<number, Array<Float32Array | Int32Array>>;
-    let list = pool.get(this.data.length);
-    if (list === undefined) pool.set(this.data.length, (list = []));
-    list.push(this.data);
+    let list = pool.get(full.length);
+    if (list === undefined) pool.set(full.length, (list = []));
+    list.push(full);
     pooledBytes += bytes;
   }
 
@@ -37,16 +38,28 @@ export class Storage {
   get isReleased(): boolean { return this.released; }
 }
 
-/** A storage of n elements, reused from the pool when possible; zero-filled when `zero`. */
+/**
+ * The buffer length that serves a request for n elements: n itself when small, else n rounded up to a quarter
+ * of its power of two (at most 25% slack), so batches of varying shape still reuse each other's buffers.
+ */
+export function sizeClass(n: number): number {
+  if (n <= 4096) return n;
+  const step = 2 ** Math.floor(Math.log2(n)) / 4;
+  return Math.ceil(n / step) * step;
+}
+
+/** A storage of exactly n elements (a view on a pooled buffer of its size class); zero-filled when `zero`. */
 export function allocStorage(n: number, dtype: DType = 'float32', zero = false): Storage {
-  const list = (pools[dtype] as Map<number, Array<Float32Array | Int32Array>>).get(n);
-  const reused = list?.pop();
+  const cls = sizeClass(n);
+  const reused = (pools[dtype] as Map<number, Array<Float32Array | Int32Array>>).get(cls)?.pop();
   if (reused !== undefined) {
     pooledBytes -= reused.byteLength;
-    if (zero) reused.fill(0);
-    return new Storage(reused, dtype);
+    const data = dtype === 'float32' ? new Float32Array(reused.buffer, 0, n) : new Int32Array(reused.buffer, 0, n);
+    if (zero) data.fill(0);
+    return new Storage(data, dtype);
   }
-  return new Storage(dtype === 'float32' ? new Float32Array(n) : new Int32Array(n), dtype);
+  const buffer = new ArrayBuffer(cls * 4);
+  return new Storage(dtype === 'float32' ? new Float32Array(buffer, 0, n) : new Int32Array(buffer, 0, n), dtype);
 }
 
 /** Bytes currently parked in the pool (for tests and diagnostics). */
