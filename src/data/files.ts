@@ -1,6 +1,6 @@
 // Reading text corpora (plain or gzip, streamed line by line, strictly UTF-8) and writing files atomically.
 import { createReadStream } from 'node:fs';
-import { open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { gunzipSync, createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
@@ -143,7 +143,13 @@ function tempPathFor(path: string): string {
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(path);
   try {
-    await writeFile(tmp, data);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync(); // on disk before the rename makes it visible
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
