@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadSafetensors, type SafetensorsTensor } from '../src/io/safetensors.js';
 import { loadTorchStateDict, toTorchName, toTorchStateDict } from '../src/io/torch-names.js';
 import type { TransformerConfig } from '../src/models/config.js';
-import { lossAndGrads } from '../src/models/loss.js';
+import { lossAndGrads } from '../src/train/loss.js';
 import { Transformer } from '../src/models/transformer.js';
 import { noGrad, tensor } from '../src/tensor/index.js';
 import type { Tensor } from '../src/tensor/index.js';

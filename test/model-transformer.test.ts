@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTorchStateDict, toTorchStateDict } from '../src/io/torch-names.js';
 import { makeConfig, PRESETS, validateConfig, type TransformerConfig } from '../src/models/config.js';
-import { lossAndGrads } from '../src/models/loss.js';
+import { lossAndGrads } from '../src/train/loss.js';
 import { Transformer } from '../src/models/transformer.js';
 import { padMaskFromIds } from '../src/nn/masks.js';
 import { reorderCaches } from '../src/nn/decoder.js';

@@ -82,9 +82,14 @@ export class TokenBatcher {
     return planBatches(this.examples, this.options, seededRandom(mixSeed(this.options.seed ?? 0, epoch)));
   }
 
+  /** The padded batch of the examples at `indices` (one entry of a plan). */
+  batch(indices: number[]): TranslationBatch {
+    return buildBatch(this.examples, indices, this.options);
+  }
+
   /** Yields the padded batches of one epoch. */
   *batches(epoch: number): Generator<TranslationBatch> {
-    for (const indices of this.plan(epoch)) yield buildBatch(this.examples, indices, this.options);
+    for (const indices of this.plan(epoch)) yield this.batch(indices);
   }
 }
 

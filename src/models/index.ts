@@ -1,4 +1,3 @@
 // Models built from the blocks: the encoder-decoder Transformer and its configuration presets.
 export { Transformer, type PadMasks } from './transformer.js';
 export { makeConfig, validateConfig, PRESETS, type TransformerConfig, type PresetName } from './config.js';
-export { lossAndGrads, transformerLoss, type LossAndGrads, type LossOptions } from './loss.js';

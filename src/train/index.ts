@@ -3,7 +3,7 @@
 export { Adam, AdamW, type AdamOptions, type AdamState, type ParamState } from './optim.js';
 export { noamRate, noamSchedule, constantSchedule, type Schedule, type NoamOptions } from './schedule.js';
 export { clipGradNorm } from './clip.js';
-export { labelSmoothedLoss, type LabelSmoothingOptions } from './loss.js';
+export { labelSmoothedLoss, lossAndGrads, type LabelSmoothingOptions, type LossAndGrads, type LossOptions } from './loss.js';
 export { trainTranslation, evaluateLoss, type TranslationRun, type TranslationResult } from './translation.js';
 export { TRAIN_PRESETS, trainPreset, type TrainSettings } from './presets.js';
 export { saveCheckpoint, loadCheckpoint, averageCheckpoints, type LoopState } from './checkpoint.js';

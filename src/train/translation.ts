@@ -154,9 +154,9 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const timeUp = () => run.maxMinutes > 0 && elapsed() > run.maxMinutes * 60;
   outer: while (loop.step < run.maxSteps) {
     const plan = batcher.plan(loop.epoch);
-    let index = 0;
-    for (const batch of batcher.batches(loop.epoch)) {
-      if (index++ < loop.batchInEpoch) continue;
+    // Resuming mid-epoch starts at the first batch the checkpoint had not consumed.
+    while (loop.batchInEpoch < plan.length) {
+      const batch = batcher.batch(plan[loop.batchInEpoch]!);
       const lr = optimizer.lr;
       lastLoss = tidy(() => {
         const t = batchTensors(batch);
@@ -168,7 +168,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
         return loss.item();
       });
       loop.step++;
-      loop.batchInEpoch = index;
+      loop.batchInEpoch++;
       loop.tokens += batch.tgtTokens;
       if (!Number.isFinite(lastLoss)) throw new Error(`train: loss became ${lastLoss} at step ${loop.step}; lower --lr-factor or enable --clip`);
       writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
@@ -177,7 +177,6 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
       if (loop.step % run.evalEvery === 0 || last) await evaluate(true);
       if (loop.step % run.checkpointEvery === 0 || last) await checkpoint();
       if (last) break outer;
-      if (index >= plan.length) break;
     }
     loop.epoch++;
     loop.batchInEpoch = 0;
