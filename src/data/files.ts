@@ -1,5 +1,6 @@
 // Reading text corpora (plain or gzip, streamed line by line, strictly UTF-8) and writing files atomically.
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { gunzipSync, createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
@@ -139,21 +140,44 @@ function tempPathFor(path: string): string {
   return `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
 }
 
-/** Writes a file atomically: to a temporary file beside it, then renamed over it. */
+/** writeFileAtomicSync as a promise, for async callers. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempPathFor(path);
+  writeFileAtomicSync(path, data);
+}
+
+/**
+ * Writes a file atomically and durably: a temporary file beside it is written, fsynced and renamed over `path`,
+ * then the directory is fsynced; a reader sees the old file or the complete new one. On failure the temporary
+ * is removed and the error rethrown.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  let fd: number | undefined;
   try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync(); // on disk before the rename makes it visible
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
+    fd = openSync(tmp, 'wx', 0o644);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
+    if (fd !== undefined) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* never created, or already renamed */ }
     throw err;
+  }
+  syncDirectory(dir);
+}
+
+/** Makes a rename durable by fsyncing the directory (best effort: not every platform allows it). */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch { /* e.g. Windows cannot open a directory */ } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

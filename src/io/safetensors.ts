@@ -3,8 +3,8 @@
 // tensor bytes, offsets relative to the end of the header. Used for checkpoints and for PyTorch reference data.
 // The reader trusts nothing in the header: every length, shape and offset is checked before any allocation.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../data/files.js';
 
 /** Element types the reader understands (F16/BF16 are widened to float32, I64 narrowed to int32). */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
@@ -116,37 +116,11 @@ export function writeSafetensors(tensors: Readonly<Record<string, SafetensorsInp
  * renamed over `path`, so a reader sees the old file or the complete new one, never a partial file.
  */
 export function saveSafetensors(path: string, tensors: Readonly<Record<string, SafetensorsInput>>, metadata?: Readonly<Record<string, string>>): void {
-  writeFileSynced(path, writeSafetensors(tensors, metadata));
-}
-
-/** Writes bytes to path through a fsynced temporary file and a rename; on failure the temporary is removed. */
-function writeFileSynced(path: string, bytes: Uint8Array): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  let fd: number | undefined;
+  const bytes = writeSafetensors(tensors, metadata);
   try {
-    fd = openSync(tmp, 'wx', 0o644);
-    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, bytes);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* never created, or already renamed */ }
     throw new Error(`safetensors: ${path}: write failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  syncDirectory(dir);
-}
-
-/** Makes a rename durable by fsyncing the directory (best effort: not every platform allows it). */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch { /* e.g. Windows cannot open a directory */ } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
