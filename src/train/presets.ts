@@ -36,14 +36,14 @@ export interface TrainSettings {
 /** The named training presets. */
 export const TRAIN_PRESETS: Record<string, TrainSettings> = {
   'multi30k-de-en': {
-    modelPreset: 'small', model: { dropout: 0.1, attentionDropout: 0.1, finalNorm: true, shareEmbeddings: 'all', maxLen: 256 },
-    srcLang: 'de', tgtLang: 'en', vocabSize: 8000, batchTokens: 4096, maxSteps: 12000, maxMinutes: 120, warmup: 2000,
-    lrFactor: 1, clipNorm: 0, evalEvery: 500, bleuSentences: 200, checkpointEvery: 500, keepCheckpoints: 5, seed: 1,
+    modelPreset: 'small', model: { dropout: 0.3, attentionDropout: 0.1, finalNorm: true, shareEmbeddings: 'all', maxLen: 256 },
+    srcLang: 'de', tgtLang: 'en', vocabSize: 8000, batchTokens: 4096, maxSteps: 20000, maxMinutes: 120, warmup: 1000,
+    lrFactor: 0.7, clipNorm: 0, evalEvery: 500, bleuSentences: 200, checkpointEvery: 500, keepCheckpoints: 8, seed: 1,
   },
   'multi30k-en-de': {
-    modelPreset: 'small', model: { dropout: 0.1, attentionDropout: 0.1, finalNorm: true, shareEmbeddings: 'all', maxLen: 256 },
-    srcLang: 'en', tgtLang: 'de', vocabSize: 8000, batchTokens: 4096, maxSteps: 12000, maxMinutes: 120, warmup: 2000,
-    lrFactor: 1, clipNorm: 0, evalEvery: 500, bleuSentences: 200, checkpointEvery: 500, keepCheckpoints: 5, seed: 1,
+    modelPreset: 'small', model: { dropout: 0.3, attentionDropout: 0.1, finalNorm: true, shareEmbeddings: 'all', maxLen: 256 },
+    srcLang: 'en', tgtLang: 'de', vocabSize: 8000, batchTokens: 4096, maxSteps: 20000, maxMinutes: 120, warmup: 1000,
+    lrFactor: 0.7, clipNorm: 0, evalEvery: 500, bleuSentences: 200, checkpointEvery: 500, keepCheckpoints: 8, seed: 1,
   },
   demo: {
     modelPreset: 'tiny', model: { dropout: 0.1, attentionDropout: 0.1, finalNorm: true, shareEmbeddings: 'all', maxLen: 256 },

@@ -11,6 +11,8 @@ export interface ProgressOptions {
   unit?: string;
   /** Seconds between plain-line prints when the stream is not a terminal. */
   plainEvery?: number;
+  /** The work stops after this many seconds even if `total` is not reached; the ETA never exceeds it. */
+  timeLimit?: number;
 }
 
 /** Formats seconds as 1h02m, 3m05s or 12s. */
@@ -55,7 +57,8 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
     const rate = elapsed > 0 ? this.units / elapsed : 0;
-    const eta = done > 0 ? (elapsed * (this.opts.total - done)) / done : Infinity;
+    const byCount = done > 0 ? (elapsed * (this.opts.total - done)) / done : Infinity;
+    const eta = this.opts.timeLimit === undefined ? byCount : Math.min(byCount, Math.max(0, this.opts.timeLimit - elapsed));
     const extra = Object.entries(fields).map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`).join(' | ');
     const label = this.opts.label === undefined ? '' : `${this.opts.label} `;
     const unit = this.opts.unit === undefined ? '' : ` | ${formatNumber(rate)} ${this.opts.unit}/s`;
@@ -68,8 +71,9 @@ export class ProgressBar {
   }
 }
 
-/** Compact number formatting for the bar: 3 significant digits, k for thousands. */
+/** Compact number formatting for the bar: integers as they are, else 3 significant digits, k for thousands. */
 function formatNumber(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 10000) return String(v);
   if (Math.abs(v) >= 10000) return `${(v / 1000).toFixed(1)}k`;
   if (Math.abs(v) >= 100) return v.toFixed(0);
   if (Math.abs(v) >= 1) return v.toFixed(2);

@@ -123,7 +123,8 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   }
   const history = readHistory(logPath);
   const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
-  const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok' });
+  const timeLimit = run.maxMinutes > 0 ? run.maxMinutes * 60 - loop.seconds : undefined;
+  const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit });
   const started = performance.now();
   const secondsBefore = loop.seconds; // training time of earlier runs (on resume)
   const elapsed = () => secondsBefore + (performance.now() - started) / 1000;

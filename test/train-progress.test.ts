@@ -1,0 +1,26 @@
+// The progress bar's text: percentage, rate, ETA (bounded by a time limit) and extra fields.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ProgressBar, formatDuration } from '../src/train/progress.js';
+
+describe('ProgressBar', () => {
+  const start = performance.now();
+  it('estimates the time left from the rate so far', () => {
+    const bar = new ProgressBar({ total: 100, label: 'train', unit: 'tok' });
+    bar.tick(0, 500);
+    const text = bar.render(25, { loss: 2.345, epoch: 3 }, start + 10_000); // 25 of 100 in ~10 s -> ~30 s left
+    assert.match(text, /^train \[######------------------\]  25% 25\/100 \| 50\.\d\d tok\/s \| loss 2\.35 \| epoch 3 \| 10s < (29|30|31)s$/);
+  });
+  it('never promises more than the time limit leaves', () => {
+    const bar = new ProgressBar({ total: 20000, timeLimit: 120 });
+    const text = bar.render(10, {}, start + 60_000); // by count: ~33 h left; by the limit: 60 s
+    assert.match(text, /1m00s < (59s|1m00s|1m01s)$/);
+  });
+  it('formats durations', () => {
+    assert.equal(formatDuration(3725), '1h02m');
+    assert.equal(formatDuration(185), '3m05s');
+    assert.equal(formatDuration(12.4), '12s');
+    assert.equal(formatDuration(Infinity), '?');
+  });
+});
