@@ -14,6 +14,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   bleu: { summary: 'score hypotheses like sacreBLEU 2.6.0 (BLEU, chrF, TER)', load: () => import('./bleu.js') },
   bpe: { summary: 'learn, apply and undo BPE (also GPT-2 byte-level BPE)', load: () => import('./bpe.js') },
   bench: { summary: 'benchmarks (bench gemm)', load: () => import('./bench.js') },
+  attention: { summary: 'draw every layer and head of attention for a sentence (HTML or PNG)', load: () => import('./attention.js') },
+  experiment: { summary: 'experiments from the paper (experiment complexity: Table 1)', load: () => import('./experiment.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,50 @@
+// `aiayn attention`: draws the attention weights (§3.2) of every layer and head for one sentence pair, as the
+// paper's Figures 3-5 do for single heads: encoder self-attention, decoder self-attention and
+// encoder-decoder attention, as an HTML page or a PNG image.
+
+import { extname } from 'node:path';
+import { writeFileAtomic } from '../data/files.js';
+import { attentionMaps } from '../inspect/attention.js';
+import { renderHtml, renderPng } from '../inspect/heatmap.js';
+import { CliError, getFlag, getString, parseArgs } from './args.js';
+import { loadModelArg } from './translate.js';
+
+const HELP = `usage: aiayn attention --model DIR --src "SENTENCE" [--tgt "TRANSLATION"] -o OUT.html|OUT.png
+
+  --model DIR       a model directory written by 'aiayn train' or 'aiayn convert'
+  --weights FILE    use these weights instead of DIR/weights.safetensors
+  --src TEXT        the source sentence
+  --tgt TEXT        the target sentence (default: the model's greedy translation of --src)
+  -o, --out FILE    .html: a self-contained page (hover a cell for its weight); .png: one image
+
+Draws one heatmap per layer and head of encoder self-attention, decoder self-attention and encoder-decoder
+attention, with the tokens on both axes (rows attend to columns). A sentence longer than the model's maximum
+length is truncated, with a warning on stderr.`;
+
+const RENDERERS: Record<string, typeof renderHtml | typeof renderPng> = { '.html': renderHtml, '.png': renderPng };
+
+/** Runs `aiayn attention`. */
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { booleans: ['help'], aliases: { '-m': 'model', '-o': 'out', '-h': 'help' } });
+  if (getFlag(args, 'help')) { console.log(HELP); return 0; }
+  const src = getString(args, 'src');
+  if (src === undefined || src.trim() === '') throw new CliError('--src "SENTENCE" is required (a non-empty source sentence)');
+  const out = getString(args, 'out');
+  if (out === undefined) throw new CliError('-o OUT.html or -o OUT.png is required');
+  const render = RENDERERS[extname(out).toLowerCase()];
+  if (render === undefined) throw new CliError(`cannot tell the output format of '${out}': use a .html or .png file name`);
+  const { model, tokenizer } = await loadModelArg(args);
+  const maps = attentionMaps(model, tokenizer, src, getString(args, 'tgt'), {
+    onTruncate: (side, length, max) => console.error(`aiayn: warning: the ${side} has ${length} tokens, more than the model's ${max}; truncated`),
+  });
+  try {
+    await writeFileAtomic(out, render(maps, src));
+  } catch (err) {
+    throw new CliError(`cannot write ${out}: ${(err as Error).message}`);
+  }
+  const { encoder, decoder } = maps.layers;
+  console.log(`wrote ${out}: ${encoder} encoder + ${decoder} decoder layers x ${maps.heads} heads `
+    + `(${encoder * maps.heads} encoder self, ${decoder * maps.heads} decoder self, ${decoder * maps.heads} cross maps); `
+    + `${maps.srcTokens.length} source tokens, ${maps.tgtTokens.length} target tokens; target: ${maps.translation}`);
+  return 0;
+}
