@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   bpe: { summary: 'learn, apply and undo BPE (also GPT-2 byte-level BPE)', load: () => import('./bpe.js') },
   bench: { summary: 'benchmarks (bench gemm)', load: () => import('./bench.js') },
   attention: { summary: 'draw every layer and head of attention for a sentence (HTML or PNG)', load: () => import('./attention.js') },
+  serve: { summary: 'serve the web page and a JSON API (translate, attention) for a model', load: () => import('./serve.js') },
   experiment: { summary: 'experiments from the paper (experiment complexity: Table 1)', load: () => import('./experiment.js') },
 };
 

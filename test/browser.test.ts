@@ -1,0 +1,109 @@
+// The page of `aiayn serve` in a real browser: playwright-core drives Debian's chromium (/usr/bin/chromium,
+// headless) against the server on a tiny random model. It translates a sentence and checks the shown text
+// against the API; runs the model in the page (TypeScript backend, no API calls) and checks it gives the same
+// translation; opens one head's heatmap and checks its token labels; checks the positional-encoding view's M_k
+// report; takes a screenshot. Without chromium the test is skipped, or fails when AIAYN_REQUIRE_BROWSER=1 (CI).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { setBackend } from '../src/backend/index.js';
+import { Bpe } from '../src/data/bpe.js';
+import { readMulti30k } from '../src/data/corpora.js';
+import { loadModelDir, saveModelDir } from '../src/io/model-dir.js';
+import { makeConfig } from '../src/models/config.js';
+import { Transformer } from '../src/models/transformer.js';
+import { createServer } from '../src/serve/server.js';
+import { tokenLabel } from '../web/src/attention-view.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found: install it with 'apt-get install -y chromium'`;
+const TIMEOUT = 120_000; // the machine may be busy; a step waits at most this long
+
+/** Builds the page into a temp dir (so the test sees the current web/src) and a tiny random model dir. */
+async function setUp(dir: string): Promise<{ modelDir: string; webRoot: string; sentence: string }> {
+  const webRoot = join(dir, 'web');
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs'), webRoot], { encoding: 'utf8' });
+  assert.equal(build.status, 0, `build-web failed: ${build.stderr}`);
+  const pairs = (await readMulti30k('train', 'de', 'en')).slice(0, 60);
+  const bpe = Bpe.learn(pairs.flatMap((p) => [p.src, p.tgt]), { merges: 150 });
+  const config = makeConfig('tiny', { srcVocab: bpe.vocabSize, tgtVocab: bpe.vocabSize, dModel: 32, dFF: 64, h: 2, encoderLayers: 2, decoderLayers: 2, maxLen: 24, seed: 7 });
+  const modelDir = join(dir, 'model');
+  mkdirSync(modelDir);
+  await saveModelDir(modelDir, new Transformer(config), bpe, { srcLang: 'de', tgtLang: 'en' });
+  return { modelDir, webRoot, sentence: pairs.map((p) => p.src).find((s) => bpe.encode(s).length < 12)! };
+}
+
+if (missing !== undefined && process.env['AIAYN_REQUIRE_BROWSER'] === '1') {
+  test('chromium is installed (AIAYN_REQUIRE_BROWSER=1)', () => assert.fail(missing));
+} else {
+  test('the page translates on the server and in the browser, draws a head, checks M_k, and screenshots', { skip: missing, timeout: 10 * TIMEOUT }, async () => {
+    setBackend('ts'); // the server runs the same kernels as the page, so both give the same greedy translation
+    const dir = mkdtempSync(join(tmpdir(), 'aiayn-browser-'));
+    const { modelDir, webRoot, sentence } = await setUp(dir);
+    const server = createServer(await loadModelDir(modelDir), { modelDir, webRoot });
+    const url = await server.listen(0);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      page.setDefaultTimeout(TIMEOUT);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(msg.text()); });
+      const apiCalls: string[] = [];
+      page.on('request', (req) => { if (req.method() === 'POST') apiCalls.push(new URL(req.url()).pathname); });
+      const api = async (path: string, body: unknown) => (await fetch(new URL(path, url), { method: 'POST', body: JSON.stringify(body) })).json();
+
+      await page.goto(url);
+      await page.getByTestId('source').fill(sentence);
+      await page.getByTestId('translate').click();
+      await page.locator('[data-testid=translation][data-state=done][data-engine=server]').waitFor();
+      const shown = await page.getByTestId('translation').textContent();
+      const { translation } = await api('/translate', { text: sentence }) as { translation: string };
+      assert.equal(shown, translation, 'the page shows the API translation');
+      assert.match(await page.getByTestId('model-info').textContent() ?? '', /de\u2192en, d_model 32, 2 heads, 2\+2 layers, max length 24/);
+
+      apiCalls.length = 0;
+      await page.getByTestId('in-browser').check();
+      await page.getByTestId('translate').click();
+      await page.locator('[data-testid=translation][data-state=done][data-engine=browser]').waitFor();
+      assert.equal(await page.getByTestId('translation').textContent(), translation, 'in-browser inference gives the server translation');
+      assert.deepEqual(apiCalls, [], 'in-browser inference makes no API calls');
+      assert.match(await page.getByTestId('status').textContent() ?? '', /in the browser \(TypeScript backend\)/);
+
+      await page.getByTestId('attn-kind').selectOption('cross');
+      await page.getByTestId('attn-layer').selectOption('1');
+      await page.getByTestId('head-1').click();
+      const map = page.getByTestId('attn-map');
+      assert.deepEqual([await map.getAttribute('data-kind'), await map.getAttribute('data-layer'), await map.getAttribute('data-head')], ['cross', '1', '1']);
+      const maps = await api('/attention', { text: sentence }) as { srcTokens: string[]; tgtTokens: string[] };
+      assert.deepEqual(await map.locator('.col-label').allTextContents(), maps.srcTokens.map(tokenLabel), 'columns: source tokens');
+      assert.deepEqual(await map.locator('.row-label').allTextContents(), maps.tgtTokens.map(tokenLabel), 'rows: decoder input tokens');
+      assert.match(await map.locator('.caption').textContent() ?? '', /^Encoder-decoder attention, layer 2, head 2/);
+
+      await page.getByTestId('mk-k').fill('7');
+      const report = page.getByTestId('mk-error');
+      assert.match(await report.textContent() ?? '', /max \|PE\(pos \+ 7\) \u2212 M_7 PE\(pos\)\| over pos 0\.\.49 and all 32 dimensions = /);
+      const error = Number(await report.getAttribute('data-value'));
+      assert.ok(error < 1e-9, `M_7 reproduces PE(pos + 7) to ${error}`);
+      assert.equal(await page.locator('[data-testid=pe-table] canvas').count(), 1);
+
+      const shot = join(dir, 'page.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      const png = readFileSync(shot);
+      assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
+      const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+      assert.ok(width >= 1000 && height > 1500 && png.length > 30_000, `a full-page screenshot: ${width}x${height}, ${png.length} bytes at ${shot}`);
+      assert.deepEqual(pageErrors, [], 'no errors in the page');
+      console.log(`screenshot: ${shot}`);
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+}

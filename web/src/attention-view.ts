@@ -1,0 +1,75 @@
+// The attention section of the page: pick one of the three kinds of attention (§3.2.3), a layer and a head, and
+// see that head's weights softmax(Q K^T / sqrt(d_k)) (§3.2.1) as a heatmap labelled with the tokens.
+
+import type { AttentionMaps } from '../../src/inspect/attention.js';
+import { drawHeatmap, weightColour } from './heatmap-view.js';
+
+/** The three kinds of attention (§3.2.3): where their maps are and which tokens label rows (queries) and columns (keys). */
+const ATTENTION_KINDS = [
+  { key: 'encoderSelf', title: 'Encoder self-attention', axes: 'rows: source token (query), columns: source token (key)', rows: (m: AttentionMaps) => m.srcTokens, cols: (m: AttentionMaps) => m.srcTokens },
+  { key: 'decoderSelf', title: 'Decoder self-attention (masked)', axes: 'rows: decoder input token (query), columns: decoder input token (key)', rows: (m: AttentionMaps) => m.tgtTokens, cols: (m: AttentionMaps) => m.tgtTokens },
+  { key: 'cross', title: 'Encoder-decoder attention', axes: 'rows: decoder input token (query), columns: source token (key)', rows: (m: AttentionMaps) => m.tgtTokens, cols: (m: AttentionMaps) => m.srcTokens },
+] as const;
+
+/** A token as a label: spaces as U+2581 (as `aiayn bpe encode` prints them), tabs and newlines escaped. */
+export function tokenLabel(token: string): string {
+  return token.replace(/[ \t\n\r]/g, (c) => ({ ' ': '\u2581', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+}
+
+/** The elements the view fills. */
+export interface AttentionElements { kind: HTMLSelectElement; layer: HTMLSelectElement; heads: HTMLElement; map: HTMLElement; }
+
+/** Wires the pickers; returns show(maps), which draws the current kind/layer/head of new maps. */
+export function attentionView(els: AttentionElements): { show(maps: AttentionMaps): void } {
+  let maps: AttentionMaps | undefined;
+  let head = 0;
+  els.kind.replaceChildren(...ATTENTION_KINDS.map((k) => new Option(k.title, k.key)));
+
+  const kind = () => ATTENTION_KINDS.find((k) => k.key === els.kind.value)!;
+
+  const render = (): void => {
+    if (maps === undefined) return;
+    const k = kind();
+    const layer = Number(els.layer.value);
+    const rows = k.rows(maps).map(tokenLabel);
+    const cols = k.cols(maps).map(tokenLabel);
+    drawHeatmap(els.map, {
+      values: maps[k.key][layer]![head]!,
+      colour: weightColour,
+      caption: `${k.title}, layer ${layer + 1}, head ${head + 1} (${k.axes})`,
+      rowLabels: rows,
+      colLabels: cols,
+      describe: (i, j, w) => `${rows[i]} \u2192 ${cols[j]}: ${w.toFixed(4)}`,
+    });
+    Object.assign(els.map.dataset, { kind: k.key, layer: String(layer), head: String(head) });
+    els.heads.querySelectorAll('button').forEach((button) => button.classList.toggle('selected', button.dataset['head'] === String(head)));
+  };
+
+  const fillLayers = (): void => {
+    if (maps === undefined) return;
+    const count = kind().key === 'encoderSelf' ? maps.layers.encoder : maps.layers.decoder;
+    const current = Math.min(Number(els.layer.value) || 0, count - 1);
+    els.layer.replaceChildren(...Array.from({ length: count }, (_, i) => new Option(`layer ${i + 1}`, String(i))));
+    els.layer.value = String(current);
+  };
+
+  els.kind.addEventListener('change', () => { fillLayers(); render(); });
+  els.layer.addEventListener('change', render);
+
+  return {
+    show(next) {
+      maps = next;
+      head = Math.min(head, next.heads - 1);
+      els.heads.replaceChildren(...Array.from({ length: next.heads }, (_, h) => {
+        const button = document.createElement('button');
+        button.textContent = `head ${h + 1}`;
+        button.dataset['head'] = String(h);
+        button.dataset['testid'] = `head-${h}`;
+        button.addEventListener('click', () => { head = h; render(); });
+        return button;
+      }));
+      fillLayers();
+      render();
+    },
+  };
+}
