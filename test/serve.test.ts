@@ -48,10 +48,24 @@ before(async () => {
 
 after(() => server.close());
 
-/** POSTs a body (JSON-encoded unless a string) and returns the status and parsed JSON answer. */
-async function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(new URL(path, url), { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
+/**
+ * POSTs a body (JSON-encoded unless a string) and returns the status and parsed JSON answer. node:http, not
+ * fetch: the server shares this process, and fetch's 10 s connect timeout can expire while the model works
+ * through a queue of 50 on a busy machine, which would test the client rather than the server.
+ */
+function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try { resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) }); } catch (err) { reject(err); }
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 /** What translate() gives for one sentence with the server's settings (greedy). */
