@@ -51,12 +51,13 @@ after(() => server.close());
 /**
  * POSTs a body (JSON-encoded unless a string) and returns the status and parsed JSON answer. node:http, not
  * fetch: the server shares this process, and fetch's 10 s connect timeout can expire while the model works
- * through a queue of 50 on a busy machine, which would test the client rather than the server.
+ * through a queue of 50 on a busy machine; no agent, because a kept-alive socket can be reset by the
+ * server's 5 s keep-alive timeout just as the client reuses it. Either would test the client, not the server.
  */
 function post(path: string, body: unknown): Promise<{ status: number; json: any }> {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(new URL(path, url), { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
