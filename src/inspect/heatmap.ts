@@ -6,7 +6,10 @@
 
 import type { AttentionMaps } from './attention.js';
 import { drawText, GLYPH, toAscii } from './font.js';
-import { encodePng, Raster, type Rgb } from './png.js';
+import { BLUES, weightColour, tokenLabel, type Rgb } from './palette.js';
+import { encodePng, Raster } from './png.js';
+
+export { tokenLabel } from './palette.js';
 
 /** One kind of attention: where its maps are and which tokens label its rows (queries) and columns (keys). */
 export interface AttentionKind {
@@ -24,22 +27,7 @@ const ATTENTION_KINDS: readonly AttentionKind[] = [
   { key: 'cross', title: 'Encoder-decoder attention', axes: 'rows: decoder input token (query), columns: source token (key)', rows: (m) => m.tgtTokens, cols: (m) => m.srcTokens },
 ];
 
-const STOPS: readonly Rgb[] = [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107]];
 const INK: Rgb = [34, 34, 34];
-
-/** The colour of an attention weight in [0, 1]: white to dark blue (ColorBrewer "Blues"). */
-function weightColour(weight: number): Rgb {
-  const t = Math.min(1, Math.max(0, weight)) * (STOPS.length - 1);
-  const k = Math.min(STOPS.length - 2, Math.floor(t));
-  const [a, b] = [STOPS[k]!, STOPS[k + 1]!];
-  const mix = (c: number) => Math.round(a[c]! + (t - k) * (b[c]! - a[c]!));
-  return [mix(0), mix(1), mix(2)];
-}
-
-/** A token as a label: spaces as U+2581 (as `aiayn bpe encode` prints them), tabs and newlines escaped. */
-export function tokenLabel(token: string): string {
-  return token.replace(/[ \t\n\r]/g, (c) => ({ ' ': '\u2581', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
-}
 
 /** Draws weights [i][j] as cell x cell squares, the top-left one at (x, y). */
 function drawCells(image: Raster, x: number, y: number, weights: number[][], cell: number): void {
@@ -90,7 +78,7 @@ for (const img of document.querySelectorAll('image.cells')) {
 
 /** The colour scale as an SVG gradient from weight 0 to 1. */
 function htmlColourScale(): string {
-  const stops = STOPS.map((c, k) => `<stop offset="${k / (STOPS.length - 1)}" stop-color="rgb(${c.join(',')})"/>`).join('');
+  const stops = BLUES.map((c, k) => `<stop offset="${k / (BLUES.length - 1)}" stop-color="rgb(${c.join(',')})"/>`).join('');
   return `<svg width="260" height="34" role="img" aria-label="colour scale: attention weight 0 to 1"><defs><linearGradient id="scale">${stops}</linearGradient></defs>`
     + `<rect x="10" y="4" width="240" height="12" fill="url(#scale)" stroke="#999"/><text x="10" y="26" text-anchor="middle">0</text>`
     + `<text x="130" y="26" text-anchor="middle">0.5</text><text x="250" y="26" text-anchor="middle">1</text></svg>`;

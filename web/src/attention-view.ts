@@ -2,7 +2,10 @@
 // see that head's weights softmax(Q K^T / sqrt(d_k)) (§3.2.1) as a heatmap labelled with the tokens.
 
 import type { AttentionMaps } from '../../src/inspect/attention.js';
-import { drawHeatmap, weightColour } from './heatmap-view.js';
+import { tokenLabel, weightColour } from '../../src/inspect/palette.js';
+import { drawHeatmap } from './heatmap-view.js';
+
+export { tokenLabel } from '../../src/inspect/palette.js';
 
 /** The three kinds of attention (§3.2.3): where their maps are and which tokens label rows (queries) and columns (keys). */
 const ATTENTION_KINDS = [
@@ -10,11 +13,6 @@ const ATTENTION_KINDS = [
   { key: 'decoderSelf', title: 'Decoder self-attention (masked)', axes: 'rows: decoder input token (query), columns: decoder input token (key)', rows: (m: AttentionMaps) => m.tgtTokens, cols: (m: AttentionMaps) => m.tgtTokens },
   { key: 'cross', title: 'Encoder-decoder attention', axes: 'rows: decoder input token (query), columns: source token (key)', rows: (m: AttentionMaps) => m.tgtTokens, cols: (m: AttentionMaps) => m.srcTokens },
 ] as const;
-
-/** A token as a label: spaces as U+2581 (as `aiayn bpe encode` prints them), tabs and newlines escaped. */
-export function tokenLabel(token: string): string {
-  return token.replace(/[ \t\n\r]/g, (c) => ({ ' ': '\u2581', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
-}
 
 /** The elements the view fills. */
 export interface AttentionElements { kind: HTMLSelectElement; layer: HTMLSelectElement; heads: HTMLElement; map: HTMLElement; }

@@ -20,17 +20,6 @@ export interface HeatmapSpec {
 
 const MAX_PX = 480;
 
-const BLUES: readonly Colour[] = [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107]];
-
-/** The colour of an attention weight in [0, 1]: white to dark blue (ColorBrewer "Blues", as `aiayn attention` draws). */
-export function weightColour(weight: number): Colour {
-  const t = Math.min(1, Math.max(0, weight)) * (BLUES.length - 1);
-  const k = Math.min(BLUES.length - 2, Math.floor(t));
-  const [a, b] = [BLUES[k]!, BLUES[k + 1]!];
-  const mix = (c: number) => Math.round(a[c]! + (t - k) * (b[c]! - a[c]!));
-  return [mix(0), mix(1), mix(2)];
-}
-
 /** Diverging colour for values in [-1, 1]: blue (-1), white (0), red (1). */
 export function divergingColour(value: number): Colour {
   const t = Math.max(-1, Math.min(1, value));
