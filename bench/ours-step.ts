@@ -9,6 +9,7 @@
 //   decode B K [kv|recompute]   K greedy decodes of B with the KV-cached TransformerDecoder (default) or by
 //                full recomputation of the prefix -> {"ms", "decodes", "batch", "tokens", "decoder", "peak_rss_mb"}
 //   profile K    K training steps with every backend kernel call timed -> {"ms", "kernels": [{"kernel", "calls", "ms"}]}
+//   profile-decode B K [kv|recompute]   decode with every kernel call timed (per decode) -> adds "kernels"
 //   gemm         dnnl_sgemm 1024^3 through the addon's directSgemm -> {"gflops"} ({"gflops": null, "why"} without it)
 //   quit
 // The first line written is {"ready": true, "params", "backend", "threads"}.
@@ -141,6 +142,11 @@ function instrument(backend: Backend): { times: KernelTimes; restore: () => void
   return { times, restore: () => { for (const [name, fn] of originals) target[name] = fn; } };
 }
 
+/** The kernel times per step (or per decode), costliest first. */
+function kernelTable(times: KernelTimes, per: number): { kernel: string; calls: number; ms: number }[] {
+  return [...times].map(([kernel, e]) => ({ kernel, calls: e.calls / per, ms: e.ms / per })).sort((x, y) => y.ms - x.ms);
+}
+
 /** Peak resident set size of this process in MiB (maxRSS is in KiB). */
 function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -213,10 +219,9 @@ async function main(): Promise<void> {
       }
       const ms = performance.now() - t0;
       probe?.restore();
-      const kernels = probe === null ? undefined : [...probe.times].map(([kernel, e]) => ({ kernel, calls: e.calls / k, ms: e.ms / k }))
-        .sort((x, y) => y.ms - x.ms);
+      const kernels = probe === null ? undefined : kernelTable(probe.times, k);
       reply({ ms, steps: k, loss, peak_rss_mb: peakRssMb(), kernels });
-    } else if (cmd === 'decode') {
+    } else if (cmd === 'decode' || cmd === 'profile-decode') {
       const [b, k] = [Number(args[0]), Number(args[1])];
       const kind = args[2] ?? 'kv';
       if (kind !== 'kv' && kind !== 'recompute') { reply({ error: `decode: decoder must be kv or recompute, got '${kind}'` }); continue; }
@@ -225,6 +230,7 @@ async function main(): Promise<void> {
       const src = tensor(ids, [b, spec.src], 'int32').keep();
       model.eval();
       let tokens = 0;
+      const probe = cmd === 'profile-decode' ? instrument(getBackend()) : null;
       const t0 = performance.now();
       for (let i = 0; i < k; i++) {
         const decoder = kind === 'kv' ? new TransformerDecoder(model, rows, PAD) : new RecomputingDecoder(model, src);
@@ -232,7 +238,10 @@ async function main(): Promise<void> {
         decoder.dispose();
         tokens = out[0]!.length;
       }
-      reply({ ms: performance.now() - t0, decodes: k, batch: b, tokens, decoder: kind === 'kv' ? 'kv-cache' : 'full-recompute', peak_rss_mb: peakRssMb() });
+      const ms = performance.now() - t0;
+      probe?.restore();
+      reply({ ms, decodes: k, batch: b, tokens, decoder: kind === 'kv' ? 'kv-cache' : 'full-recompute', peak_rss_mb: peakRssMb(),
+        kernels: probe === null ? undefined : kernelTable(probe.times, k) });
       src.dispose();
     } else if (cmd === 'gemm') {
       reply(gemmPeak());

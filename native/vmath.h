@@ -7,6 +7,7 @@
 namespace aiayn {
 
 struct AdamArgs;
+struct SmallGemmArgs;
 
 /** One instruction-set variant of the vectorised loops. */
 struct VMath {
@@ -27,6 +28,25 @@ struct VMath {
   void (*logSoftmaxGrad)(const float* y, const float* dy, int64_t n, double dot, double scale, float* dx);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
+  /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
+  void (*smallGemmNT)(const SmallGemmArgs& g, int64_t j0, int64_t j1);
+};
+
+/**
+ * A GEMM with a short, wide left operand and the right one stored transposed, as in x W^T for a Linear
+ * weight W [n, k]: out[i, j] = alpha * sum_p a[i, p] w[j, p] + beta * out[i, j] + bias[j], i < m. Each output is
+ * one dot product of two contiguous rows, so nothing is packed; that is what decoding a few tokens needs.
+ */
+struct SmallGemmArgs {
+  const float* a;
+  int64_t lda;
+  const float* w;
+  int64_t ldw;
+  const float* bias;  // nullptr: none
+  float* out;
+  int64_t ldc;
+  int64_t m, k;
+  float alpha, beta;
 };
 
 /** Scalars of one Adam step. */

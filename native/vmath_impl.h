@@ -3,6 +3,10 @@
 #include "vexp.h"
 #include "vmath.h"
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace aiayn {
 namespace {
 
@@ -80,10 +84,108 @@ void adamLoop(float* param, const float* grad, float* m, float* v, int64_t n, co
   }
 }
 
+
+// --- smallGemmNT: register-blocked dot products in the widest vectors of the target ---
+
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+constexpr int kBlockN = 4;  // 4 x 4 accumulators + 5 operands fit the 32 zmm registers
+#elif defined(__AVX2__)
+constexpr int kLanes = 8;
+constexpr int kBlockN = 2;  // 16 ymm registers
+#else
+constexpr int kLanes = 4;
+constexpr int kBlockN = 2;
+#endif
+constexpr int kBlockM = 4;
+
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+
+inline Vec loadVec(const float* p) {
+  Vec v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/** acc + x * y, fused where the target has FMA. */
+inline Vec fmaVec(Vec x, Vec y, Vec acc) {
+#if defined(__AVX512F__)
+  return (Vec)_mm512_fmadd_ps((__m512)x, (__m512)y, (__m512)acc);
+#elif defined(__FMA__)
+  return (Vec)_mm256_fmadd_ps((__m256)x, (__m256)y, (__m256)acc);
+#else
+  return acc + x * y;
+#endif
+}
+
+/** The sum of a vector's lanes (a shuffle tree where the target has one). */
+inline float sumLanes(Vec v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_add_ps((__m512)v);
+#elif defined(__AVX2__)
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+#else
+  float s = 0.0f;
+  for (int l = 0; l < kLanes; l++) s += v[l];
+  return s;
+#endif
+}
+
+/** An MR x NR block of outputs at rows a, w (each advanced by its leading dimension). */
+template <int MR, int NR>
+void dotBlock(const SmallGemmArgs& g, const float* a, const float* w, float* out, const float* bias) {
+  Vec acc[MR][NR] = {};
+  int64_t p = 0;
+  for (; p + kLanes <= g.k; p += kLanes) {
+    Vec wv[NR];
+    for (int j = 0; j < NR; j++) wv[j] = loadVec(w + j * g.ldw + p);
+    for (int i = 0; i < MR; i++) {
+      const Vec av = loadVec(a + i * g.lda + p);
+      for (int j = 0; j < NR; j++) acc[i][j] = fmaVec(av, wv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < MR; i++) {
+    for (int j = 0; j < NR; j++) {
+      float s = sumLanes(acc[i][j]);
+      for (int64_t q = p; q < g.k; q++) s += a[i * g.lda + q] * w[j * g.ldw + q];
+      float& o = out[i * g.ldc + j];
+      o = g.alpha * s + (g.beta == 0.0f ? 0.0f : g.beta * o) + (bias == nullptr ? 0.0f : bias[j]);
+    }
+  }
+}
+
+/** dotBlock with the block size chosen at run time (tails of m and n). */
+template <int NR>
+void dotBlockRows(const SmallGemmArgs& g, int64_t i, int64_t j) {
+  const float* a = g.a + i * g.lda;
+  const float* w = g.w + j * g.ldw;
+  float* out = g.out + i * g.ldc + j;
+  const float* bias = g.bias == nullptr ? nullptr : g.bias + j;
+  switch (g.m - i < kBlockM ? g.m - i : kBlockM) {
+    case 1: dotBlock<1, NR>(g, a, w, out, bias); break;
+    case 2: dotBlock<2, NR>(g, a, w, out, bias); break;
+    case 3: dotBlock<3, NR>(g, a, w, out, bias); break;
+    default: dotBlock<kBlockM, NR>(g, a, w, out, bias); break;
+  }
+}
+
+/** See VMath::smallGemmNT. Blocks of W rows outer, so each block stays in L1 while every row of A passes. */
+void smallGemmNTLoop(const SmallGemmArgs& g, int64_t j0, int64_t j1) {
+  int64_t j = j0;
+  for (; j + kBlockN <= j1; j += kBlockN) {
+    for (int64_t i = 0; i < g.m; i += kBlockM) dotBlockRows<kBlockN>(g, i, j);
+  }
+  for (; j < j1; j++) {
+    for (int64_t i = 0; i < g.m; i += kBlockM) dotBlockRows<1>(g, i, j);
+  }
+}
+
 }  // namespace
 
 extern const VMath VMATH_TABLE;
 const VMath VMATH_TABLE = {VMATH_NAME, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, ceGradLoop,
-                           logSoftmaxGradLoop, adamLoop};
+                           logSoftmaxGradLoop, adamLoop, smallGemmNTLoop};
 
 }  // namespace aiayn

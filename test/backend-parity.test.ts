@@ -257,6 +257,47 @@ test('gemm: transposes, padded leading dims, offsets, batch strides, alpha and b
   }
 });
 
+test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  // m <= 16 with transB takes the dot-product kernel (4 x 4 / 4 x 2 blocks, k in vectors of 4 / 8 / 16 plus a
+  // tail); the larger shapes cross its threading threshold; m = 17 and 300 and transA take dnnl_sgemm.
+  const shapes: Array<[number, number, number, number]> = [
+    [1, 1, 1, 1], [1, 1, 8000, 256], [1, 2, 37, 17], [1, 3, 5, 1000], [1, 5, 300, 257], [1, 16, 1024, 256],
+    [2, 4, 33, 64], [1, 17, 40, 31], [1, 300, 70, 45], [1, 6, 9, 0],
+  ];
+  eachSimd((variant) => {
+    for (const [batch, m, nn, k] of shapes) {
+      for (const transA of [false, true]) {
+        for (const [withBias, beta, pad] of [[true, 0, 0], [true, 0, 5], [false, 0.5, 3]] as const) {
+          const lda = (transA ? m : k) + pad;
+          const ldb = k + pad;
+          const strideA = (transA ? k : m) * lda;
+          const strideB = nn * ldb;
+          const a = randn(pad + batch * strideA + lda);
+          const b = randn(pad + batch * strideB + ldb);
+          const bias = withBias ? randn(pad + nn) : null;
+          const init = beta === 0 ? new Float32Array(batch * m * nn).fill(NaN) : randn(batch * m * nn);
+          const args: Omit<GemmArgs, 'out'> = { batch, m, n: nn, k, transA, transB: true, a, aOffset: pad, lda, strideA,
+            b, bOffset: pad, ldb, strideB, alpha: 1.25, beta, bias, biasOffset: pad };
+          const want = Float32Array.from(init);
+          const got = Float32Array.from(init);
+          ts.gemm({ ...args, out: want });
+          n.gemm({ ...args, out: got });
+          close(got, want, `gemm ${variant} b${batch} ${m}x${nn}x${k} tA=${transA} bias=${withBias} beta=${beta} pad=${pad}`);
+        }
+      }
+    }
+  });
+  const x = new Float32Array(16);
+  const common = { batch: 1, m: 2, n: 2, k: 2, transA: false, transB: true, a: x, aOffset: 0, lda: 2, strideA: 0,
+    b: x, bOffset: 0, ldb: 2, strideB: 0, out: x, alpha: 1 };
+  for (const be of [ts, n]) {
+    assert.throws(() => be.gemm({ ...common, beta: 1, bias: x }), /bias needs beta = 0/);
+    assert.throws(() => be.gemm({ ...common, beta: 0, bias: new Float32Array(3), biasOffset: 2 }), /bias/);
+  }
+});
+
 test('softmax and log-softmax with scale and strided broadcast masks, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
@@ -377,7 +418,7 @@ test('embedding gather and accumulating scatter with repeated ids', (t) => {
 test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanced as by uniform()', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  for (const size of SIZES) {
+  for (const size of [...SIZES, 100_003]) { // the large sizes split the draws over threads by jumping the state
     for (const p of [0.1, 0.5]) {
       const x = randn(size);
       const rng = new Rng(size);

@@ -11,7 +11,7 @@ import { labelSmoothedLoss } from '../src/train/loss.js';
 import { Adam } from '../src/train/optim.js';
 import { noamSchedule } from '../src/train/schedule.js';
 
-const PAD = 0; const BOS = 1; const EOS = 2; const V = 11; const LEN = 8; const BATCH = 32; const STEPS = 500;
+const PAD = 0; const BOS = 1; const EOS = 2; const V = 11; const LEN = 8; const BATCH = 32; const STEPS = 700;
 
 /** A batch of random sequences over tokens 3..V-1: src = x + eos, tgtIn = bos + x, tgtOut = x + eos. */
 function copyBatch(rng: Rng, n: number) {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  Rng, concat, crossEntropy, dropout, embedding, layerNorm, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
+  Rng, concat, crossEntropy, dropout, embedding, layerNorm, linear, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
   type Tensor,
 } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -100,6 +100,29 @@ const reduceCases: Case[] = [
   ['max axis 0 keepdim of a slice', {
     leaves: [{ shape: [4, 6] }], via: 'sum',
     ours: ([x]) => x!.slice(1, 1, 5).max(0, true), ref: ([x]) => R.max(R.slice(x!, 1, 1, 5), 0, true),
+  }],
+];
+
+/** Reference x W^T (+ b) in float64. */
+function linearRef(x: R.Arr, w: R.Arr, b: R.Arr | null): R.Arr {
+  const y = R.matmul(x, R.transpose(w, 0, 1));
+  return b === null ? y : R.zip([y, R.broadcastTo(b, y.shape)], (u, v) => u + v);
+}
+
+const linearCases: Case[] = [
+  ['linear (bias in the GEMM)', {
+    leaves: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }],
+    ours: ([x, w, b]) => linear(x!, w!, b!), ref: ([x, w, b]) => linearRef(x!, w!, b!),
+  }],
+  ['linear with row slices of a packed weight and bias', {
+    leaves: [{ shape: [2, 3, 4] }, { shape: [9, 4] }, { shape: [9] }],
+    ours: ([x, w, b]) => linear(x!, w!.slice(0, 3, 8), b!.slice(0, 3, 8)),
+    ref: ([x, w, b]) => linearRef(x!, R.slice(w!, 0, 3, 8), R.slice(b!, 0, 3, 8)),
+  }],
+  ['linear on a permuted input, no bias, transposed weight view', {
+    leaves: [{ shape: [3, 2, 4] }, { shape: [4, 5] }],
+    ours: ([x, w]) => linear(x!.permute([1, 0, 2]), w!.transpose(0, 1), null),
+    ref: ([x, w]) => linearRef(R.permute(x!, [1, 0, 2]), R.transpose(w!, 0, 1), null),
   }],
 ];
 
@@ -288,7 +311,7 @@ function randomShapeCases(): Case[] {
 }
 
 const allCases: Case[] = [
-  ...binaryCases(), ...unaryCases(), ...selectCases, ...reduceCases, ...matmulCases, ...softmaxCases(), ...nnCases, ...shapeCases,
+  ...binaryCases(), ...unaryCases(), ...selectCases, ...reduceCases, ...matmulCases, ...linearCases, ...softmaxCases(), ...nnCases, ...shapeCases,
   ...randomShapeCases(),
 ];
 

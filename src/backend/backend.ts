@@ -24,7 +24,7 @@ export type BinaryOp =
 /** Reductions along one axis. */
 export type ReduceOp = 'sum' | 'max';
 
-/** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b]. */
+/** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ a bias row). */
 export interface GemmArgs {
   readonly batch: number;
   readonly m: number;
@@ -39,6 +39,9 @@ export interface GemmArgs {
   readonly out: Float32Array;
   readonly alpha: number;
   readonly beta: number;
+  /** Added to every output row (length >= biasOffset + n); beta must then be 0. */
+  readonly bias?: Float32Array | null;
+  readonly biasOffset?: number;
 }
 
 /** The kernels a backend provides. Every method writes into caller-owned output buffers. */

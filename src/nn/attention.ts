@@ -120,12 +120,16 @@ export interface KVCache { mode: 'append' | 'static'; k: Tensor | null; v: Tenso
 /** An empty cache. */
 export function emptyCache(mode: KVCache['mode']): KVCache { return { mode, k: null, v: null }; }
 
-/** Replaces a cache entry with a kept tensor, disposing the previous one. */
+/**
+ * Replaces a cache entry with kept, dense tensors, disposing the previous one. Heads split from a projection are
+ * permuted views whose batch dims GEMM cannot walk with one stride; stored densely they are copied once, not
+ * at every step that reads them.
+ */
 function store(cache: KVCache, k: Tensor, v: Tensor): void {
   if (cache.k !== k) cache.k?.dispose();
   if (cache.v !== v) cache.v?.dispose();
-  cache.k = k.detach().keep();
-  cache.v = v.detach().keep();
+  cache.k = k.contiguous().detach().keep();
+  cache.v = v.contiguous().detach().keep();
 }
 
 /** Options of MultiHeadAttention. */

@@ -2,7 +2,7 @@
 // the two layers of §3.3 and the pre-softmax transformation of §3.4.
 
 import { Rng } from '../tensor/random.js';
-import { matmul } from '../tensor/ops/matmul.js';
+import { linear } from '../tensor/ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniformInit } from './init.js';
 import { Module } from './module.js';
@@ -29,8 +29,4 @@ export class Linear extends Module {
   }
 }
 
-/** x W^T + b for a weight [out, in] (b may be null). */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-  const y = matmul(x, weight.transpose(0, 1)); // (..., out)
-  return bias === null ? y : y.add(bias);
-}
+export { linear };

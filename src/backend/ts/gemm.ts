@@ -3,9 +3,13 @@
 
 import type { GemmArgs } from '../backend.js';
 
-/** out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b], row-major, see GemmArgs. */
+/** out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ bias row), row-major, see GemmArgs. */
 export function gemm(g: GemmArgs): void {
   const { m, n, k, a, b, out } = g;
+  const bias = g.bias ?? null;
+  const biasOffset = g.biasOffset ?? 0;
+  if (bias !== null && g.beta !== 0) throw new Error('gemm: a bias needs beta = 0');
+  if (bias !== null && bias.length < biasOffset + n) throw new Error(`gemm: bias has ${bias.length} values, needs ${biasOffset + n}`);
   const row = new Float64Array(n);
   for (let bi = 0; bi < g.batch; bi++) {
     const aBase = g.aOffset + bi * g.strideA;
@@ -23,7 +27,9 @@ export function gemm(g: GemmArgs): void {
         }
       }
       const o = oBase + i * n;
-      for (let j = 0; j < n; j++) out[o + j] = g.alpha * row[j]! + (g.beta === 0 ? 0 : g.beta * out[o + j]!);
+      for (let j = 0; j < n; j++) {
+        out[o + j] = g.alpha * row[j]! + (g.beta === 0 ? 0 : g.beta * out[o + j]!) + (bias === null ? 0 : bias[biasOffset + j]!);
+      }
     }
   }
 }

@@ -1,11 +1,13 @@
 // Batched matrix multiply with broadcast batch dims. Transposed operands (e.g. k.transpose(-2, -1)) reach
-// GEMM as a transpose flag plus leading dimension, never as a copy.
+// GEMM as a transpose flag plus leading dimension, never as a copy. And the Linear map x W^T + b as one GEMM
+// call with the bias added by the kernel.
 
 import { getBackend } from '../../backend/index.js';
 import { needsGrad, record } from '../autograd.js';
 import { broadcastShapes, fmt, sizeOf } from '../layout.js';
 import { Tensor } from '../tensor.js';
-import { asTensor, sumToShape } from './elementwise.js';
+import { add, asTensor, sumToShape } from './elementwise.js';
+import { sum } from './reduce.js';
 
 /** How a matrix (the last two dims) is laid out for GEMM: row-major (ld = row stride) or transposed. */
 interface MatrixLayout { trans: boolean; ld: number; }
@@ -79,4 +81,47 @@ function weightGrad(a: Tensor, g: Tensor, shape: readonly number[], rows: number
   const k = a.shape[a.rank - 1]!;
   const n = g.shape[g.rank - 1]!;
   return matmul(a.reshape([rows, k]).transpose(0, 1), g.reshape([rows, n])); // (k, rows) @ (rows, n) -> (k, n)
+}
+
+/**
+ * x W^T + b with PyTorch's weight layout [out, in]: one GEMM over all rows of x, the bias added by the kernel.
+ * x (..., in), weight [out, in], bias [out] or null -> (..., out).
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  asTensor(x, 'linear');
+  asTensor(weight, 'linear');
+  if (bias !== null) asTensor(bias, 'linear');
+  const inF = x.shape[x.rank - 1];
+  if (weight.rank !== 2 || inF === undefined || weight.shape[1] !== inF) {
+    throw new Error(`linear: weight ${fmt(weight.shape)} does not map inputs ${fmt(x.shape)} (expected [out, ${inF ?? '?'}])`);
+  }
+  const outF = weight.shape[0]!;
+  if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== outF)) throw new Error(`linear: bias ${fmt(bias.shape)} should be [${outF}]`);
+  // Weight rows must be dense for a transposed GEMM operand, and the bias a dense row (slices of packed weights are).
+  if ((weight.strides[1] !== 1 && inF > 1) || (bias !== null && bias.strides[0] !== 1 && outF > 1)) {
+    const y = matmul(x, weight.transpose(0, 1));
+    return bias === null ? y : add(y, bias);
+  }
+  const xc = x.contiguous();
+  const rows = x.size / Math.max(inF, 1);
+  const out = Tensor.empty([...x.shape.slice(0, -1), outF]); // (..., out)
+  getBackend().gemm({
+    batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true,
+    a: xc.data, aOffset: xc.offset, lda: Math.max(inF, 1), strideA: 0,
+    b: weight.data, bOffset: weight.offset, ldb: Math.max(weight.strides[0]!, inF, 1), strideB: 0,
+    out: out.data, alpha: 1, beta: 0, bias: bias?.data ?? null, biasOffset: bias?.offset ?? 0,
+  });
+  const inputs = bias === null ? [x, weight] : [x, weight, bias];
+  if (!needsGrad(...inputs)) {
+    if (xc !== x) xc.dispose();
+    return out;
+  }
+  return record(out, 'linear', inputs, (g) => {
+    const g2 = g.reshape([rows, outF]);
+    return [
+      x.requiresGrad ? matmul(g2, weight).reshape(x.shape) : null, // (rows, out) @ (out, in)
+      weight.requiresGrad ? matmul(g2.transpose(0, 1), xc.reshape([rows, inF])) : null, // (out, rows) @ (rows, in)
+      ...(bias === null ? [] : [bias.requiresGrad ? sum(g2, 0) : null]),
+    ];
+  });
 }
