@@ -9,7 +9,7 @@ namespace aiayn {
 namespace {
 
 const char* const kReduceOps[] = {"sum", "max"};
-constexpr int64_t kBlock = 256;
+constexpr int64_t kBlock = 64;  // columns per task: a bias gradient (n = rows, inner = 256) still splits over threads
 
 /** Reduces x[o, :, i0:i0+len] into out[o, i0:i0+len]. */
 template <bool SUM>
