@@ -41,6 +41,7 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   for (int64_t r = 0; r < rows; r++) {
     const float* l = logits.data + r * vocab;
     float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)  // exact in any order; a NaN logit makes the loss NaN either way
     for (int64_t j = 0; j < vocab; j++) mx = l[j] > mx ? l[j] : mx;
     double sum;
     double all;
