@@ -63,7 +63,10 @@ dnnl_status_t sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alp
 
 /**
  * gemm(batch, m, n, k, transA, transB, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, out, alpha, beta
- *      [, bias | null, biasOffset]); with a bias, out = alpha op(A) op(B) + bias row and beta must be 0.
+ *      [, bias | null, biasOffset [, batchInner, strideAOuter, strideBOuter]]); with a bias, out = alpha op(A) op(B)
+ * + bias row and beta must be 0. Matrix i of a batch starts at aOffset + (i / batchInner) * strideAOuter +
+ * (i % batchInner) * strideA (likewise for B), so two batch dims that no single stride walks (heads split from
+ * a [B, T, h, d] view) need no copy; batchInner defaults to batch.
  */
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -102,19 +105,27 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     }
     return env.Undefined();
   }
-  if (strideA < 0 || strideB < 0) fail(env, "batch strides must be >= 0", true);
+  const bool twoLevel = info.Length() > 19 && !info[19].IsUndefined();
+  const int64_t inner = twoLevel ? argSize(info, 19, "batchInner") : batch;
+  const int64_t strideAO = twoLevel ? argInt(info, 20, "strideAOuter") : 0;
+  const int64_t strideBO = twoLevel ? argInt(info, 21, "strideBOuter") : 0;
+  if (inner < 1 || batch % inner != 0) fail(env, "gemm: batchInner must divide batch", true);
+  if (strideA < 0 || strideB < 0 || strideAO < 0 || strideBO < 0) fail(env, "batch strides must be >= 0", true);
+  // Element offsets of matrix i; with non-negative strides the last matrix reaches furthest.
+  auto offA = [&](int64_t i) { return aOff + (i / inner) * strideAO + (i % inner) * strideA; };
+  auto offB = [&](int64_t i) { return bOff + (i / inner) * strideBO + (i % inner) * strideB; };
   // A leading dimension is meaningless for a single stored row; oneDNN still wants it >= the row length.
   if ((ta ? k : m) == 1 && lda < (ta ? m : k)) lda = ta ? m : k;
   if ((tb ? n : k) == 1 && ldb < (tb ? k : n)) ldb = tb ? k : n;
-  const __int128 lastA = aOff + static_cast<__int128>(batch - 1) * strideA;
-  const __int128 lastB = bOff + static_cast<__int128>(batch - 1) * strideB;
+  const __int128 lastA = aOff + static_cast<__int128>((batch - 1) / inner) * strideAO + static_cast<__int128>((batch - 1) % inner) * strideA;
+  const __int128 lastB = bOff + static_cast<__int128>((batch - 1) / inner) * strideBO + static_cast<__int128>((batch - 1) % inner) * strideB;
   checkMatrix(env, "a", a.length, aOff, ta ? k : m, ta ? m : k, lda);
   checkMatrix(env, "a", a.length, lastA, ta ? k : m, ta ? m : k, lda);
   checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
   if (!ta && tb && m >= 2 && m <= kSmallRows && omp_get_max_threads() > 1) {
     for (int64_t i = 0; i < batch; i++) {
-      smallGemm({a.data + aOff + i * strideA, lda, b.data + bOff + i * strideB, ldb, bias, out.data + i * mn, n, m, k,
+      smallGemm({a.data + offA(i), lda, b.data + offB(i), ldb, bias, out.data + i * mn, n, m, k,
                  alpha, beta}, n);
     }
     return env.Undefined();
@@ -129,7 +140,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   if (batch > 1 && batch >= omp_get_max_threads() && m * n * k < kSmallGemm) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++) {
-      dnnl_status_t s = sgemm(ta, tb, m, n, k, alpha, a.data + aOff + i * strideA, lda, b.data + bOff + i * strideB, ldb,
+      dnnl_status_t s = sgemm(ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb,
                               betaEff, out.data + i * mn, n);
       if (s != dnnl_success) {
 #pragma omp atomic write
@@ -138,7 +149,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     }
   } else {
     for (int64_t i = 0; i < batch && status == dnnl_success; i++) {
-      status = sgemm(ta, tb, m, n, k, alpha, a.data + aOff + i * strideA, lda, b.data + bOff + i * strideB, ldb, betaEff,
+      status = sgemm(ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, betaEff,
                      out.data + i * mn, n);
     }
   }

@@ -298,6 +298,39 @@ test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, 
   }
 });
 
+test('gemm over a two-level batch (outer and inner strides), on every path', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  // [outer, inner, m, n, k]: small batched (one GEMM per thread), few rows x W^T, large (threaded dnnl_sgemm).
+  const shapes: Array<[number, number, number, number, number]> = [[2, 3, 7, 5, 9], [3, 4, 16, 33, 64], [2, 2, 300, 70, 45]];
+  for (const [outer, inner, m, nn, k] of shapes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const lda = (transA ? m : k) + 1;
+        const ldb = (transB ? k : nn) + 2;
+        const sizeA = (transA ? k : m) * lda;
+        const sizeB = (transB ? nn : k) * ldb;
+        // Inner stride larger than the outer one, as for heads (inner) split from positions (outer).
+        const strideA = outer * sizeA;
+        const strideB = outer * sizeB;
+        const a = randn(3 + inner * strideA + lda);
+        const b = randn(4 + inner * strideB + ldb);
+        const args: Omit<GemmArgs, 'out'> = { batch: outer * inner, m, n: nn, k, transA, transB, a, aOffset: 3, lda, strideA,
+          b, bOffset: 4, ldb, strideB, alpha: 1, beta: 0, batchInner: inner, strideAOuter: sizeA, strideBOuter: sizeB };
+        const want = new Float32Array(outer * inner * m * nn).fill(NaN);
+        const got = new Float32Array(outer * inner * m * nn).fill(NaN);
+        ts.gemm({ ...args, out: want });
+        n.gemm({ ...args, out: got });
+        close(got, want, `gemm ${outer}x${inner} ${m}x${nn}x${k} tA=${transA} tB=${transB}`);
+      }
+    }
+  }
+  const x = new Float32Array(8);
+  const bad = { batch: 3, m: 1, n: 1, k: 1, transA: false, transB: false, a: x, aOffset: 0, lda: 1, strideA: 1,
+    b: x, bOffset: 0, ldb: 1, strideB: 1, out: x, alpha: 1, beta: 0, batchInner: 2, strideAOuter: 1, strideBOuter: 1 };
+  for (const be of [ts, n]) assert.throws(() => be.gemm(bad), /batchInner must divide batch/);
+});
+
 test('softmax and log-softmax with scale and strided broadcast masks, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;

@@ -147,6 +147,12 @@ const matmulCases: Case[] = [
     leaves: [{ shape: [2, 3, 6] }, { shape: [4, 5] }],
     ours: ([a, b]) => matmul(a!.slice(-1, 1, 5), b!), ref: ([a, b]) => R.matmul(R.slice(a!, 2, 1, 5), b!),
   }],
+  ['matmul of heads split from a packed [B, T, 2, h, dK] projection (two-level batch walk)', {
+    leaves: [{ shape: [2, 3, 2, 2, 4] }],
+    ours: ([p]) => matmul(p!.slice(2, 0, 1).squeeze(2).permute([0, 2, 1, 3]), p!.slice(2, 1, 2).squeeze(2).permute([0, 2, 3, 1])),
+    ref: ([p]) => R.matmul(R.permute(R.reshape(R.slice(p!, 2, 0, 1), [2, 3, 2, 4]), [0, 2, 1, 3]),
+      R.permute(R.reshape(R.slice(p!, 2, 1, 2), [2, 3, 2, 4]), [0, 2, 3, 1])),
+  }],
   ['matmul permuted batch dims with broadcast batch', {
     leaves: [{ shape: [3, 2, 3, 4] }, { shape: [3, 4, 2] }],
     ours: ([a, b]) => matmul(a!.permute([1, 0, 2, 3]), b!), ref: ([a, b]) => R.matmul(R.permute(a!, [1, 0, 2, 3]), b!),

@@ -39,6 +39,13 @@ export interface GemmArgs {
   readonly out: Float32Array;
   readonly alpha: number;
   readonly beta: number;
+  /**
+   * Two-level batch: matrix i starts at offset + floor(i / batchInner) * strideOuter + (i % batchInner) * stride,
+   * for batch dims that no single stride walks. batchInner divides batch; default batch (one level).
+   */
+  readonly batchInner?: number;
+  readonly strideAOuter?: number;
+  readonly strideBOuter?: number;
   /** Added to every output row (length >= biasOffset + n); beta must then be 0. */
   readonly bias?: Float32Array | null;
   readonly biasOffset?: number;

@@ -40,7 +40,8 @@ export function loadNativeBackend(): Backend {
     reduce: (op, x, outer, len, inner, out) => n.reduce(reduceCode[op], x, outer, len, inner, out),
     argmax: (x, outer, len, inner, out) => n.argmax(x, outer, len, inner, out),
     gemm: (g) => n.gemm(g.batch, g.m, g.n, g.k, g.transA, g.transB, g.a, g.aOffset, g.lda, g.strideA,
-      g.b, g.bOffset, g.ldb, g.strideB, g.out, g.alpha, g.beta, g.bias ?? null, g.biasOffset ?? 0),
+      g.b, g.bOffset, g.ldb, g.strideB, g.out, g.alpha, g.beta, g.bias ?? null, g.biasOffset ?? 0,
+      g.batchInner, g.strideAOuter ?? 0, g.strideBOuter ?? 0),
     softmax: (x, shape, scale, mask, log, out) => mask === null
       ? n.softmax(x, shape, scale, null, 0, [], log, out)
       : n.softmax(x, shape, scale, mask.data, mask.offset, mask.strides, log, out),

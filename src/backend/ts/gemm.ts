@@ -11,9 +11,12 @@ export function gemm(g: GemmArgs): void {
   if (bias !== null && g.beta !== 0) throw new Error('gemm: a bias needs beta = 0');
   if (bias !== null && bias.length < biasOffset + n) throw new Error(`gemm: bias has ${bias.length} values, needs ${biasOffset + n}`);
   const row = new Float64Array(n);
+  const inner = g.batchInner ?? g.batch;
+  if (g.batch > 0 && (!(inner >= 1) || g.batch % inner !== 0)) throw new Error('gemm: batchInner must divide batch');
   for (let bi = 0; bi < g.batch; bi++) {
-    const aBase = g.aOffset + bi * g.strideA;
-    const bBase = g.bOffset + bi * g.strideB;
+    const outer = Math.floor(bi / inner);
+    const aBase = g.aOffset + outer * (g.strideAOuter ?? 0) + (bi % inner) * g.strideA;
+    const bBase = g.bOffset + outer * (g.strideBOuter ?? 0) + (bi % inner) * g.strideB;
     const oBase = bi * m * n;
     for (let i = 0; i < m; i++) {
       row.fill(0);

@@ -22,19 +22,43 @@ function matrixLayout(x: Tensor): MatrixLayout | null {
   return null;
 }
 
-/** One stride that walks all batch dims of x (broadcast to `batch`), or null when they do not collapse. */
-function batchStride(x: Tensor, batch: readonly number[]): number | null {
+/** Strides of x's batch dims aligned to `batch` (0 where x is broadcast). */
+function batchDimStrides(x: Tensor, batch: readonly number[]): number[] {
   const lead = batch.length - (x.rank - 2);
+  return batch.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : x.strides[i - lead]!));
+}
+
+/** One stride that walks batch dims [from, to), or null when they do not collapse into one. */
+function collapse(strides: readonly number[], batch: readonly number[], from: number, to: number): number | null {
   let stride: number | null = null;
   let span = 0;
-  for (let i = batch.length - 1; i >= 0; i--) {
+  for (let i = to - 1; i >= from; i--) {
     if (batch[i] === 1) continue;
-    const s = i < lead || x.shape[i - lead] === 1 ? 0 : x.strides[i - lead]!;
+    const s = strides[i]!;
     if (stride === null) stride = s;
     else if (s !== span) return null;
     span = s * batch[i]!;
   }
   return stride ?? 0;
+}
+
+/** How GEMM walks the batch: an inner group of dims and an outer one, each one stride per operand. */
+interface BatchWalk { inner: number; sa: number; sb: number; saOuter: number; sbOuter: number; }
+
+/** The first split of the batch dims into outer and inner groups that both operands walk without a copy. */
+function batchWalk(a: Tensor, b: Tensor, batch: readonly number[]): BatchWalk | null {
+  const as = batchDimStrides(a, batch);
+  const bs = batchDimStrides(b, batch);
+  for (let at = 0; at <= batch.length; at++) { // at = 0: one level
+    const sa = collapse(as, batch, at, batch.length);
+    const sb = collapse(bs, batch, at, batch.length);
+    const saOuter = collapse(as, batch, 0, at);
+    const sbOuter = collapse(bs, batch, 0, at);
+    if (sa !== null && sb !== null && saOuter !== null && sbOuter !== null) {
+      return { inner: sizeOf(batch.slice(at)), sa, sb, saOuter, sbOuter };
+    }
+  }
+  return null;
 }
 
 /** Row-major product of the last two dims, batch dims broadcast: [..., m, k] @ [..., k, n] -> [..., m, n]. */
@@ -51,19 +75,28 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   if (la === null) { a = a.contiguous(); la = matrixLayout(a)!; }
   let lb = matrixLayout(b);
   if (lb === null) { b = b.contiguous(); lb = matrixLayout(b)!; }
-  // Batch dims that no single stride walks (e.g. heads split from a permuted view): one copy, then one call.
-  if (batchStride(a, batch) === null) { a = a.expand([...batch, m, k]).contiguous(); la = matrixLayout(a)!; }
-  if (batchStride(b, batch) === null) { b = b.expand([...batch, k, n]).contiguous(); lb = matrixLayout(b)!; }
+  // Batch dims walked by two strides at most (heads split from a [B, T, h, dK] view are); otherwise one copy.
+  let walk = batchWalk(a, b, batch);
+  if (walk === null && collapse(batchDimStrides(a, batch), batch, 0, batch.length) === null) {
+    a = a.expand([...batch, m, k]).contiguous();
+    la = matrixLayout(a)!;
+    walk = batchWalk(a, b, batch);
+  }
+  if (walk === null) {
+    b = b.expand([...batch, k, n]).contiguous();
+    lb = matrixLayout(b)!;
+    walk = batchWalk(a, b, batch)!;
+  }
   const out = Tensor.empty([...batch, m, n]);
   const count = sizeOf(batch);
-  const sa = batchStride(a, batch)!;
-  const sb = batchStride(b, batch)!;
+  const oneLevel = walk.inner === count;
   // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
-  const tall = !la.trans && b.rank === 2 && sa === m * la.ld;
+  const tall = oneLevel && !la.trans && b.rank === 2 && walk.sa === m * la.ld;
   getBackend().gemm({
     batch: tall ? 1 : count, m: tall ? m * count : m, n, k, transA: la.trans, transB: lb.trans,
-    a: a.data, aOffset: a.offset, lda: la.ld, strideA: tall ? 0 : sa,
-    b: b.data, bOffset: b.offset, ldb: lb.ld, strideB: tall ? 0 : sb, out: out.data, alpha: 1, beta: 0,
+    a: a.data, aOffset: a.offset, lda: la.ld, strideA: tall ? 0 : walk.sa,
+    b: b.data, bOffset: b.offset, ldb: lb.ld, strideB: tall ? 0 : walk.sb, out: out.data, alpha: 1, beta: 0,
+    ...(oneLevel ? {} : { batchInner: walk.inner, strideAOuter: walk.saOuter, strideBOuter: walk.sbOuter }),
   });
   if (!needsGrad(x, y)) return out;
   return record(out, 'matmul', [x, y], (g) => [
