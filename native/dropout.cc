@@ -1,6 +1,7 @@
 // Inverted dropout (Srivastava et al. 2014) with the mask drawn from a xoshiro128** state (Blackman & Vigna 2021)
 // that the caller owns: one uniform per element in order, bit-identical to Rng.uniform() in src/tensor/random.ts,
-// so the TypeScript and native backends give the same masks and leave the generator in the same state.
+// so the TypeScript and native backends give the same masks and leave the generator in the same state. The mask
+// is kept as bits (1 = kept), 1/32 of the memory a float mask took, for the backward pass.
 //
 // The generator is sequential, yet the mask is drawn on all threads: xoshiro's state update is linear over
 // GF(2), s' = T s for a 128 x 128 bit matrix T, so thread t starts from T^b s, b being the index of its first
@@ -74,37 +75,71 @@ State jump(State s, uint64_t n) {
   return s;
 }
 
-/** dropout(x, p, state, out, mask) */
+/** The float scale of kept elements, 1 / (1 - p), after checking p. */
+float keepScale(Napi::Env env, double p) {
+  if (!(p >= 0.0 && p < 1.0)) fail(env, "dropout p must be in [0, 1)", true);
+  return static_cast<float>(1.0 / (1.0 - p));
+}
+
+/** Words of a bit mask over n elements (bit i & 31 of word i >> 5 = element i kept). */
+int64_t maskWords(int64_t n) { return (n + 31) / 32; }
+
+/** dropout(x, p, state, out, keepBits) */
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 x = argF32(info, 0, "x");
   const double p = argNumber(info, 1, "p");
   U32 state = argU32(info, 2, "state");
   F32 out = argF32(info, 3, "out");
-  F32 mask = argF32(info, 4, "mask");
-  if (!(p >= 0.0 && p < 1.0)) fail(env, "dropout p must be in [0, 1)", true);
+  I32 keepBits = argI32(info, 4, "keepBits");
+  const float keep = keepScale(env, p);
   needLength(env, state.length, 4, "state");
   needLength(env, out.length, x.length, "out");
-  needLength(env, mask.length, x.length, "mask");
+  needLength(env, keepBits.length, maskWords(x.length), "keepBits");
   // u = r / 2^32 < p  <=>  r < p * 2^32  <=>  r < ceil(p * 2^32) for an integer r: one exact integer compare.
   const uint64_t drop = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
-  const float keep = static_cast<float>(1.0 / (1.0 - p));
   const State start{state.data[0], state.data[1], state.data[2], state.data[3]};
   const int64_t n = x.length;
-  // Each thread draws its contiguous range from the state jumped to the range's first element (state in
-  // registers), then multiplies in a vector loop.
+  // Each thread draws a contiguous range of whole mask words from the state jumped to the range's first element
+  // (state in registers), 32 draws per word.
 #pragma omp parallel if (n >= kParallelGrain)
   {
-    const int64_t b = n * omp_get_thread_num() / omp_get_num_threads();
-    const int64_t e = n * (omp_get_thread_num() + 1) / omp_get_num_threads();
-    const State first = b == 0 ? start : jump(start, static_cast<uint64_t>(b));
+    const int64_t words = maskWords(n);
+    const int64_t w0 = words * omp_get_thread_num() / omp_get_num_threads();
+    const int64_t w1 = words * (omp_get_thread_num() + 1) / omp_get_num_threads();
+    const State first = w0 == 0 ? start : jump(start, static_cast<uint64_t>(w0) * 32);
     uint32_t s[4] = {first[0], first[1], first[2], first[3]};
-    for (int64_t i = b; i < e; i++) mask.data[i] = xoshiro128Next(s) < drop ? 0.0f : keep;
-#pragma omp simd
-    for (int64_t i = b; i < e; i++) out.data[i] = x.data[i] * mask.data[i];
-    if (e == n && omp_get_thread_num() == omp_get_num_threads() - 1) {  // the last range ends where a serial draw would
+    for (int64_t w = w0; w < w1; w++) {
+      const int64_t i0 = w * 32;
+      const int64_t count = n - i0 < 32 ? n - i0 : 32;
+      uint32_t bits = 0;
+      for (int64_t j = 0; j < count; j++) bits |= static_cast<uint32_t>(xoshiro128Next(s) >= drop) << j;
+      keepBits.data[w] = static_cast<int32_t>(bits);
+      for (int64_t j = 0; j < count; j++) out.data[i0 + j] = x.data[i0 + j] * ((bits >> j) & 1u ? keep : 0.0f);
+    }
+    if (w1 == words && omp_get_thread_num() == omp_get_num_threads() - 1) {  // ends where a serial draw would
       for (int k = 0; k < 4; k++) state.data[k] = s[k];
     }
+  }
+  return env.Undefined();
+}
+
+/** dropoutBackward(dy, keepBits, p, dx): dx = dy * (kept ? 1 / (1 - p) : 0). */
+Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  F32 dy = argF32(info, 0, "dy");
+  I32 keepBits = argI32(info, 1, "keepBits");
+  const float keep = keepScale(env, argNumber(info, 2, "p"));
+  F32 dx = argF32(info, 3, "dx");
+  const int64_t n = dy.length;
+  needLength(env, dx.length, n, "dx");
+  needLength(env, keepBits.length, maskWords(n), "keepBits");
+#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
+  for (int64_t w = 0; w < maskWords(n); w++) {
+    const uint32_t bits = static_cast<uint32_t>(keepBits.data[w]);
+    const int64_t i0 = w * 32;
+    const int64_t count = n - i0 < 32 ? n - i0 : 32;
+    for (int64_t j = 0; j < count; j++) dx.data[i0 + j] = dy.data[i0 + j] * ((bits >> j) & 1u ? keep : 0.0f);
   }
   return env.Undefined();
 }
@@ -113,6 +148,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
 
 void initDropout(Napi::Env env, Napi::Object exports) {
   exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
+  exports.Set("dropoutBackward", Napi::Function::New(env, DropoutBackward, "dropoutBackward"));
 }
 
 }  // namespace aiayn

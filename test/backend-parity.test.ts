@@ -457,27 +457,36 @@ test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanc
       const rng = new Rng(size);
       rng.normal();  // leaves a spare normal, which dropout must not disturb
       const start = rng.state();
-      const results: Array<{ state: Uint32Array; out: Float32Array; mask: Float32Array }> = [ts, n].map((be) => {
+      const words = Math.ceil(size / 32);
+      const dy = randn(size);
+      const results: Array<{ state: Uint32Array; out: Float32Array; bits: Int32Array; dx: Float32Array }> = [ts, n].map((be) => {
         const state = Uint32Array.from(start.slice(0, 4));
         const out = new Float32Array(size).fill(NaN);
-        const mask = new Float32Array(size).fill(NaN);
-        be.dropout(x, p, state, out, mask);
-        return { state, out, mask };
+        const bits = new Int32Array(words).fill(-1); // stale bits must be overwritten
+        be.dropout(x, p, state, out, bits);
+        const dx = new Float32Array(size).fill(NaN);
+        be.dropoutBackward(dy, bits, p, dx);
+        return { state, out, bits, dx };
       });
       const what = `dropout n=${size} p=${p}`;
-      assert.deepEqual(results[1]!.mask, results[0]!.mask, `${what} mask`);
+      assert.deepEqual(results[1]!.bits, results[0]!.bits, `${what} keep bits`);
       assert.deepEqual(results[1]!.out, results[0]!.out, `${what} out`);
+      assert.deepEqual(results[1]!.dx, results[0]!.dx, `${what} backward`);
       assert.deepEqual(results[1]!.state, results[0]!.state, `${what} state`);
       const keep = Math.fround(1 / (1 - p));
+      let kept = 0;
       for (let i = 0; i < size; i++) {
-        const kept = rng.uniform() >= p;
-        assert.equal(results[0]!.mask[i], kept ? keep : 0, `${what} mask[${i}] against Rng.uniform()`);
-        assert.equal(results[0]!.out[i], Math.fround(x[i]! * (kept ? keep : 0)), `${what} out[${i}]`);
+        const k = rng.uniform() >= p;
+        if (k) kept++;
+        assert.equal((results[0]!.bits[i >> 5]! >>> (i & 31)) & 1, k ? 1 : 0, `${what} bit ${i} against Rng.uniform()`);
+        assert.equal(results[0]!.out[i], Math.fround(x[i]! * (k ? keep : 0)), `${what} out[${i}]`);
+        assert.equal(results[0]!.dx[i], Math.fround(dy[i]! * (k ? keep : 0)), `${what} dx[${i}]`);
       }
+      if (size % 32 !== 0) assert.equal(results[0]!.bits[words - 1]! >>> (size % 32), 0, `${what} bits past the end are clear`);
       assert.deepEqual(Array.from(results[0]!.state), rng.state().slice(0, 4), `${what} state against Rng.uniform()`);
       assert.equal(rng.state()[4], start[4], `${what} spare normal kept`);
       if (size >= 1000) {
-        const rate = results[0]!.mask.filter((m) => m !== 0).length / size;
+        const rate = kept / size;
         assert.ok(Math.abs(rate - (1 - p)) < 4 * Math.sqrt(p * (1 - p) / size), `${what} keep rate ${rate}`);
       }
     }
@@ -525,6 +534,8 @@ test('bad arguments raise JavaScript errors instead of crashing', (t) => {
     b: x, bOffset: 0, ldb: 1, strideB: 0, out: x, alpha: 1, beta: 0 }), RangeError);
   assert.throws(() => n.embedding(x, new Int32Array([5]), 1, x), RangeError);
   assert.throws(() => n.crossEntropy(x, new Int32Array([9]), 1, 4, -100, 0, x, x), RangeError);
-  assert.throws(() => n.dropout(x, 0.1, new Uint32Array(3), x, x), RangeError);
-  assert.throws(() => n.dropout(x, 0.1, new Int32Array(4) as unknown as Uint32Array, x, x), TypeError);
+  assert.throws(() => n.dropout(x, 0.1, new Uint32Array(3), x, new Int32Array(1)), RangeError);
+  assert.throws(() => n.dropout(x, 0.1, new Int32Array(4) as unknown as Uint32Array, x, new Int32Array(1)), TypeError);
+  assert.throws(() => n.dropout(x, 0.1, new Uint32Array(4), x, new Int32Array(0)), RangeError);
+  assert.throws(() => n.dropoutBackward(x, new Int32Array(1), 1, x), RangeError);
 });

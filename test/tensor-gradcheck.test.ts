@@ -119,6 +119,10 @@ const linearCases: Case[] = [
     ours: ([x, w, b]) => linear(x!, w!.slice(0, 3, 8), b!.slice(0, 3, 8)),
     ref: ([x, w, b]) => linearRef(x!, R.slice(w!, 0, 3, 8), R.slice(b!, 0, 3, 8)),
   }],
+  ['linear with an expanded weight (rows overlap) and a bias', {
+    leaves: [{ shape: [3, 4] }, { shape: [1, 4] }, { shape: [5] }], via: 'sum',
+    ours: ([x, w, b]) => linear(x!, w!.expand([5, 4]), b!), ref: ([x, w, b]) => linearRef(x!, R.broadcastTo(w!, [5, 4]), b!),
+  }],
   ['linear on a permuted input, no bias, transposed weight view', {
     leaves: [{ shape: [3, 2, 4] }, { shape: [4, 5] }],
     ours: ([x, w]) => linear(x!.permute([1, 0, 2]), w!.transpose(0, 1), null),

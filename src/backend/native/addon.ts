@@ -46,7 +46,8 @@ export interface NativeAddon {
     losses: F32, logSumExp: F32): void;
   crossEntropyBackward(logits: F32, targets: Int32Array, logSumExp: F32, rows: number, vocab: number,
     ignoreIndex: number, smoothing: number, scale: number, dlogits: F32): void;
-  dropout(x: F32, p: number, state: Uint32Array, out: F32, mask: F32): void;
+  dropout(x: F32, p: number, state: Uint32Array, out: F32, keepBits: Int32Array): void;
+  dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32): void;
   embedding(weight: F32, ids: Int32Array, dim: number, out: F32): void;
   embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32): void;
   adam(param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number,

@@ -54,7 +54,8 @@ export function loadNativeBackend(): Backend {
       n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse),
     crossEntropyBackward: (logits, targets, lse, rows, vocab, ignore, smoothing, scale, dlogits) =>
       n.crossEntropyBackward(logits, targets, lse, rows, vocab, ignore, smoothing, scale, dlogits),
-    dropout: (x, p, state, out, mask) => n.dropout(x, p, state, out, mask),
+    dropout: (x, p, state, out, keepBits) => n.dropout(x, p, state, out, keepBits),
+    dropoutBackward: (dy, keepBits, p, dx) => n.dropoutBackward(dy, keepBits, p, dx),
     embedding: (weight, ids, dim, out) => n.embedding(weight, ids, dim, out),
     embeddingBackward: (dy, ids, dim, dweight) => n.embeddingBackward(dy, ids, dim, dweight),
     adam: (param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled) =>

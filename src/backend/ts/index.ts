@@ -3,7 +3,7 @@
 import type { Backend } from '../backend.js';
 import { binary, copy, unary, unaryBackward, where } from './elementwise.js';
 import { gemm } from './gemm.js';
-import { adam, crossEntropy, crossEntropyBackward, dropout, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
+import { adam, crossEntropy, crossEntropyBackward, dropout, dropoutBackward, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
 import { argmax, reduce } from './reduce.js';
 
 /** The TypeScript backend object. */
@@ -12,5 +12,5 @@ export const tsBackend: Backend = {
   threads: () => 1,
   copy, unary, unaryBackward, binary, where, reduce, argmax, gemm,
   softmax, softmaxBackward, layerNorm, layerNormBackward, crossEntropy, crossEntropyBackward,
-  dropout, embedding, embeddingBackward, adam,
+  dropout, dropoutBackward, embedding, embeddingBackward, adam,
 };

@@ -124,14 +124,28 @@ export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, 
   }
 }
 
-/** Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place). */
-export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, mask: Float32Array): void {
+/** Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place); kept = bit set. */
+export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, keepBits: Int32Array): void {
+  checkDropout(p, x.length, keepBits);
   const keep = Math.fround(1 / (1 - p));
+  keepBits.fill(0, 0, Math.ceil(x.length / 32));
   for (let i = 0; i < x.length; i++) {
-    const m = xoshiro128Next(state) / 4294967296 < p ? 0 : keep;
-    mask[i] = m;
-    out[i] = x[i]! * m;
+    const kept = xoshiro128Next(state) / 4294967296 >= p;
+    if (kept) keepBits[i >> 5] |= 1 << (i & 31);
+    out[i] = x[i]! * (kept ? keep : 0);
   }
+}
+
+/** dx = dy * (kept ? 1 / (1 - p) : 0) with the bits dropout wrote. */
+export function dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array): void {
+  checkDropout(p, dy.length, keepBits);
+  const keep = Math.fround(1 / (1 - p));
+  for (let i = 0; i < dy.length; i++) dx[i] = dy[i]! * ((keepBits[i >> 5]! >>> (i & 31)) & 1 ? keep : 0);
+}
+
+function checkDropout(p: number, n: number, keepBits: Int32Array): void {
+  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout p must be in [0, 1), got ${p}`);
+  if (keepBits.length < Math.ceil(n / 32)) throw new RangeError(`dropout: keepBits has ${keepBits.length} words, needs ${Math.ceil(n / 32)}`);
 }
 
 /** out[i, :] = weight[ids[i], :]. */

@@ -130,8 +130,10 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const outF = weight.shape[0]!;
   if (bias !== null && (bias.rank !== 1 || bias.shape[0] !== outF)) throw new Error(`linear: bias ${fmt(bias.shape)} should be [${outF}]`);
-  // Weight rows must be dense for a transposed GEMM operand, and the bias a dense row (slices of packed weights are).
-  if ((weight.strides[1] !== 1 && inF > 1) || (bias !== null && bias.strides[0] !== 1 && outF > 1)) {
+  // Weight rows must be dense and apart for a transposed GEMM operand, the bias a dense row (row slices of packed
+  // weights are); anything else (a transposed or expanded weight) goes through matmul.
+  const rowsApart = outF <= 1 || weight.strides[0]! >= inF;
+  if ((weight.strides[1] !== 1 && inF > 1) || !rowsApart || (bias !== null && bias.strides[0] !== 1 && outF > 1)) {
     const y = matmul(x, weight.transpose(0, 1));
     return bias === null ? y : add(y, bias);
   }

@@ -6,7 +6,7 @@ import { record } from '../autograd.js';
 import { broadcastShapes, broadcastStrides, fmt, normAxis } from '../layout.js';
 import { globalRng, type Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { asTensor, mul } from './elementwise.js';
+import { asTensor } from './elementwise.js';
 
 /** Options of softmax: a factor applied first and an additive mask (broadcast to the input; -Infinity hides). */
 export interface SoftmaxOptions { scale?: number; mask?: Tensor; }
@@ -92,9 +92,14 @@ export function dropout(x: Tensor, p: number, training = true, rng: Rng = global
   if (!training || p === 0) return x;
   const xc = asTensor(x, 'dropout').contiguous();
   const out = Tensor.empty(x.shape);
-  const mask = Tensor.empty(x.shape);
-  getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, mask.data);
-  return record(out, 'dropout', [x], (g) => [mul(g, mask)]);
+  const keepBits = Tensor.empty([Math.ceil(xc.size / 32)], 'int32'); // one bit per element, 1 = kept
+  getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, keepBits.ids);
+  return record(out, 'dropout', [x], (g) => {
+    const gc = g.contiguous();
+    const dx = Tensor.empty(x.shape);
+    getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data);
+    return [dx];
+  });
 }
 
 /** Rows of `weight` [V, D] picked by int32 `ids` of any shape -> [...ids.shape, D]. */
