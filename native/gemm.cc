@@ -1,8 +1,8 @@
 // Batched GEMM on oneDNN's row-major dnnl_sgemm (stable across oneDNN 2.x and 3.x), with an optional bias row
 // added to every output row (a Linear layer in one call). A product of a few rows times a transposed right
 // operand (x W^T while decoding a batch of tokens) runs on our own dot-product kernel instead, where that is
-// measured faster (see kSmallRows). Plus `directSgemm`, a thin call of dnnl_sgemm for
-// benchmarks that measure the wrapper's overhead.
+// measured faster (see kSmallRows). Plus `directSgemm`, a thin call of dnnl_sgemm for benchmarks that measure
+// the wrapper's overhead.
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 
@@ -24,10 +24,10 @@ namespace {
 constexpr int64_t kSmallGemm = int64_t(1) << 24;
 
 /**
- * 2..kSmallRows rows times a transposed operand take smallGemmNT when there are threads to split it over:
- * measured here (2 threads), dnnl_sgemm leaves the second thread idle on these short, wide products and our
- * kernel is 1.1-1.4x faster on 16 x 256..8000 x 256 and 7x on 16 x 256 x 1024; with one row, or one thread,
- * dnnl_sgemm is as fast or faster, so it keeps those.
+ * A single product of 2..kSmallRows rows times a transposed operand takes smallGemmNT when there are threads
+ * to split it over: measured here (2 threads), dnnl_sgemm leaves the second thread idle on these short, wide
+ * products and our kernel is 1.1-1.4x faster on 16 x 256..8000 x 256 and 7x on 16 x 256 x 1024; with one row,
+ * or one thread, dnnl_sgemm is as fast or faster, so it keeps those.
  */
 constexpr int64_t kSmallRows = 16;
 
@@ -123,11 +123,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   checkMatrix(env, "a", a.length, lastA, ta ? k : m, ta ? m : k, lda);
   checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
-  if (!ta && tb && m >= 2 && m <= kSmallRows && omp_get_max_threads() > 1) {
-    for (int64_t i = 0; i < batch; i++) {
-      smallGemm({a.data + offA(i), lda, b.data + offB(i), ldb, bias, out.data + i * mn, n, m, k,
-                 alpha, beta}, n);
-    }
+  // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
+  if (batch == 1 && !ta && tb && m >= 2 && m <= kSmallRows && omp_get_max_threads() > 1) {
+    smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data, n, m, k, alpha, beta}, n);
     return env.Undefined();
   }
   float betaEff = beta;
