@@ -13,6 +13,8 @@ export interface ProgressOptions {
   plainEvery?: number;
   /** The work stops after this many seconds even if `total` is not reached; the ETA never exceeds it. */
   timeLimit?: number;
+  /** Where `done` stands when the bar starts (a resumed run): the rate behind the ETA counts from here. */
+  startAt?: number;
 }
 
 /** Formats seconds as 1h02m, 3m05s or 12s. */
@@ -57,7 +59,8 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const bar = '#'.repeat(filled) + '-'.repeat(width - filled);
     const rate = elapsed > 0 ? this.units / elapsed : 0;
-    const byCount = done > 0 ? (elapsed * (this.opts.total - done)) / done : Infinity;
+    const doneHere = done - (this.opts.startAt ?? 0);
+    const byCount = doneHere > 0 ? (elapsed * (this.opts.total - done)) / doneHere : Infinity;
     const eta = this.opts.timeLimit === undefined ? byCount : Math.min(byCount, Math.max(0, this.opts.timeLimit - elapsed));
     const extra = Object.entries(fields).map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`).join(' | ');
     const label = this.opts.label === undefined ? '' : `${this.opts.label} `;

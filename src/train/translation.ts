@@ -124,7 +124,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const history = readHistory(logPath);
   const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
   const timeLimit = run.maxMinutes > 0 ? run.maxMinutes * 60 - loop.seconds : undefined;
-  const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit });
+  const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit, startAt: loop.step });
   const started = performance.now();
   const secondsBefore = loop.seconds; // training time of earlier runs (on resume)
   const elapsed = () => secondsBefore + (performance.now() - started) / 1000;
