@@ -122,8 +122,8 @@ export function emptyCache(mode: KVCache['mode']): KVCache { return { mode, k: n
 
 /**
  * Replaces a cache entry with kept, dense tensors, disposing the previous one. Heads split from a projection are
- * permuted views whose batch dims GEMM cannot walk with one stride; stored densely they are copied once, not
- * at every step that reads them.
+ * strided views into the whole projection; copied once into their own dense buffer, every step that reads them
+ * streams contiguous memory and the projection buffer is freed.
  */
 function store(cache: KVCache, k: Tensor, v: Tensor): void {
   if (cache.k !== k) cache.k?.dispose();
