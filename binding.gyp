@@ -19,6 +19,7 @@
         "native/loss.cc",
         "native/embedding_adam.cc",
         "native/dropout.cc",
+        "native/signals.cc",
         "native/vmath.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

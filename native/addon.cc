@@ -14,6 +14,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = argSize(info, 0, "threads");
   if (n < 1 || n > 4096) fail(info.Env(), "threads must be between 1 and 4096", true);
   omp_set_num_threads(static_cast<int>(n));
+  startThreadTeam();
   return Napi::Number::New(info.Env(), omp_get_max_threads());
 }
 
@@ -46,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("setSimd", Napi::Function::New(env, SetSimd, "setSimd"));
   exports.Set("simd", Napi::Function::New(env, Simd, "simd"));
+  startThreadTeam();
   initElementwise(env, exports);
   initReduce(env, exports);
   initGemm(env, exports);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <napi.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <vector>
@@ -36,6 +37,21 @@ struct StridedArg {
   int64_t offset;
   std::vector<int64_t> strides;
 };
+
+/** Blocks asynchronous signals on the calling thread while alive (see signals.cc: oneDNN's GEMM kernels). */
+class SignalsHeld {
+ public:
+  SignalsHeld();
+  ~SignalsHeld();
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
+/** Creates the OpenMP worker threads (up to the current thread count) with asynchronous signals blocked. */
+void startThreadTeam();
 
 /** Throws a JS TypeError (or RangeError when `range`) carrying `message`. */
 [[noreturn]] void fail(Napi::Env env, const std::string& message, bool range = false);

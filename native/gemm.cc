@@ -128,6 +128,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data, n, m, k, alpha, beta}, n);
     return env.Undefined();
   }
+  SignalsHeld held;  // oneDNN's kernels must not take a signal (signals.cc)
   float betaEff = beta;
   if (bias != nullptr) {  // every output row starts as the bias; the GEMM then accumulates onto it
 #pragma omp parallel for schedule(static) if (batch * mn >= kParallelGrain)
@@ -176,6 +177,7 @@ Napi::Value DirectSgemm(const Napi::CallbackInfo& info) {
     checkMatrix(env, "b", b.length, 0, tb ? n : k, tb ? k : n, ldb);
   }
   checkMatrix(env, "c", c.length, 0, m, n, ldc);
+  SignalsHeld held;
   dnnl_status_t s = sgemm(ta, tb, m, n, k, alpha, a.data, lda, b.data, ldb, beta, c.data, ldc);
   if (s != dnnl_success) fail(env, "dnnl_sgemm failed with status " + std::to_string(s), true);
   return env.Undefined();
