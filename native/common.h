@@ -13,6 +13,22 @@ namespace aiayn {
 /** Below this many elements of work a kernel stays single-threaded: OpenMP start-up would cost more. */
 constexpr int64_t kParallelGrain = 1 << 15;
 
+/**
+ * Runs `region` as an OpenMP parallel region when `parallel`, else once on the calling thread, where
+ * omp_get_thread_num() is 0, omp_get_num_threads() is 1 and an orphaned `omp for` runs every iteration. Unlike
+ * `#pragma omp parallel if (false)`, which still enters libgomp (about 1.5 us a call measured here, against
+ * 0.2 us for a 256-element loop), the small case costs nothing.
+ */
+template <class Region>
+inline void parallelIf(bool parallel, Region&& region) {
+  if (parallel) {
+#pragma omp parallel
+    region();
+  } else {
+    region();
+  }
+}
+
 /** A Float32Array argument seen without copying (data already includes the byteOffset). */
 struct F32 {
   float* data;

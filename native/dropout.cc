@@ -102,8 +102,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const int64_t n = x.length;
   // Each thread draws a contiguous range of whole mask words from the state jumped to the range's first element
   // (state in registers), 32 draws per word.
-#pragma omp parallel if (n >= kParallelGrain)
-  {
+  parallelIf(n >= kParallelGrain, [&] {
     const int64_t words = maskWords(n);
     const int64_t w0 = words * omp_get_thread_num() / omp_get_num_threads();
     const int64_t w1 = words * (omp_get_thread_num() + 1) / omp_get_num_threads();
@@ -120,7 +119,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
     if (w1 == words && omp_get_thread_num() == omp_get_num_threads() - 1) {  // ends where a serial draw would
       for (int k = 0; k < 4; k++) state.data[k] = s[k];
     }
-  }
+  });
   return env.Undefined();
 }
 
@@ -134,13 +133,15 @@ Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
   const int64_t n = dy.length;
   needLength(env, dx.length, n, "dx");
   needLength(env, keepBits.length, maskWords(n), "keepBits");
-#pragma omp parallel for schedule(static) if (n >= kParallelGrain)
-  for (int64_t w = 0; w < maskWords(n); w++) {
-    const uint32_t bits = static_cast<uint32_t>(keepBits.data[w]);
-    const int64_t i0 = w * 32;
-    const int64_t count = n - i0 < 32 ? n - i0 : 32;
-    for (int64_t j = 0; j < count; j++) dx.data[i0 + j] = dy.data[i0 + j] * ((bits >> j) & 1u ? keep : 0.0f);
-  }
+  parallelIf(n >= kParallelGrain, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t w = 0; w < maskWords(n); w++) {
+      const uint32_t bits = static_cast<uint32_t>(keepBits.data[w]);
+      const int64_t i0 = w * 32;
+      const int64_t count = n - i0 < 32 ? n - i0 : 32;
+      for (int64_t j = 0; j < count; j++) dx.data[i0 + j] = dy.data[i0 + j] * ((bits >> j) & 1u ? keep : 0.0f);
+    }
+  });
   return env.Undefined();
 }
 

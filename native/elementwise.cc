@@ -82,25 +82,28 @@ inline float binaryF(float a, float b) {
 /** out[i] = f(x[i]) for unary op OP, threaded when large. */
 template <int OP>
 void unaryLoop(const float* x, float* out, int64_t n) {
-#pragma omp parallel for simd if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; i++) out[i] = unaryF<OP>(x[i]);
+  parallelIf(n >= kParallelGrain, [&] {
+#pragma omp for simd nowait
+    for (int64_t i = 0; i < n; i++) out[i] = unaryF<OP>(x[i]);
+  });
 }
 
 /** Runs a vmath loop over n elements, split across threads in contiguous chunks when large. */
 void vectorLoop(void (*loop)(const float*, float*, int64_t), const float* x, float* out, int64_t n) {
-#pragma omp parallel if (n >= kParallelGrain)
-  {
+  parallelIf(n >= kParallelGrain, [&] {
     const int64_t b = n * omp_get_thread_num() / omp_get_num_threads();
     const int64_t e = n * (omp_get_thread_num() + 1) / omp_get_num_threads();
     loop(x + b, out + b, e - b);
-  }
+  });
 }
 
 /** dx[i] = dy[i] * f'(x[i]) for unary op OP, threaded when large. */
 template <int OP>
 void unaryBackwardLoop(const float* x, const float* y, const float* dy, float* dx, int64_t n) {
-#pragma omp parallel for simd if (n >= kParallelGrain)
-  for (int64_t i = 0; i < n; i++) dx[i] = static_cast<float>(dy[i] * unaryD<OP>(x[i], y[i]));
+  parallelIf(n >= kParallelGrain, [&] {
+#pragma omp for simd nowait
+    for (int64_t i = 0; i < n; i++) dx[i] = static_cast<float>(dy[i] * unaryD<OP>(x[i], y[i]));
+  });
 }
 
 /** out = a op b over a merged layout, with vector loops for the dense and scalar-broadcast runs. */
@@ -150,25 +153,27 @@ bool copyTiled(const Layout<2>& l, const float* src, float* dst) {
   const int64_t ds = l.strides[1][rank - 2];
   const int64_t outer = l.total / (rows * cols);
   const int64_t rowTiles = (rows + kTile - 1) / kTile;
-#pragma omp parallel for collapse(2) schedule(static) if (l.total >= kParallelGrain)
-  for (int64_t o = 0; o < outer; o++) {
-    for (int64_t ti = 0; ti < rowTiles; ti++) {
-      int64_t so = l.base[0];
-      int64_t dOff = l.base[1];
-      for (int64_t rest = o, d = static_cast<int64_t>(rank) - 3; d >= 0; d--) {
-        so += (rest % l.shape[d]) * l.strides[0][d];
-        dOff += (rest % l.shape[d]) * l.strides[1][d];
-        rest /= l.shape[d];
-      }
-      const int64_t i1 = std::min(rows, (ti + 1) * kTile);
-      for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
-        const int64_t j1 = std::min(cols, j0 + kTile);
-        for (int64_t i = ti * kTile; i < i1; i++) {
-          for (int64_t j = j0; j < j1; j++) dst[dOff + i * ds + j] = src[so + i + j * ss];
+  parallelIf(l.total >= kParallelGrain, [&] {
+#pragma omp for collapse(2) schedule(static) nowait
+    for (int64_t o = 0; o < outer; o++) {
+      for (int64_t ti = 0; ti < rowTiles; ti++) {
+        int64_t so = l.base[0];
+        int64_t dOff = l.base[1];
+        for (int64_t rest = o, d = static_cast<int64_t>(rank) - 3; d >= 0; d--) {
+          so += (rest % l.shape[d]) * l.strides[0][d];
+          dOff += (rest % l.shape[d]) * l.strides[1][d];
+          rest /= l.shape[d];
+        }
+        const int64_t i1 = std::min(rows, (ti + 1) * kTile);
+        for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+          const int64_t j1 = std::min(cols, j0 + kTile);
+          for (int64_t i = ti * kTile; i < i1; i++) {
+            for (int64_t j = j0; j < j1; j++) dst[dOff + i * ds + j] = src[so + i + j * ss];
+          }
         }
       }
     }
-  }
+  });
   return true;
 }
 

@@ -31,10 +31,12 @@ Napi::Value Embedding(const Napi::CallbackInfo& info) {
   needLength(env, out.length, product(env, {ids.length, dim}), "out");
   if (dim == 0) return env.Undefined();
   checkIds(env, ids, weight.length / dim);
-#pragma omp parallel for schedule(static) if (ids.length * dim >= kParallelGrain && ids.length > 1)
-  for (int64_t i = 0; i < ids.length; i++) {
-    std::memcpy(out.data + i * dim, weight.data + static_cast<int64_t>(ids.data[i]) * dim, sizeof(float) * dim);
-  }
+  parallelIf(ids.length * dim >= kParallelGrain && ids.length > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t i = 0; i < ids.length; i++) {
+      std::memcpy(out.data + i * dim, weight.data + static_cast<int64_t>(ids.data[i]) * dim, sizeof(float) * dim);
+    }
+  });
   return env.Undefined();
 }
 
@@ -48,8 +50,7 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   needLength(env, dy.length, product(env, {ids.length, dim}), "dy");
   if (dim == 0) return env.Undefined();
   checkIds(env, ids, dw.length / dim);
-#pragma omp parallel if (ids.length * dim >= kParallelGrain && dim >= 64)
-  {
+  parallelIf(ids.length * dim >= kParallelGrain && dim >= 64, [&] {
     const int64_t nth = omp_get_num_threads();
     const int64_t tid = omp_get_thread_num();
     const int64_t j0 = dim * tid / nth;
@@ -60,7 +61,7 @@ Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
 #pragma omp simd
       for (int64_t j = j0; j < j1; j++) w[j] += g[j];
     }
-  }
+  });
   return env.Undefined();
 }
 
@@ -85,12 +86,11 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   const AdamArgs args{lr, beta1, beta2, eps, wd, 1.0 - std::pow(beta1, step), 1.0 - std::pow(beta2, step),
                       wd != 0.0 && !decoupled, wd != 0.0 && decoupled};
   const VMath& vm = vmath();
-#pragma omp parallel if (n >= kParallelGrain)
-  {
+  parallelIf(n >= kParallelGrain, [&] {
     const int64_t b = n * omp_get_thread_num() / omp_get_num_threads();
     const int64_t e = n * (omp_get_thread_num() + 1) / omp_get_num_threads();
     vm.adam(param.data + b, grad.data + b, m.data + b, v.data + b, e - b, args);
-  }
+  });
   return env.Undefined();
 }
 

@@ -41,8 +41,10 @@ constexpr int64_t kColumnChunk = 16;
 void smallGemm(const SmallGemmArgs& g, int64_t n) {
   const VMath& vm = vmath();
   const int64_t chunks = (n + kColumnChunk - 1) / kColumnChunk;
-#pragma omp parallel for schedule(static) if (g.m * n * g.k >= kSmallGemmGrain && chunks > 1)
-  for (int64_t c = 0; c < chunks; c++) vm.smallGemmNT(g, c * kColumnChunk, std::min(n, (c + 1) * kColumnChunk));
+  parallelIf(g.m * n * g.k >= kSmallGemmGrain && chunks > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t c = 0; c < chunks; c++) vm.smallGemmNT(g, c * kColumnChunk, std::min(n, (c + 1) * kColumnChunk));
+  });
 }
 
 /** Throws unless a `rows` x `cols` matrix stored with leading dimension ld from `offset` fits in `length`. */
@@ -124,15 +126,17 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
   // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
-  if (batch == 1 && !ta && tb && m >= 2 && m <= kSmallRows && omp_get_max_threads() > 1) {
+  if (batch == 1 && !ta && tb && m >= 1 && m <= kSmallRows && omp_get_max_threads() > 1) {
     smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data, n, m, k, alpha, beta}, n);
     return env.Undefined();
   }
   SignalsHeld held;  // oneDNN's kernels must not take a signal (signals.cc)
   float betaEff = beta;
   if (bias != nullptr) {  // every output row starts as the bias; the GEMM then accumulates onto it
-#pragma omp parallel for schedule(static) if (batch * mn >= kParallelGrain)
-    for (int64_t r = 0; r < batch * m; r++) std::memcpy(out.data + r * n, bias, n * sizeof(float));
+    parallelIf(batch * mn >= kParallelGrain, [&] {
+#pragma omp for schedule(static) nowait
+      for (int64_t r = 0; r < batch * m; r++) std::memcpy(out.data + r * n, bias, n * sizeof(float));
+    });
     betaEff = 1.0f;
   }
   dnnl_status_t status = dnnl_success;

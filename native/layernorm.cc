@@ -30,26 +30,28 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   needLength(env, beta.length, cols, "beta");
   needLength(env, mean.length, rows, "mean");
   needLength(env, rstd.length, rows, "rstd");
-#pragma omp parallel for schedule(static) if (total >= kParallelGrain && rows > 1)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x.data + r * cols;
-    float* o = out.data + r * cols;
-    double mu = 0.0;
+  parallelIf(total >= kParallelGrain && rows > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t r = 0; r < rows; r++) {
+      const float* xr = x.data + r * cols;
+      float* o = out.data + r * cols;
+      double mu = 0.0;
 #pragma omp simd reduction(+ : mu)
-    for (int64_t j = 0; j < cols; j++) mu += xr[j];
-    mu /= static_cast<double>(cols);
-    double v = 0.0;
+      for (int64_t j = 0; j < cols; j++) mu += xr[j];
+      mu /= static_cast<double>(cols);
+      double v = 0.0;
 #pragma omp simd reduction(+ : v)
-    for (int64_t j = 0; j < cols; j++) {
-      const double d = xr[j] - mu;
-      v += d * d;
-    }
-    const double rs = 1.0 / std::sqrt(v / static_cast<double>(cols) + eps);
-    mean.data[r] = static_cast<float>(mu);
-    rstd.data[r] = static_cast<float>(rs);
+      for (int64_t j = 0; j < cols; j++) {
+        const double d = xr[j] - mu;
+        v += d * d;
+      }
+      const double rs = 1.0 / std::sqrt(v / static_cast<double>(cols) + eps);
+      mean.data[r] = static_cast<float>(mu);
+      rstd.data[r] = static_cast<float>(rs);
 #pragma omp simd
-    for (int64_t j = 0; j < cols; j++) o[j] = static_cast<float>((xr[j] - mu) * rs * gamma.data[j] + beta.data[j]);
-  }
+      for (int64_t j = 0; j < cols; j++) o[j] = static_cast<float>((xr[j] - mu) * rs * gamma.data[j] + beta.data[j]);
+    }
+  });
   return env.Undefined();
 }
 
@@ -79,8 +81,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const int slots = parallel ? omp_get_max_threads() : 1;
   std::vector<double> partG(static_cast<size_t>(slots) * cols, 0.0);
   std::vector<double> partB(static_cast<size_t>(slots) * cols, 0.0);
-#pragma omp parallel if (parallel)
-  {
+  parallelIf(parallel, [&] {
     double* pg = partG.data() + static_cast<size_t>(omp_get_thread_num()) * cols;
     double* pb = partB.data() + static_cast<size_t>(omp_get_thread_num()) * cols;
 #pragma omp for schedule(static)
@@ -109,7 +110,7 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
         o[j] = static_cast<float>(rs * (static_cast<double>(g[j]) * gamma.data[j] - sumG - xhat * sumGX));
       }
     }
-  }
+  });
   for (int64_t j = 0; j < cols; j++) {
     double sg = 0.0;
     double sb = 0.0;

@@ -37,26 +37,28 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
   needLength(env, lseOut.length, rows, "logSumExp");
   checkTargets(env, targets, rows, vocab, ignoreIndex);
   const VMath& vm = vmath();
-#pragma omp parallel for schedule(static) if (total >= kParallelGrain && rows > 1)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* l = logits.data + r * vocab;
-    float mx = -std::numeric_limits<float>::infinity();
+  parallelIf(total >= kParallelGrain && rows > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t r = 0; r < rows; r++) {
+      const float* l = logits.data + r * vocab;
+      float mx = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : mx)  // exact in any order; a NaN logit makes the loss NaN either way
-    for (int64_t j = 0; j < vocab; j++) mx = l[j] > mx ? l[j] : mx;
-    double sum;
-    double all;
-    vm.ceStats(l, vocab, mx, &sum, &all);
-    const double lse = mx + std::log(sum);
-    lseOut.data[r] = static_cast<float>(lse);
-    const int64_t t = targets.data[r];
-    if (t == ignoreIndex) {
-      losses.data[r] = 0.0f;
-      continue;
+      for (int64_t j = 0; j < vocab; j++) mx = l[j] > mx ? l[j] : mx;
+      double sum;
+      double all;
+      vm.ceStats(l, vocab, mx, &sum, &all);
+      const double lse = mx + std::log(sum);
+      lseOut.data[r] = static_cast<float>(lse);
+      const int64_t t = targets.data[r];
+      if (t == ignoreIndex) {
+        losses.data[r] = 0.0f;
+        continue;
+      }
+      const double nll = lse - l[t];
+      const double uniform = lse - all / static_cast<double>(vocab);
+      losses.data[r] = static_cast<float>((1.0 - smoothing) * nll + smoothing * uniform);
     }
-    const double nll = lse - l[t];
-    const double uniform = lse - all / static_cast<double>(vocab);
-    losses.data[r] = static_cast<float>((1.0 - smoothing) * nll + smoothing * uniform);
-  }
+  });
   return env.Undefined();
 }
 
@@ -80,19 +82,21 @@ Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
   checkTargets(env, targets, rows, vocab, ignoreIndex);
   const double off = smoothing / static_cast<double>(vocab);
   const VMath& vm = vmath();
-#pragma omp parallel for schedule(static) if (total >= kParallelGrain && rows > 1)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* l = logits.data + r * vocab;
-    float* d = dlogits.data + r * vocab;
-    const int64_t t = targets.data[r];
-    if (t == ignoreIndex) {
-      for (int64_t j = 0; j < vocab; j++) d[j] = 0.0f;
-      continue;
+  parallelIf(total >= kParallelGrain && rows > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t r = 0; r < rows; r++) {
+      const float* l = logits.data + r * vocab;
+      float* d = dlogits.data + r * vocab;
+      const int64_t t = targets.data[r];
+      if (t == ignoreIndex) {
+        for (int64_t j = 0; j < vocab; j++) d[j] = 0.0f;
+        continue;
+      }
+      const double s = lse.data[r];
+      vm.ceGrad(l, vocab, s, scale, off, d);
+      d[t] = static_cast<float>(d[t] - scale * (1.0 - smoothing));
     }
-    const double s = lse.data[r];
-    vm.ceGrad(l, vocab, s, scale, off, d);
-    d[t] = static_cast<float>(d[t] - scale * (1.0 - smoothing));
-  }
+  });
   return env.Undefined();
 }
 

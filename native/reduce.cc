@@ -33,14 +33,16 @@ void reduceBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* o
 
 /** Sums each contiguous row of x [outer, n] (the inner == 1 case) with a vectorised double accumulator. */
 void sumRows(const float* x, int64_t outer, int64_t n, float* out) {
-#pragma omp parallel for schedule(static) if (outer * n >= kParallelGrain && outer > 1)
-  for (int64_t o = 0; o < outer; o++) {
-    const float* row = x + o * n;
-    double acc = 0.0;
+  parallelIf(outer * n >= kParallelGrain && outer > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t o = 0; o < outer; o++) {
+      const float* row = x + o * n;
+      double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
-    for (int64_t j = 0; j < n; j++) acc += row[j];
-    out[o] = static_cast<float>(acc);
-  }
+      for (int64_t j = 0; j < n; j++) acc += row[j];
+      out[o] = static_cast<float>(acc);
+    }
+  });
 }
 
 /** Sum or max over n of x [outer, n, inner], threaded over (outer, inner block) pairs. */
@@ -48,14 +50,16 @@ template <bool SUM>
 void reduceAll(const float* x, int64_t outer, int64_t n, int64_t inner, float* out) {
   if (SUM && inner == 1) return sumRows(x, outer, n, out);
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= kParallelGrain && outer * blocks > 1)
-  for (int64_t o = 0; o < outer; o++) {
-    for (int64_t bl = 0; bl < blocks; bl++) {
-      const int64_t i0 = bl * kBlock;
-      const int64_t len = inner - i0 < kBlock ? inner - i0 : kBlock;
-      reduceBlock<SUM>(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
+  parallelIf(outer * n * inner >= kParallelGrain && outer * blocks > 1, [&] {
+#pragma omp for collapse(2) schedule(static) nowait
+    for (int64_t o = 0; o < outer; o++) {
+      for (int64_t bl = 0; bl < blocks; bl++) {
+        const int64_t i0 = bl * kBlock;
+        const int64_t len = inner - i0 < kBlock ? inner - i0 : kBlock;
+        reduceBlock<SUM>(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
+      }
     }
-  }
+  });
 }
 
 /** reduce(op, x, outer, n, inner, out) */
@@ -87,21 +91,23 @@ Napi::Value Argmax(const Napi::CallbackInfo& info) {
   if (n > 2147483647) fail(env, "argmax axis too long for Int32 indices", true);
   const float* xd = x.data;
   int32_t* od = out.data;
-#pragma omp parallel for collapse(2) schedule(static) if (outer * n * inner >= kParallelGrain)
-  for (int64_t o = 0; o < outer; o++) {
-    for (int64_t i = 0; i < inner; i++) {
-      const float* p = xd + o * n * inner + i;
-      float best = -std::numeric_limits<float>::infinity();
-      int32_t at = 0;
-      for (int64_t j = 0; j < n; j++) {
-        if (p[j * inner] > best) {
-          best = p[j * inner];
-          at = static_cast<int32_t>(j);
+  parallelIf(outer * n * inner >= kParallelGrain, [&] {
+#pragma omp for collapse(2) schedule(static) nowait
+    for (int64_t o = 0; o < outer; o++) {
+      for (int64_t i = 0; i < inner; i++) {
+        const float* p = xd + o * n * inner + i;
+        float best = -std::numeric_limits<float>::infinity();
+        int32_t at = 0;
+        for (int64_t j = 0; j < n; j++) {
+          if (p[j * inner] > best) {
+            best = p[j * inner];
+            at = static_cast<int32_t>(j);
+          }
         }
+        od[o * inner + i] = at;
       }
-      od[o * inner + i] = at;
     }
-  }
+  });
   return env.Undefined();
 }
 

@@ -30,8 +30,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const int64_t rows = total / cols;
   const int64_t colStride = hasMask && rank > 0 ? mask.strides[rank - 1] : 0;
   const VMath& vm = vmath();
-#pragma omp parallel if (total >= kParallelGrain && rows > 1)
-  {
+  parallelIf(total >= kParallelGrain && rows > 1, [&] {
     std::vector<double> z(cols);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < rows; r++) {
@@ -57,7 +56,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<float>(z[j] / sum);
       }
     }
-  }
+  });
   return env.Undefined();
 }
 
@@ -76,20 +75,22 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   needLength(env, dy.length, total, "dy");
   needLength(env, dx.length, total, "dx");
   const VMath& vm = vmath();
-#pragma omp parallel for schedule(static) if (total >= kParallelGrain && rows > 1)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* yr = y.data + r * cols;
-    const float* gr = dy.data + r * cols;
-    float* out = dx.data + r * cols;
-    double dot = 0.0;
-    if (log) {
-      for (int64_t j = 0; j < cols; j++) dot += gr[j];
-      vm.logSoftmaxGrad(yr, gr, cols, dot, scale, out);
-    } else {
-      for (int64_t j = 0; j < cols; j++) dot += static_cast<double>(gr[j]) * yr[j];
-      for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(scale * (yr[j] * (gr[j] - dot)));
+  parallelIf(total >= kParallelGrain && rows > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t r = 0; r < rows; r++) {
+      const float* yr = y.data + r * cols;
+      const float* gr = dy.data + r * cols;
+      float* out = dx.data + r * cols;
+      double dot = 0.0;
+      if (log) {
+        for (int64_t j = 0; j < cols; j++) dot += gr[j];
+        vm.logSoftmaxGrad(yr, gr, cols, dot, scale, out);
+      } else {
+        for (int64_t j = 0; j < cols; j++) dot += static_cast<double>(gr[j]) * yr[j];
+        for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(scale * (yr[j] * (gr[j] - dot)));
+      }
     }
-  }
+  });
   return env.Undefined();
 }
 

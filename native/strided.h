@@ -72,8 +72,7 @@ void forEachRun(const Layout<N>& l, Seg seg) {
   const int64_t last = l.shape[rank - 1];
   std::array<int64_t, N> inner;
   for (size_t k = 0; k < N; k++) inner[k] = l.strides[k][rank - 1];
-#pragma omp parallel if (l.total >= kParallelGrain)
-  {
+  parallelIf(l.total >= kParallelGrain, [&] {
     const int64_t nth = omp_get_num_threads();
     const int64_t tid = omp_get_thread_num();
     const int64_t begin = l.total * tid / nth;
@@ -98,7 +97,7 @@ void forEachRun(const Layout<N>& l, Seg seg) {
         for (size_t k = 0; k < N; k++) off[k] += l.strides[k][d - 1] - l.shape[d] * l.strides[k][d];
       }
     }
-  }
+  });
 }
 
 }  // namespace aiayn
