@@ -245,14 +245,16 @@ interface DecodeResult {
 
 /** Greedy decoding of `newTokens` tokens at each batch size; median ms per sentence per side. */
 async function benchDecode(spec: BenchSpec, o: Options, withTorch: boolean, log: (s: string) => void): Promise<DecodeResult[]> {
-  const rounds = o.rounds ?? 3;
+  const rounds = o.rounds ?? 5;
   const { ours, torch } = await startWorkers(spec, o.threads, withTorch);
   const results: DecodeResult[] = [];
   try {
     for (const b of DECODE_BATCHES) {
       const k = o.steps ?? (b === 1 ? 4 : 1);
-      const warm = await ours.ask(`decode ${b} 1 ${o.decoder}`);
-      if (torch) await torch.ask(`decode ${b} 1`);
+      // V8 and PyTorch both settle over the first decodes (V8 needs ~10 at batch 1 to finish optimising).
+      const warmup = o.warmup ?? (b === 1 ? 12 : 3);
+      const warm = await ours.ask(`decode ${b} ${warmup} ${o.decoder}`);
+      if (torch) await torch.ask(`decode ${b} ${warmup}`);
       const ms: Record<'ours' | 'torch', number[]> = { ours: [], torch: [] };
       for (let r = 0; r < rounds; r++) {
         const order: Array<['ours' | 'torch', Worker]> = [['ours', ours]];

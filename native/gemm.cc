@@ -24,10 +24,11 @@ namespace {
 constexpr int64_t kSmallGemm = int64_t(1) << 24;
 
 /**
- * A single product of 2..kSmallRows rows times a transposed operand takes smallGemmNT when there are threads
+ * A single product of 1..kSmallRows rows times a transposed operand takes smallGemmNT when there are threads
  * to split it over: measured here (2 threads), dnnl_sgemm leaves the second thread idle on these short, wide
- * products and our kernel is 1.1-1.4x faster on 16 x 256..8000 x 256 and 7x on 16 x 256 x 1024; with one row,
- * or one thread, dnnl_sgemm is as fast or faster, so it keeps those.
+ * products and our kernel is 1.1-1.4x faster on 16 x 256..8000 x 256 and 7x on 16 x 256 x 1024; a single row
+ * (decoding one sentence) costs dnnl_sgemm a fixed ~10 us (1 x 256 x 256: 12-14 us, ours 9.4 us) and is as fast
+ * on ours at 1 x 256 x 8000. With one thread dnnl_sgemm keeps them all.
  */
 constexpr int64_t kSmallRows = 16;
 
@@ -45,6 +46,33 @@ void smallGemm(const SmallGemmArgs& g, int64_t n) {
 #pragma omp for schedule(static) nowait
     for (int64_t c = 0; c < chunks; c++) vm.smallGemmNT(g, c * kColumnChunk, std::min(n, (c + 1) * kColumnChunk));
   });
+}
+
+/**
+ * Products of at most this many multiply-adds with at most kSmallRows rows run on plain loops, the batch spread
+ * over the threads: dnnl_sgemm spends about a microsecond a call before any work, longer than one head's
+ * attention for one decoded token takes (1 x 64 x 32, 2,048 multiply-adds).
+ */
+constexpr int64_t kTinyGemm = int64_t(1) << 14;
+
+/** out = alpha * A op(B) + beta * out + bias for one tiny product, A not transposed, on the calling thread. */
+void tinyGemm(const VMath& vm, const float* a, int64_t lda, const float* b, int64_t ldb, bool tb, const float* bias,
+              float* out, int64_t m, int64_t n, int64_t k, float alpha, float beta) {
+  if (tb) {  // rows of A dotted with rows of B
+    vm.smallGemmNT({a, lda, b, ldb, bias, out, n, m, k, alpha, beta}, 0, n);
+    return;
+  }
+  for (int64_t i = 0; i < m; i++) {  // row i of out = sum over p of a[i, p] * row p of B
+    float* o = out + i * n;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) o[j] = (beta == 0.0f ? 0.0f : beta * o[j]) + (bias == nullptr ? 0.0f : bias[j]);
+    for (int64_t p = 0; p < k; p++) {
+      const float ap = alpha * a[i * lda + p];
+      const float* bp = b + p * ldb;
+#pragma omp simd
+      for (int64_t j = 0; j < n; j++) o[j] += ap * bp[j];
+    }
+  }
 }
 
 /** Throws unless a `rows` x `cols` matrix stored with leading dimension ld from `offset` fits in `length`. */
@@ -128,6 +156,16 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
   if (batch == 1 && !ta && tb && m >= 1 && m <= kSmallRows && omp_get_max_threads() > 1) {
     smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data, n, m, k, alpha, beta}, n);
+    return env.Undefined();
+  }
+  if (!ta && m <= kSmallRows && m * n * k <= kTinyGemm) {
+    const VMath& vm = vmath();
+    parallelIf(batch > 1 && batch * m * n * k >= kSmallGemmGrain, [&] {
+#pragma omp for schedule(static) nowait
+      for (int64_t i = 0; i < batch; i++) {
+        tinyGemm(vm, a.data + offA(i), lda, b.data + offB(i), ldb, tb, bias, out.data + i * mn, m, n, k, alpha, beta);
+      }
+    });
     return env.Undefined();
   }
   SignalsHeld held;  // oneDNN's kernels must not take a signal (signals.cc)

@@ -261,30 +261,31 @@ test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, 
   const n = nat(t);
   if (n === undefined) return;
   // m <= 16 with transB takes the dot-product kernel (4 x 4 / 4 x 2 blocks, k in vectors of 4 / 8 / 16 plus a
-  // tail); the larger shapes cross its threading threshold; m = 17 and 300 and transA take dnnl_sgemm.
+  // tail); the larger shapes cross its threading threshold; m = 17 and 300 and transA take dnnl_sgemm. Without
+  // transB, products of up to 2^14 multiply-adds take the plain loops (batch 2 x 4 x 33 x 64, 1 x 2 x 37 x 17).
   const shapes: Array<[number, number, number, number]> = [
     [1, 1, 1, 1], [1, 1, 8000, 256], [1, 2, 37, 17], [1, 3, 5, 1000], [1, 5, 300, 257], [1, 16, 1024, 256],
     [2, 4, 33, 64], [1, 17, 40, 31], [1, 300, 70, 45], [1, 6, 9, 0],
   ];
   eachSimd((variant) => {
     for (const [batch, m, nn, k] of shapes) {
-      for (const transA of [false, true]) {
+      for (const [transA, transB] of [[false, true], [true, true], [false, false]] as const) {
         for (const [withBias, beta, pad] of [[true, 0, 0], [true, 0, 5], [false, 0.5, 3]] as const) {
           const lda = (transA ? m : k) + pad;
-          const ldb = k + pad;
+          const ldb = (transB ? k : nn) + pad;
           const strideA = (transA ? k : m) * lda;
-          const strideB = nn * ldb;
+          const strideB = (transB ? nn : k) * ldb;
           const a = randn(pad + batch * strideA + lda);
           const b = randn(pad + batch * strideB + ldb);
           const bias = withBias ? randn(pad + nn) : null;
           const init = beta === 0 ? new Float32Array(batch * m * nn).fill(NaN) : randn(batch * m * nn);
-          const args: Omit<GemmArgs, 'out'> = { batch, m, n: nn, k, transA, transB: true, a, aOffset: pad, lda, strideA,
+          const args: Omit<GemmArgs, 'out'> = { batch, m, n: nn, k, transA, transB, a, aOffset: pad, lda, strideA,
             b, bOffset: pad, ldb, strideB, alpha: 1.25, beta, bias, biasOffset: pad };
           const want = Float32Array.from(init);
           const got = Float32Array.from(init);
           ts.gemm({ ...args, out: want });
           n.gemm({ ...args, out: got });
-          close(got, want, `gemm ${variant} b${batch} ${m}x${nn}x${k} tA=${transA} bias=${withBias} beta=${beta} pad=${pad}`);
+          close(got, want, `gemm ${variant} b${batch} ${m}x${nn}x${k} tA=${transA} tB=${transB} bias=${withBias} beta=${beta} pad=${pad}`);
         }
       }
     }
