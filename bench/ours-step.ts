@@ -115,6 +115,7 @@ function kernelKey(name: string, args: unknown[]): string {
     return `binary ${op} ${kind(a)},${kind(b)} [${shape.join(',')}]`;
   }
   if (name === 'copy') return `copy [${(args[2] as number[]).join(',')}]`;
+  if (name === 'reduce') return `reduce ${String(args[0])} [${(args.slice(2, 5) as number[]).join(',')}]`;
   if (name === 'unary' || name === 'unaryBackward') return `${name} ${String(args[0])}`;
   return name;
 }

@@ -8,12 +8,14 @@
 // element, computed from the stored powers T^(2^i) in a few microseconds.
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
 
 #include "common.h"
+#include "vmath.h"
 
 namespace aiayn {
 namespace {
@@ -100,6 +102,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const uint64_t drop = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
   const State start{state.data[0], state.data[1], state.data[2], state.data[3]};
   const int64_t n = x.length;
+  const VMath& vm = vmath();
   // Each thread draws a contiguous range of whole mask words from the state jumped to the range's first element
   // (state in registers), 32 draws per word.
   parallelIf(n >= kParallelGrain, [&] {
@@ -108,9 +111,16 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
     const int64_t w1 = words * (omp_get_thread_num() + 1) / omp_get_num_threads();
     const State first = w0 == 0 ? start : jump(start, static_cast<uint64_t>(w0) * 32);
     uint32_t s[4] = {first[0], first[1], first[2], first[3]};
-    for (int64_t w = w0; w < w1; w++) {
+    const int64_t whole = std::min(w1, n / 32);  // words of 32 elements: the draws alone, then one vector pass
+    for (int64_t w = w0; w < whole; w++) {
+      uint32_t bits = 0;
+      for (int j = 0; j < 32; j++) bits |= static_cast<uint32_t>(xoshiro128Next(s) >= drop) << j;
+      keepBits.data[w] = static_cast<int32_t>(bits);
+    }
+    if (whole > w0) vm.dropoutGradWords(x.data, keepBits.data, keep, w0, whole, out.data);
+    for (int64_t w = std::max(w0, whole); w < w1; w++) {  // the last, partial word
       const int64_t i0 = w * 32;
-      const int64_t count = n - i0 < 32 ? n - i0 : 32;
+      const int64_t count = n - i0;
       uint32_t bits = 0;
       for (int64_t j = 0; j < count; j++) bits |= static_cast<uint32_t>(xoshiro128Next(s) >= drop) << j;
       keepBits.data[w] = static_cast<int32_t>(bits);
@@ -133,15 +143,15 @@ Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
   const int64_t n = dy.length;
   needLength(env, dx.length, n, "dx");
   needLength(env, keepBits.length, maskWords(n), "keepBits");
+  const int64_t whole = n / 32;  // full words on the vector loop, the last partial one here
+  const VMath& vm = vmath();
   parallelIf(n >= kParallelGrain, [&] {
-#pragma omp for schedule(static) nowait
-    for (int64_t w = 0; w < maskWords(n); w++) {
-      const uint32_t bits = static_cast<uint32_t>(keepBits.data[w]);
-      const int64_t i0 = w * 32;
-      const int64_t count = n - i0 < 32 ? n - i0 : 32;
-      for (int64_t j = 0; j < count; j++) dx.data[i0 + j] = dy.data[i0 + j] * ((bits >> j) & 1u ? keep : 0.0f);
-    }
+    const int64_t w0 = whole * omp_get_thread_num() / omp_get_num_threads();
+    const int64_t w1 = whole * (omp_get_thread_num() + 1) / omp_get_num_threads();
+    vm.dropoutGradWords(dy.data, keepBits.data, keep, w0, w1, dx.data);
   });
+  const uint32_t bits = n % 32 == 0 ? 0u : static_cast<uint32_t>(keepBits.data[whole]);
+  for (int64_t i = whole * 32; i < n; i++) dx.data[i] = dy.data[i] * ((bits >> (i - whole * 32)) & 1u ? keep : 0.0f);
   return env.Undefined();
 }
 

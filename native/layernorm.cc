@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "common.h"
+#include "vmath.h"
 
 namespace aiayn {
 namespace {
@@ -30,27 +31,12 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   needLength(env, beta.length, cols, "beta");
   needLength(env, mean.length, rows, "mean");
   needLength(env, rstd.length, rows, "rstd");
+  const LayerNormArgs a{x.data, gamma.data, beta.data, cols, eps, out.data, mean.data, rstd.data, nullptr, nullptr};
+  const VMath& vm = vmath();
   parallelIf(total >= kParallelGrain && rows > 1, [&] {
-#pragma omp for schedule(static) nowait
-    for (int64_t r = 0; r < rows; r++) {
-      const float* xr = x.data + r * cols;
-      float* o = out.data + r * cols;
-      double mu = 0.0;
-#pragma omp simd reduction(+ : mu)
-      for (int64_t j = 0; j < cols; j++) mu += xr[j];
-      mu /= static_cast<double>(cols);
-      double v = 0.0;
-#pragma omp simd reduction(+ : v)
-      for (int64_t j = 0; j < cols; j++) {
-        const double d = xr[j] - mu;
-        v += d * d;
-      }
-      const double rs = 1.0 / std::sqrt(v / static_cast<double>(cols) + eps);
-      mean.data[r] = static_cast<float>(mu);
-      rstd.data[r] = static_cast<float>(rs);
-#pragma omp simd
-      for (int64_t j = 0; j < cols; j++) o[j] = static_cast<float>((xr[j] - mu) * rs * gamma.data[j] + beta.data[j]);
-    }
+    const int64_t r0 = rows * omp_get_thread_num() / omp_get_num_threads();
+    const int64_t r1 = rows * (omp_get_thread_num() + 1) / omp_get_num_threads();
+    vm.layerNormRows(a, r0, r1);
   });
   return env.Undefined();
 }
@@ -81,35 +67,13 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   const int slots = parallel ? omp_get_max_threads() : 1;
   std::vector<double> partG(static_cast<size_t>(slots) * cols, 0.0);
   std::vector<double> partB(static_cast<size_t>(slots) * cols, 0.0);
+  const LayerNormArgs a{x.data, gamma.data, nullptr, cols, 0.0, nullptr, mean.data, rstd.data, dy.data, dx.data};
+  const VMath& vm = vmath();
   parallelIf(parallel, [&] {
-    double* pg = partG.data() + static_cast<size_t>(omp_get_thread_num()) * cols;
-    double* pb = partB.data() + static_cast<size_t>(omp_get_thread_num()) * cols;
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-      const float* xr = x.data + r * cols;
-      const float* g = dy.data + r * cols;
-      float* o = dx.data + r * cols;
-      const double mu = mean.data[r];
-      const double rs = rstd.data[r];
-      double sumG = 0.0;
-      double sumGX = 0.0;
-#pragma omp simd reduction(+ : sumG, sumGX)
-      for (int64_t j = 0; j < cols; j++) {
-        const double xhat = (xr[j] - mu) * rs;
-        const double gj = static_cast<double>(g[j]) * gamma.data[j];
-        sumG += gj;
-        sumGX += gj * xhat;
-        pg[j] += g[j] * xhat;
-        pb[j] += g[j];
-      }
-      sumG /= static_cast<double>(cols);
-      sumGX /= static_cast<double>(cols);
-#pragma omp simd
-      for (int64_t j = 0; j < cols; j++) {
-        const double xhat = (xr[j] - mu) * rs;
-        o[j] = static_cast<float>(rs * (static_cast<double>(g[j]) * gamma.data[j] - sumG - xhat * sumGX));
-      }
-    }
+    const size_t slot = static_cast<size_t>(omp_get_thread_num());
+    const int64_t r0 = rows * omp_get_thread_num() / omp_get_num_threads();
+    const int64_t r1 = rows * (omp_get_thread_num() + 1) / omp_get_num_threads();
+    vm.layerNormBackwardRows(a, r0, r1, partG.data() + slot * cols, partB.data() + slot * cols);
   });
   for (int64_t j = 0; j < cols; j++) {
     double sg = 0.0;

@@ -4,28 +4,23 @@
 #include <limits>
 
 #include "common.h"
+#include "vmath.h"
 
 namespace aiayn {
 namespace {
 
 const char* const kReduceOps[] = {"sum", "max"};
-constexpr int64_t kBlock = 64;  // columns per task: a bias gradient (n = rows, inner = 256) still splits over threads
+constexpr int64_t kBlock = 64;  // columns per task (VMath::sumColumns takes up to 64): a bias gradient (n = rows, inner = 256) still splits over threads
 
-/** Reduces x[o, :, i0:i0+len] into out[o, i0:i0+len]. */
-template <bool SUM>
-void reduceBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* out) {
+/** Maximum over j of x[o, j, i0:i0+len] into out[o, i0:i0+len] (sums take VMath::sumColumns). */
+void maxBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* out) {
   double acc[kBlock];
-  for (int64_t i = 0; i < len; i++) acc[i] = SUM ? 0.0 : -std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < len; i++) acc[i] = -std::numeric_limits<double>::infinity();
   for (int64_t j = 0; j < n; j++) {
     const float* row = x + j * inner;
-    if (SUM) {
-#pragma omp simd
-      for (int64_t i = 0; i < len; i++) acc[i] += row[i];
-    } else {
-      for (int64_t i = 0; i < len; i++) {
-        const double v = row[i];
-        if (v > acc[i] || std::isnan(v)) acc[i] = v;
-      }
+    for (int64_t i = 0; i < len; i++) {
+      const double v = row[i];
+      if (v > acc[i] || std::isnan(v)) acc[i] = v;
     }
   }
   for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
@@ -50,13 +45,15 @@ template <bool SUM>
 void reduceAll(const float* x, int64_t outer, int64_t n, int64_t inner, float* out) {
   if (SUM && inner == 1) return sumRows(x, outer, n, out);
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  const VMath& vm = vmath();
   parallelIf(outer * n * inner >= kParallelGrain && outer * blocks > 1, [&] {
 #pragma omp for collapse(2) schedule(static) nowait
     for (int64_t o = 0; o < outer; o++) {
       for (int64_t bl = 0; bl < blocks; bl++) {
         const int64_t i0 = bl * kBlock;
         const int64_t len = inner - i0 < kBlock ? inner - i0 : kBlock;
-        reduceBlock<SUM>(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
+        if (SUM) vm.sumColumns(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
+        else maxBlock(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
       }
     }
   });

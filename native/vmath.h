@@ -7,6 +7,7 @@
 namespace aiayn {
 
 struct AdamArgs;
+struct LayerNormArgs;
 struct SmallGemmArgs;
 
 /** One instruction-set variant of the vectorised loops. */
@@ -30,6 +31,34 @@ struct VMath {
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
   /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
   void (*smallGemmNT)(const SmallGemmArgs& g, int64_t j0, int64_t j1);
+  /** LayerNorm forward over rows [r0, r1); see LayerNormArgs. */
+  void (*layerNormRows)(const LayerNormArgs& a, int64_t r0, int64_t r1);
+  /** LayerNorm backward over rows [r0, r1), adding this range's dgamma and dbeta terms into pg and pb. */
+  void (*layerNormBackwardRows)(const LayerNormArgs& a, int64_t r0, int64_t r1, double* pg, double* pb);
+  /** out[i] = Σ_j x[j * ld + i] for i < len <= 64, j < n, accumulated in double. */
+  void (*sumColumns)(const float* x, int64_t n, int64_t ld, int64_t len, float* out);
+  /**
+   * dx[i] = dy[i] * (bit i & 31 of bits[i >> 5] ? keep : 0) for whole 32-element words [w0, w1): dropout's
+   * output and its gradient (variable shifts make this a vector loop from AVX2 on).
+   */
+  void (*dropoutGradWords)(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, float* dx);
+};
+
+/**
+ * Operands of LayerNorm over rows of `cols` values: the forward reads x, gamma, beta and writes out, mean and
+ * rstd (1 / sqrt(biased variance + eps)); the backward reads x, gamma, mean, rstd and dy and writes dx.
+ */
+struct LayerNormArgs {
+  const float* x;
+  const float* gamma;
+  const float* beta;
+  int64_t cols;
+  double eps;
+  float* out;
+  float* mean;
+  float* rstd;
+  const float* dy;
+  float* dx;
 };
 
 /**

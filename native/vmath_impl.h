@@ -182,10 +182,100 @@ void smallGemmNTLoop(const SmallGemmArgs& g, int64_t j0, int64_t j1) {
   }
 }
 
+
+/** See VMath::layerNormRows: statistics in double, one row at a time. */
+void layerNormRowsLoop(const LayerNormArgs& a, int64_t r0, int64_t r1) {
+  const int64_t cols = a.cols;
+  const float* gamma = a.gamma;
+  const float* beta = a.beta;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* xr = a.x + r * cols;
+    float* o = a.out + r * cols;
+    double mu = 0.0;
+#pragma omp simd reduction(+ : mu)
+    for (int64_t j = 0; j < cols; j++) mu += xr[j];
+    mu /= static_cast<double>(cols);
+    double v = 0.0;
+#pragma omp simd reduction(+ : v)
+    for (int64_t j = 0; j < cols; j++) {
+      const double d = xr[j] - mu;
+      v += d * d;
+    }
+    const double rs = 1.0 / __builtin_sqrt(v / static_cast<double>(cols) + a.eps);
+    a.mean[r] = static_cast<float>(mu);
+    a.rstd[r] = static_cast<float>(rs);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) o[j] = static_cast<float>((xr[j] - mu) * rs * gamma[j] + beta[j]);
+  }
+}
+
+/** See VMath::layerNormBackwardRows. */
+void layerNormBackwardRowsLoop(const LayerNormArgs& a, int64_t r0, int64_t r1, double* pg, double* pb) {
+  const int64_t cols = a.cols;
+  const float* gamma = a.gamma;
+  for (int64_t r = r0; r < r1; r++) {
+    const float* xr = a.x + r * cols;
+    const float* g = a.dy + r * cols;
+    float* o = a.dx + r * cols;
+    const double mu = a.mean[r];
+    const double rs = a.rstd[r];
+    double sumG = 0.0;
+    double sumGX = 0.0;
+#pragma omp simd reduction(+ : sumG, sumGX)
+    for (int64_t j = 0; j < cols; j++) {
+      const double xhat = (xr[j] - mu) * rs;
+      const double gj = static_cast<double>(g[j]) * gamma[j];
+      sumG += gj;
+      sumGX += gj * xhat;
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) {  // a loop of its own: beside the reductions it did not vectorise
+      pg[j] += g[j] * ((xr[j] - mu) * rs);
+      pb[j] += g[j];
+    }
+    sumG /= static_cast<double>(cols);
+    sumGX /= static_cast<double>(cols);
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) {
+      const double xhat = (xr[j] - mu) * rs;
+      o[j] = static_cast<float>(rs * (static_cast<double>(g[j]) * gamma[j] - sumG - xhat * sumGX));
+    }
+  }
+}
+
+/** See VMath::sumColumns. */
+void sumColumnsLoop(const float* x, int64_t n, int64_t ld, int64_t len, float* out) {
+  double acc[64] = {};
+  if (len == 64) {  // a constant trip count keeps the accumulators in registers
+    for (int64_t j = 0; j < n; j++) {
+#pragma omp simd
+      for (int64_t i = 0; i < 64; i++) acc[i] += x[j * ld + i];
+    }
+  } else {
+    for (int64_t j = 0; j < n; j++) {
+#pragma omp simd
+      for (int64_t i = 0; i < len; i++) acc[i] += x[j * ld + i];
+    }
+  }
+  for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
+}
+
+/** See VMath::dropoutGradWords. */
+void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, float* dx) {
+  for (int64_t w = w0; w < w1; w++) {
+    const uint32_t b = static_cast<uint32_t>(bits[w]);
+    const float* d = dy + w * 32;
+    float* o = dx + w * 32;
+#pragma omp simd
+    for (int j = 0; j < 32; j++) o[j] = d[j] * ((b >> j) & 1u ? keep : 0.0f);
+  }
+}
+
 }  // namespace
 
 extern const VMath VMATH_TABLE;
 const VMath VMATH_TABLE = {VMATH_NAME, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, ceGradLoop,
-                           logSoftmaxGradLoop, adamLoop, smallGemmNTLoop};
+                           logSoftmaxGradLoop, adamLoop, smallGemmNTLoop, layerNormRowsLoop,
+                           layerNormBackwardRowsLoop, sumColumnsLoop, dropoutGradWordsLoop};
 
 }  // namespace aiayn

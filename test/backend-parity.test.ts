@@ -201,11 +201,11 @@ test('where: strided condition and branches', (t) => {
   }
 });
 
-test('reduce (sum, max) and argmax over [outer, n, inner]', (t) => {
+test('reduce (sum, max) and argmax over [outer, n, inner], every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
   const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 1000], [1, 40_000, 1], [2, 1, 33], [1000, 33, 1]];
-  for (const [outer, len, inner] of dims) {
+  eachSimd((variant) => { for (const [outer, len, inner] of dims) {
     const x = randn(outer * len * inner, -2, 2, 16);
     if (x.length > 3) x[3] = NaN;
     for (const op of ['sum', 'max'] as const) {
@@ -213,14 +213,14 @@ test('reduce (sum, max) and argmax over [outer, n, inner]', (t) => {
       const got = new Float32Array(outer * inner);
       ts.reduce(op, x, outer, len, inner, want);
       n.reduce(op, x, outer, len, inner, got);
-      close(got, want, `${op} [${outer},${len},${inner}]`);
+      close(got, want, `${variant} ${op} [${outer},${len},${inner}]`);
     }
     const want = new Int32Array(outer * inner);
     const got = new Int32Array(outer * inner);
     ts.argmax(x, outer, len, inner, want);
     n.argmax(x, outer, len, inner, got);
     assert.deepEqual(got, want, `argmax [${outer},${len},${inner}]`);
-  }
+  } });
 });
 
 test('gemm: transposes, padded leading dims, offsets, batch strides, alpha and beta', (t) => {
@@ -371,10 +371,10 @@ test('softmax and log-softmax with scale and strided broadcast masks, every vect
   } });
 });
 
-test('layerNorm forward, and backward accumulating into dgamma and dbeta', (t) => {
+test('layerNorm forward, and backward accumulating into dgamma and dbeta, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  for (const [rows, cols] of [[1, 1], [7, 33], [1000, 7], [64, 1000], [3, 1000]] as const) {
+  eachSimd((variant) => { for (const [rows, cols] of [[1, 1], [7, 33], [1000, 7], [64, 1000], [3, 1000]] as const) {
     const x = randn(rows * cols, -3, 5);
     const gamma = randn(cols);
     const beta = randn(cols);
@@ -385,7 +385,7 @@ test('layerNorm forward, and backward accumulating into dgamma and dbeta', (t) =
       be.layerNorm(x, gamma, beta, rows, cols, 1e-5, out, mean, rstd);
       return { out, mean, rstd };
     });
-    close(outs[1]!.out, outs[0]!.out, `layerNorm ${rows}x${cols} out`);
+    close(outs[1]!.out, outs[0]!.out, `${variant} layerNorm ${rows}x${cols} out`);
     close(outs[1]!.mean, outs[0]!.mean, `layerNorm ${rows}x${cols} mean`);
     close(outs[1]!.rstd, outs[0]!.rstd, `layerNorm ${rows}x${cols} rstd`);
     const { mean, rstd } = outs[0]!;
@@ -399,10 +399,10 @@ test('layerNorm forward, and backward accumulating into dgamma and dbeta', (t) =
       be.layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta);
       return { dx, dgamma, dbeta };
     });
-    close(grads[1]!.dx, grads[0]!.dx, `layerNormBackward ${rows}x${cols} dx`);
+    close(grads[1]!.dx, grads[0]!.dx, `${variant} layerNormBackward ${rows}x${cols} dx`);
     close(grads[1]!.dgamma, grads[0]!.dgamma, `layerNormBackward ${rows}x${cols} dgamma`);
-    close(grads[1]!.dbeta, grads[0]!.dbeta, `layerNormBackward ${rows}x${cols} dbeta`);
-  }
+    close(grads[1]!.dbeta, grads[0]!.dbeta, `${variant} layerNormBackward ${rows}x${cols} dbeta`);
+  } });
 });
 
 test('label-smoothed cross entropy and its backward, with ignored rows, every vector variant', (t) => {
@@ -449,10 +449,10 @@ test('embedding gather and accumulating scatter with repeated ids', (t) => {
   }
 });
 
-test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanced as by uniform()', (t) => {
+test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanced as by uniform(), every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  for (const size of [...SIZES, 100_003]) { // the large sizes split the draws over threads by jumping the state
+  eachSimd((variant) => { for (const size of [...SIZES, 100_003]) { // large sizes split the draws over threads by jumping the state
     for (const p of [0.1, 0.5]) {
       const x = randn(size);
       const rng = new Rng(size);
@@ -469,7 +469,7 @@ test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanc
         be.dropoutBackward(dy, bits, p, dx);
         return { state, out, bits, dx };
       });
-      const what = `dropout n=${size} p=${p}`;
+      const what = `${variant} dropout n=${size} p=${p}`;
       assert.deepEqual(results[1]!.bits, results[0]!.bits, `${what} keep bits`);
       assert.deepEqual(results[1]!.out, results[0]!.out, `${what} out`);
       assert.deepEqual(results[1]!.dx, results[0]!.dx, `${what} backward`);
@@ -491,7 +491,7 @@ test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanc
         assert.ok(Math.abs(rate - (1 - p)) < 4 * Math.sqrt(p * (1 - p) / size), `${what} keep rate ${rate}`);
       }
     }
-  }
+  } });
 });
 
 test('adam and adamw steps with bias correction, every vector variant', (t) => {
