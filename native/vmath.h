@@ -21,10 +21,14 @@ struct VMath {
   double (*expSumStore)(double* z, int64_t n, double mx);
   /** Sum of exp(z[j] - mx). */
   double (*expSum)(const double* z, int64_t n, double mx);
-  /** sum = Σ exp(l[j] - mx) and all = Σ l[j] over a row of logits. */
+  /** sum = Σ exp(l[j] - mx) (float exps, double sum) and all = Σ l[j] over a row of logits whose max is mx. */
   void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all);
-  /** d[j] = scale * (exp(l[j] - lse) - off). */
-  void (*ceGrad)(const float* l, int64_t n, double lse, double scale, double off, float* d);
+  /** The largest of l[0..n) (NaNs skipped; -inf when there is none). */
+  float (*rowMax)(const float* l, int64_t n);
+  /** ceStats, also storing e[j] = exp(l[j] - mx). */
+  void (*ceStatsStore)(const float* l, int64_t n, double mx, double* sum, double* all, float* e);
+  /** d[j] = a * d[j] - b in place (turns stored exps into the cross-entropy gradient). */
+  void (*scaleShift)(float* d, int64_t n, double a, double b);
   /** dx[j] = scale * (dy[j] - exp(y[j]) * dot): log-softmax backward. */
   void (*logSoftmaxGrad)(const float* y, const float* dy, int64_t n, double dot, double scale, float* dx);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */

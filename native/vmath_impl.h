@@ -48,17 +48,40 @@ void ceStatsLoop(const float* l, int64_t n, double mx, double* sum, double* all)
   double a = 0.0;
 #pragma omp simd reduction(+ : s, a)
   for (int64_t j = 0; j < n; j++) {
-    s += vexp(l[j] - mx);
+    s += vexpf(l[j] - static_cast<float>(mx));
     a += l[j];
   }
   *sum = s;
   *all = a;
 }
 
-/** See VMath::ceGrad. */
-void ceGradLoop(const float* l, int64_t n, double lse, double scale, double off, float* d) {
+/** See VMath::rowMax. */
+float rowMaxLoop(const float* l, int64_t n) {
+  float mx = -__builtin_inff();
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = 0; j < n; j++) mx = l[j] > mx ? l[j] : mx;
+  return mx;
+}
+
+/** See VMath::ceStatsStore. */
+void ceStatsStoreLoop(const float* l, int64_t n, double mx, double* sum, double* all, float* e) {
+  double s = 0.0;
+  double a = 0.0;
+#pragma omp simd reduction(+ : s, a)
+  for (int64_t j = 0; j < n; j++) {
+    const float ej = vexpf(l[j] - static_cast<float>(mx));
+    e[j] = ej;
+    s += ej;
+    a += l[j];
+  }
+  *sum = s;
+  *all = a;
+}
+
+/** See VMath::scaleShift. */
+void scaleShiftLoop(float* d, int64_t n, double a, double b) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; j++) d[j] = static_cast<float>(scale * (vexp(l[j] - lse) - off));
+  for (int64_t j = 0; j < n; j++) d[j] = static_cast<float>(a * d[j] - b);
 }
 
 /** See VMath::logSoftmaxGrad. */
@@ -274,7 +297,7 @@ void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int6
 }  // namespace
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, ceGradLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, rowMaxLoop, ceStatsStoreLoop, scaleShiftLoop,
                            logSoftmaxGradLoop, adamLoop, smallGemmNTLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, dropoutGradWordsLoop};
 

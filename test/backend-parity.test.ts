@@ -405,7 +405,7 @@ test('layerNorm forward, and backward accumulating into dgamma and dbeta, every 
   } });
 });
 
-test('label-smoothed cross entropy and its backward, with ignored rows, every vector variant', (t) => {
+test('label-smoothed cross entropy with and without its gradient, with ignored rows, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
   eachSimd((variant) => { for (const [rows, vocab] of [[1, 1], [7, 33], [33, 1000], [64, 1000]] as const) {
@@ -413,18 +413,24 @@ test('label-smoothed cross entropy and its backward, with ignored rows, every ve
       const ignore = vocab > 1 ? 1 : -100;
       const logits = randn(rows * vocab, -8, 8);
       const targets = Int32Array.from({ length: rows }, () => Math.floor(rand() * vocab));
+      if (rows > 1) targets[rows - 1] = ignore;
       const results = [ts, n].map((be) => {
         const losses = new Float32Array(rows);
         const lse = new Float32Array(rows);
         be.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse);
+        // With the gradient: the same losses, and dlogits written over stale values (ignored rows zeroed).
+        const withGrad = { losses: new Float32Array(rows), lse: new Float32Array(rows) };
         const dlogits = new Float32Array(rows * vocab).fill(NaN);
-        be.crossEntropyBackward(logits, targets, lse, rows, vocab, ignore, smoothing, 1 / rows, dlogits);
+        be.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, withGrad.losses, withGrad.lse, { scale: 1 / rows, dlogits });
+        assert.deepEqual(withGrad.losses, losses);
+        assert.deepEqual(withGrad.lse, lse);
         return { losses, lse, dlogits };
       });
       const what = `crossEntropy ${rows}x${vocab} eps=${smoothing} ${variant}`;
       close(results[1]!.losses, results[0]!.losses, `${what} losses`);
       close(results[1]!.lse, results[0]!.lse, `${what} logSumExp`);
       close(results[1]!.dlogits, results[0]!.dlogits, `${what} dlogits`);
+      if (rows > 1) assert.ok(results[1]!.dlogits.subarray((rows - 1) * vocab).every((v) => v === 0), `${what} ignored row`);
     }
   } });
 });

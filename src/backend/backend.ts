@@ -51,6 +51,9 @@ export interface GemmArgs {
   readonly biasOffset?: number;
 }
 
+/** Where Backend.crossEntropy writes the gradient of the loss, and its scale (1 / rows counted, for a mean). */
+export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; }
+
 /** The kernels a backend provides. Every method writes into caller-owned output buffers. */
 export interface Backend {
   readonly name: 'ts' | 'native';
@@ -92,13 +95,12 @@ export interface Backend {
   /**
    * Label-smoothed cross entropy per row, as PyTorch defines it:
    * loss = (1 - eps) * nll(target) + eps * mean_j(-logp_j); rows whose target is ignoreIndex get 0.
-   * Writes per-row losses and the row log-sum-exp (for backward).
+   * Writes per-row losses and the row log-sum-exp. With `grad`, also writes the gradient
+   * dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V)), 0 for ignored rows, in the same pass over
+   * each row (a loss that is the root of backward() knows its gradient's scale already).
    */
   crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
-    smoothing: number, losses: Float32Array, logSumExp: Float32Array): void;
-  /** dlogits = scale * (softmax - smoothed one-hot) for kept rows, 0 for ignored rows. */
-  crossEntropyBackward(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
-    ignoreIndex: number, smoothing: number, scale: number, dlogits: Float32Array): void;
+    smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad): void;
 
   /**
    * Inverted dropout over contiguous x: for each i in order, u = (next xoshiro128** output of `state`) / 2^32;

@@ -3,7 +3,7 @@
 import type { Backend } from '../backend.js';
 import { binary, copy, unary, unaryBackward, where } from './elementwise.js';
 import { gemm } from './gemm.js';
-import { adam, crossEntropy, crossEntropyBackward, dropout, dropoutBackward, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
+import { adam, crossEntropy, dropout, dropoutBackward, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
 import { argmax, reduce } from './reduce.js';
 
 /** The TypeScript backend object. */
@@ -11,6 +11,6 @@ export const tsBackend: Backend = {
   name: 'ts',
   threads: () => 1,
   copy, unary, unaryBackward, binary, where, reduce, argmax, gemm,
-  softmax, softmaxBackward, layerNorm, layerNormBackward, crossEntropy, crossEntropyBackward,
+  softmax, softmaxBackward, layerNorm, layerNormBackward, crossEntropy,
   dropout, dropoutBackward, embedding, embeddingBackward, adam,
 };

@@ -1,7 +1,7 @@
 // Fused neural-network kernels of the TypeScript backend: softmax, LayerNorm, label-smoothed cross entropy,
 // dropout, embedding gather/scatter and the Adam update. Each has a native twin that tests compare against.
 
-import type { Strided } from '../backend.js';
+import type { CrossEntropyGrad, Strided } from '../backend.js';
 import { xoshiro128Next } from './random.js';
 import { forEachStrided } from './strided.js';
 
@@ -92,7 +92,7 @@ export function layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Fl
 
 /** Per-row label-smoothed cross entropy and log-sum-exp (see Backend.crossEntropy). */
 export function crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
-  smoothing: number, losses: Float32Array, logSumExp: Float32Array): void {
+  smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad): void {
   for (let r = 0; r < rows; r++) {
     const base = r * vocab;
     let mx = -Infinity;
@@ -108,10 +108,11 @@ export function crossEntropy(logits: Float32Array, targets: Int32Array, rows: nu
     const uniform = lse - total / vocab;
     losses[r] = (1 - smoothing) * nll + smoothing * uniform;
   }
+  if (grad !== undefined) crossEntropyGrad(logits, targets, logSumExp, rows, vocab, ignoreIndex, smoothing, grad.scale, grad.dlogits);
 }
 
 /** dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V)); zero for ignored rows. */
-export function crossEntropyBackward(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
+function crossEntropyGrad(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
   ignoreIndex: number, smoothing: number, scale: number, dlogits: Float32Array): void {
   const off = smoothing / vocab;
   for (let r = 0; r < rows; r++) {

@@ -2,11 +2,11 @@
 // embedding lookup and label-smoothed cross entropy, each with its backward beside it.
 
 import { getBackend } from '../../backend/index.js';
-import { record } from '../autograd.js';
+import { needsGrad, record } from '../autograd.js';
 import { broadcastShapes, broadcastStrides, fmt, normAxis } from '../layout.js';
 import { globalRng, type Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { asTensor } from './elementwise.js';
+import { asTensor, mul } from './elementwise.js';
 
 /** Options of softmax: a factor applied first and an additive mask (broadcast to the input; -Infinity hides). */
 export interface SoftmaxOptions { scale?: number; mask?: Tensor; }
@@ -158,16 +158,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const lse = new Float32Array(rows);
   const backend = getBackend();
   const xs = x.data.subarray(x.offset, x.offset + x.size);
-  backend.crossEntropy(xs, t, rows, vocab, ignoreIndex, eps, losses, lse);
+  // The gradient of the mean for an upstream gradient of 1 is written in the same pass over the logits; backward
+  // only rescales it when the upstream gradient is not 1 (the loss is almost always backward()'s root).
+  const dx = needsGrad(logits) ? Tensor.empty(x.shape) : null;
+  backend.crossEntropy(xs, t, rows, vocab, ignoreIndex, eps, losses, lse, dx === null ? undefined : { scale: 1 / count, dlogits: dx.data });
   let total = 0;
   for (let i = 0; i < rows; i++) total += losses[i]!;
   const out = Tensor.empty([]);
   out.data[0] = count === 0 ? NaN : total / count;
+  if (dx === null) return out;
   return record(out, 'crossEntropy', [logits], (g) => {
-    x.assertAlive('crossEntropy backward');
-    tc.assertAlive('crossEntropy backward');
-    const dx = Tensor.empty(x.shape);
-    backend.crossEntropyBackward(xs, t, lse, rows, vocab, ignoreIndex, eps, g.item() / count, dx.data);
-    return [dx];
+    dx.assertAlive('crossEntropy backward');
+    const s = g.item();
+    return [s === 1 ? dx : mul(dx, s)];
   });
 }
