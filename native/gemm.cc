@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "common.h"
 #include "vmath.h"
@@ -71,6 +72,48 @@ void tinyGemm(const VMath& vm, const float* a, int64_t lda, const float* b, int6
       const float* bp = b + p * ldb;
 #pragma omp simd
       for (int64_t j = 0; j < n; j++) o[j] += ap * bp[j];
+    }
+  }
+}
+
+/**
+ * Batches of products of at most this many multiply-adds and at most kPackedCols columns (attention's per-head
+ * Q K^T, P V and their gradients) run on VMath::packedGemm, one product per thread at a time; dnnl_sgemm spends
+ * about as long setting up each of these as computing it.
+ */
+constexpr int64_t kPackedGemm = int64_t(1) << 18;
+constexpr int64_t kPackedCols = 256;
+
+/**
+ * out (m x n) = alpha op(A) op(B) + beta out + bias for one small product on VMath::packedGemm, which reads A in
+ * any layout. B is copied into a row-major buffer when stored transposed or when n is not a multiple of 16
+ * (zero-padded), and the product goes through a buffer when it needs scaling, a bias or those padded columns.
+ */
+void packedGemm(const VMath& vm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                int64_t lda, const float* b, int64_t ldb, float beta, const float* bias, float* out) {
+  thread_local std::vector<float> buffer;
+  const int64_t np = (n + 15) / 16 * 16;
+  const bool packB = tb || np != n;
+  const bool direct = np == n && alpha == 1.0f && beta == 0.0f && bias == nullptr;
+  buffer.resize(static_cast<size_t>((packB ? k * np : 0) + (direct ? 0 : m * np)));
+  float* pb = buffer.data();
+  float* pc = pb + (packB ? k * np : 0);
+  if (packB) {
+    // Padding columns only feed discarded output columns; zeroed, they never compute on stale denormals.
+    for (int64_t p = 0; p < k; p++) std::fill(pb + p * np + n, pb + (p + 1) * np, 0.0f);
+    if (tb) {
+      vm.transpose(b, ldb, n, k, pb, np);
+    } else {
+      for (int64_t p = 0; p < k; p++) std::memcpy(pb + p * np, b + p * ldb, sizeof(float) * n);
+    }
+  }
+  vm.packedGemm({a, ta ? 1 : lda, ta ? lda : 1, packB ? pb : b, packB ? np : ldb, direct ? out : pc, direct ? n : np, m, np, k});
+  if (direct) return;
+  for (int64_t i = 0; i < m; i++) {
+    float* o = out + i * n;
+    const float* c = pc + i * np;
+    for (int64_t j = 0; j < n; j++) {
+      o[j] = alpha * c[j] + (beta == 0.0f ? 0.0f : beta * o[j]) + (bias == nullptr ? 0.0f : bias[j]);
     }
   }
 }
@@ -164,6 +207,16 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 #pragma omp for schedule(static) nowait
       for (int64_t i = 0; i < batch; i++) {
         tinyGemm(vm, a.data + offA(i), lda, b.data + offB(i), ldb, tb, bias, out.data + i * mn, m, n, k, alpha, beta);
+      }
+    });
+    return env.Undefined();
+  }
+  if (batch > 1 && m * n * k <= kPackedGemm && n <= kPackedCols) {
+    const VMath& vm = vmath();
+    parallelIf(batch * m * n * k >= kSmallGemmGrain, [&] {
+#pragma omp for schedule(static) nowait
+      for (int64_t i = 0; i < batch; i++) {
+        packedGemm(vm, ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, beta, bias, out.data + i * mn);
       }
     });
     return env.Undefined();

@@ -8,6 +8,7 @@ namespace aiayn {
 
 struct AdamArgs;
 struct LayerNormArgs;
+struct PackedGemmArgs;
 struct SmallGemmArgs;
 
 /** One instruction-set variant of the vectorised loops. */
@@ -35,6 +36,14 @@ struct VMath {
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
   /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
   void (*smallGemmNT)(const SmallGemmArgs& g, int64_t j0, int64_t j1);
+  /**
+   * c = a b for a = [m, k] read as a[i * ai + p * ap] (any layout: its elements are broadcast), b row-major
+   * [k, n] with leading dimension ldb and c [m, n] with ldc, n a multiple of 16: the inner product of small
+   * batched GEMMs (attention), gemm.cc packing b when it is stored transposed.
+   */
+  void (*packedGemm)(const PackedGemmArgs& g);
+  /** out[p * ldo + j] = b[j * ldb + p] for j < n, p < k: a transposed copy (gathers where the target has them). */
+  void (*transpose)(const float* b, int64_t ldb, int64_t n, int64_t k, float* out, int64_t ldo);
   /** LayerNorm forward over rows [r0, r1); see LayerNormArgs. */
   void (*layerNormRows)(const LayerNormArgs& a, int64_t r0, int64_t r1);
   /** LayerNorm backward over rows [r0, r1), adding this range's dgamma and dbeta terms into pg and pb. */
@@ -80,6 +89,17 @@ struct SmallGemmArgs {
   int64_t ldc;
   int64_t m, k;
   float alpha, beta;
+};
+
+/** Operands of VMath::packedGemm. */
+struct PackedGemmArgs {
+  const float* a;
+  int64_t ai, ap;  // element strides of a's rows and columns
+  const float* b;
+  int64_t ldb;
+  float* c;
+  int64_t ldc;
+  int64_t m, n, k;
 };
 
 /** Scalars of one Adam step. */

@@ -194,6 +194,64 @@ void dotBlockRows(const SmallGemmArgs& g, int64_t i, int64_t j) {
   }
 }
 
+/** A vector with every lane x. */
+inline Vec splat(float x) {
+  const Vec zero = {};
+  return zero + x;  // GCC broadcasts the scalar: one vbroadcastss
+}
+
+/** MR rows x NV vectors of c = a b (see VMath::packedGemm) from row i, column j: one b row, broadcast a's, FMAs. */
+template <int MR, int NV>
+void packedBlock(const PackedGemmArgs& g, int64_t i, int64_t j) {
+  Vec acc[MR][NV] = {};
+  const float* a = g.a + i * g.ai;
+  const float* b = g.b + j;
+  for (int64_t p = 0; p < g.k; p++) {
+    Vec bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = loadVec(b + p * g.ldb + v * kLanes);
+    for (int r = 0; r < MR; r++) {
+      const Vec av = splat(a[r * g.ai + p * g.ap]);
+      for (int v = 0; v < NV; v++) acc[r][v] = fmaVec(av, bv[v], acc[r][v]);
+    }
+  }
+  float* c = g.c + i * g.ldc + j;
+  for (int r = 0; r < MR; r++) {
+    for (int v = 0; v < NV; v++) __builtin_memcpy(c + r * g.ldc + v * kLanes, &acc[r][v], sizeof(Vec));
+  }
+}
+
+/** packedBlock over every column block of MR rows from row i. */
+template <int MR>
+void packedRows(const PackedGemmArgs& g, int64_t i) {
+  int64_t j = 0;
+  for (; j + 2 * kLanes <= g.n; j += 2 * kLanes) packedBlock<MR, 2>(g, i, j);
+  for (; j < g.n; j += kLanes) packedBlock<MR, 1>(g, i, j);
+}
+
+/** See VMath::packedGemm. */
+void packedGemmLoop(const PackedGemmArgs& g) {
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 8 <= g.m; i += 8) packedRows<8>(g, i);  // 16 of the 32 zmm registers accumulate
+#endif
+  for (; i + 4 <= g.m; i += 4) packedRows<4>(g, i);
+  switch (g.m - i) {
+    case 3: packedRows<3>(g, i); break;
+    case 2: packedRows<2>(g, i); break;
+    case 1: packedRows<1>(g, i); break;
+    default: break;
+  }
+}
+
+/** See VMath::transpose. */
+void transposeLoop(const float* b, int64_t ldb, int64_t n, int64_t k, float* out, int64_t ldo) {
+  for (int64_t p = 0; p < k; p++) {
+    float* row = out + p * ldo;
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) row[j] = b[j * ldb + p];
+  }
+}
+
 /** See VMath::smallGemmNT. Blocks of W rows outer, so each block stays in L1 while every row of A passes. */
 void smallGemmNTLoop(const SmallGemmArgs& g, int64_t j0, int64_t j1) {
   int64_t j = j0;
@@ -298,7 +356,7 @@ void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int6
 
 extern const VMath VMATH_TABLE;
 const VMath VMATH_TABLE = {VMATH_NAME, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, rowMaxLoop, ceStatsStoreLoop, scaleShiftLoop,
-                           logSoftmaxGradLoop, adamLoop, smallGemmNTLoop, layerNormRowsLoop,
+                           logSoftmaxGradLoop, adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, dropoutGradWordsLoop};
 
 }  // namespace aiayn
