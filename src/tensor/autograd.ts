@@ -80,21 +80,39 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
     throw new Error(`backward: gradient shape [${grad.shape.join(', ')}] does not match tensor shape [${root.shape.join(', ')}]`);
   }
   noGrad(() => {
-    const grads = new Map<Tensor, Tensor>([[root, grad ?? ones(root.shape)]]);
+    // Gradients of intermediate tensors are freed once consumed, as PyTorch frees them, so backward's memory
+    // does not grow with depth. `holders` counts the pending entries that hold each gradient tensor (a backward
+    // may pass its gradient on unchanged, to several inputs); one at zero is disposed, the caller's `grad` never.
+    const first = grad ?? ones(root.shape);
+    const grads = new Map<Tensor, Tensor>([[root, first]]);
+    const holders = new Map<Tensor, number>([[first, 1]]);
+    const hold = (g: Tensor): void => { holders.set(g, (holders.get(g) ?? 0) + 1); };
+    const release = (g: Tensor): void => {
+      const n = (holders.get(g) ?? 0) - 1;
+      if (n > 0) { holders.set(g, n); return; }
+      holders.delete(g);
+      if (g !== grad) g.dispose();
+    };
     const order = topoSort(root);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       const g = grads.get(t);
       if (g === undefined) continue;
       grads.delete(t);
-      if (t.node === null) { accumulate(t, g); continue; }
+      if (t.node === null) { accumulate(t, g); release(g); continue; }
       const inputGrads = t.node.backward(g);
       t.node.inputs.forEach((input, k) => {
         const gi = inputGrads[k];
         if (gi === null || gi === undefined || !input.requiresGrad) return;
         const prev = grads.get(input);
-        grads.set(input, prev === undefined ? gi : add(prev, gi));
+        if (prev === undefined) { grads.set(input, gi); hold(gi); return; }
+        const sum = add(prev, gi);
+        grads.set(input, sum);
+        hold(sum);
+        release(prev);
+        if (!holders.has(gi) && gi !== g && gi !== grad) gi.dispose();
       });
+      release(g);
     }
   });
 }

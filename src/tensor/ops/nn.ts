@@ -38,6 +38,7 @@ function softmaxImpl(input: Tensor, axis: number, opts: SoftmaxOptions, log: boo
     const gc = g.contiguous();
     const dx = Tensor.empty(x.shape);
     backend.softmaxBackward(out.data, gc.data.subarray(gc.offset, gc.offset + gc.size), rows, cols, scale, log, dx.data);
+    if (gc !== g) gc.dispose();
     return [dx];
   });
 }
@@ -79,6 +80,7 @@ export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5
     const dgamma = Tensor.empty([d], 'float32', true);
     const dbeta = Tensor.empty([d], 'float32', true);
     backend.layerNormBackward(xs, gs, mean, rstd, dyc.data.subarray(dyc.offset, dyc.offset + dyc.size), rows, d, dx.data, dgamma.data, dbeta.data);
+    if (dyc !== dy) dyc.dispose();
     return [dx, dgamma, dbeta];
   });
 }
@@ -98,6 +100,7 @@ export function dropout(x: Tensor, p: number, training = true, rng: Rng = global
     const gc = g.contiguous();
     const dx = Tensor.empty(x.shape);
     getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data);
+    if (gc !== g) gc.dispose();
     return [dx];
   });
 }
@@ -168,7 +171,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   out.data[0] = count === 0 ? NaN : total / count;
   if (dx === null) return out;
   return record(out, 'crossEntropy', [logits], (g) => {
-    dx.assertAlive('crossEntropy backward');
+    if (dx.isDisposed) {  // backward() frees gradients once consumed, this one included
+      throw new Error(`crossEntropy backward: its gradient ${fmt(dx.shape)} was disposed, by an earlier backward() through this loss or by the tidy that made it; compute the loss again`);
+    }
     const s = g.item();
     return [s === 1 ? dx : mul(dx, s)];
   });
