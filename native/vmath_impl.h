@@ -156,6 +156,50 @@ inline float sumLanes(Vec v) {
 #endif
 }
 
+#if defined(__AVX512F__)
+/** Sums of x and y (16 lanes each) as [x0+x2, y0+y2, x1+x3, y1+y3] within every 128-bit quarter. */
+inline __m512 pairSums(Vec x, Vec y) {
+  return _mm512_add_ps(_mm512_unpacklo_ps((__m512)x, (__m512)y), _mm512_unpackhi_ps((__m512)x, (__m512)y));
+}
+
+/** Quarter q of the result holds partial sums of x, y, z, w (in that order) over quarter q of their lanes. */
+inline __m512 quadSums(Vec x, Vec y, Vec z, Vec w) {
+  const __m512 xy = pairSums(x, y);
+  const __m512 zw = pairSums(z, w);
+  return _mm512_add_ps(_mm512_shuffle_ps(xy, zw, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(xy, zw, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+/** Adds quarters pairwise across two quadSums results: [a.q0+a.q1, a.q2+a.q3, b.q0+b.q1, b.q2+b.q3]. */
+inline __m512 halfSums(__m512 a, __m512 b) {
+  return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/**
+ * The 4 x 4 outputs of dotBlock from its accumulators: one transpose-and-add tree leaves lane 4i + j holding the
+ * sum of acc[i][j] (45 instructions where 16 separate lane sums take about 130), then scaling, beta and bias as
+ * vectors and one 4-float store per row.
+ */
+inline void storeBlock4x4(const SmallGemmArgs& g, const Vec (&acc)[4][4], float* out, const float* bias) {
+  const __m512 r01 = halfSums(quadSums(acc[0][0], acc[0][1], acc[0][2], acc[0][3]),
+                              quadSums(acc[1][0], acc[1][1], acc[1][2], acc[1][3]));
+  const __m512 r23 = halfSums(quadSums(acc[2][0], acc[2][1], acc[2][2], acc[2][3]),
+                              quadSums(acc[3][0], acc[3][1], acc[3][2], acc[3][3]));
+  __m512 r = _mm512_mul_ps(halfSums(r01, r23), _mm512_set1_ps(g.alpha));
+  if (g.beta != 0.0f) {
+    __m512 old = _mm512_castps128_ps512(_mm_loadu_ps(out));
+    old = _mm512_insertf32x4(old, _mm_loadu_ps(out + g.ldc), 1);
+    old = _mm512_insertf32x4(old, _mm_loadu_ps(out + 2 * g.ldc), 2);
+    old = _mm512_insertf32x4(old, _mm_loadu_ps(out + 3 * g.ldc), 3);
+    r = _mm512_fmadd_ps(old, _mm512_set1_ps(g.beta), r);
+  }
+  if (bias != nullptr) r = _mm512_add_ps(r, _mm512_broadcast_f32x4(_mm_loadu_ps(bias)));
+  _mm_storeu_ps(out, _mm512_castps512_ps128(r));
+  _mm_storeu_ps(out + g.ldc, _mm512_extractf32x4_ps(r, 1));
+  _mm_storeu_ps(out + 2 * g.ldc, _mm512_extractf32x4_ps(r, 2));
+  _mm_storeu_ps(out + 3 * g.ldc, _mm512_extractf32x4_ps(r, 3));
+}
+#endif
+
 /** An MR x NR block of outputs at rows a, w (each advanced by its leading dimension). */
 template <int MR, int NR>
 void dotBlock(const SmallGemmArgs& g, const float* a, const float* w, float* out, const float* bias) {
@@ -169,6 +213,11 @@ void dotBlock(const SmallGemmArgs& g, const float* a, const float* w, float* out
       for (int j = 0; j < NR; j++) acc[i][j] = fmaVec(av, wv[j], acc[i][j]);
     }
   }
+#if defined(__AVX512F__)
+  if constexpr (MR == 4 && NR == 4) {
+    if (p == g.k) return storeBlock4x4(g, acc, out, bias);
+  }
+#endif
   for (int i = 0; i < MR; i++) {
     for (int j = 0; j < NR; j++) {
       float s = sumLanes(acc[i][j]);
