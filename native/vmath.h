@@ -14,6 +14,8 @@ struct SmallGemmArgs;
 /** One instruction-set variant of the vectorised loops. */
 struct VMath {
   const char* name;
+  /** Generators drawKeepWords runs side by side (32-bit lanes of the widest vector). */
+  int keepLanes;
   /** out[i] = exp(x[i]). */
   void (*exp)(const float* x, float* out, int64_t n);
   /** out[i] = 1 / (1 + exp(-x[i])). */
@@ -50,6 +52,12 @@ struct VMath {
   void (*layerNormBackwardRows)(const LayerNormArgs& a, int64_t r0, int64_t r1, double* pg, double* pb);
   /** out[i] = Σ_j x[j * ld + i] for i < len <= 64, j < n, accumulated in double. */
   void (*sumColumns)(const float* x, int64_t n, int64_t ld, int64_t len, float* out);
+  /**
+   * Dropout keep bits from keepLanes xoshiro128** generators at once: `states` holds word w of lane l's state at
+   * states[w * keepLanes + l] (advanced in place); lane l draws words x 32 values, setting bit j of
+   * out[l * laneStride + i] when draw 32 i + j is >= drop.
+   */
+  void (*drawKeepWords)(uint32_t* states, int64_t words, uint32_t drop, int32_t* out, int64_t laneStride);
   /**
    * dx[i] = dy[i] * (bit i & 31 of bits[i >> 5] ? keep : 0) for whole 32-element words [w0, w1): dropout's
    * output and its gradient (variable shifts make this a vector loop from AVX2 on).

@@ -390,6 +390,40 @@ void sumColumnsLoop(const float* x, int64_t n, int64_t ld, int64_t len, float* o
   for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
 }
 
+typedef uint32_t UVec __attribute__((vector_size(kLanes * sizeof(uint32_t))));
+
+/** Rotates every lane left by k bits. */
+inline UVec rotlVec(UVec x, int k) { return (x << k) | (x >> (32 - k)); }
+
+/** See VMath::drawKeepWords: xoshiro128** (see dropout.cc) on kLanes states, one per vector lane. */
+void drawKeepWordsLoop(uint32_t* states, int64_t words, uint32_t drop, int32_t* out, int64_t laneStride) {
+  UVec s0, s1, s2, s3;
+  __builtin_memcpy(&s0, states, sizeof(UVec));
+  __builtin_memcpy(&s1, states + kLanes, sizeof(UVec));
+  __builtin_memcpy(&s2, states + 2 * kLanes, sizeof(UVec));
+  __builtin_memcpy(&s3, states + 3 * kLanes, sizeof(UVec));
+  const UVec limit = UVec{} + drop;
+  for (int64_t w = 0; w < words; w++) {
+    UVec bits = {};
+    for (int j = 0; j < 32; j++) {
+      const UVec result = rotlVec(s1 * 5u, 7) * 9u;
+      const UVec t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotlVec(s3, 11);
+      bits |= reinterpret_cast<UVec>(result >= limit) & (1u << j);
+    }
+    for (int l = 0; l < kLanes; l++) out[l * laneStride + w] = static_cast<int32_t>(bits[l]);
+  }
+  __builtin_memcpy(states, &s0, sizeof(UVec));
+  __builtin_memcpy(states + kLanes, &s1, sizeof(UVec));
+  __builtin_memcpy(states + 2 * kLanes, &s2, sizeof(UVec));
+  __builtin_memcpy(states + 3 * kLanes, &s3, sizeof(UVec));
+}
+
 /** See VMath::dropoutGradWords. */
 void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, float* dx) {
   for (int64_t w = w0; w < w1; w++) {
@@ -404,8 +438,8 @@ void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int6
 }  // namespace
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, rowMaxLoop, ceStatsStoreLoop, scaleShiftLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, expSumStoreLoop, expSumLoop, ceStatsLoop, rowMaxLoop, ceStatsStoreLoop, scaleShiftLoop,
                            logSoftmaxGradLoop, adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
-                           layerNormBackwardRowsLoop, sumColumnsLoop, dropoutGradWordsLoop};
+                           layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop};
 
 }  // namespace aiayn
