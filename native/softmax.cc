@@ -1,7 +1,8 @@
-// Row softmax / log-softmax of scale * x + mask (mask strided, broadcast by stride 0) and its backward.
-// Row statistics in double, as the TypeScript oracle computes them.
-#include <cmath>
-#include <limits>
+// Row softmax / log-softmax of scale * x + mask (mask strided, broadcast by stride 0) and its backward, on the
+// per-ISA row loops (float exps, double sums).
+#include <omp.h>
+
+#include <algorithm>
 #include <vector>
 
 #include "common.h"
@@ -30,30 +31,25 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const int64_t rows = total / cols;
   const int64_t colStride = hasMask && rank > 0 ? mask.strides[rank - 1] : 0;
   const VMath& vm = vmath();
+  const int64_t outer = static_cast<int64_t>(rank) - 1;  // dims walked per row, to find each row's mask
   parallelIf(total >= kParallelGrain && rows > 1, [&] {
-    std::vector<double> z(cols);
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-      int64_t q = mask.offset;
-      for (int64_t rest = r, d = static_cast<int64_t>(rank) - 2; d >= 0; d--) {
-        q += (rest % shape[d]) * mask.strides[d];
-        rest /= shape[d];
-      }
-      const float* xr = x.data + r * cols;
-      float* orow = out.data + r * cols;
-      double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < cols; j++, q += colStride) {
-        const double v = scale * xr[j] + (hasMask ? mask.data[q] : 0.0f);
-        z[j] = v;
-        if (v > mx) mx = v;
-      }
-      if (mx == -std::numeric_limits<double>::infinity()) mx = 0.0;
-      if (log) {
-        const double lse = mx + std::log(vm.expSum(z.data(), cols, mx));
-        for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<float>(z[j] - lse);
-      } else {
-        const double sum = vm.expSumStore(z.data(), cols, mx);
-        for (int64_t j = 0; j < cols; j++) orow[j] = static_cast<float>(z[j] / sum);
+    const int64_t r0 = rows * omp_get_thread_num() / omp_get_num_threads();
+    const int64_t r1 = rows * (omp_get_thread_num() + 1) / omp_get_num_threads();
+    std::vector<int64_t> idx(static_cast<size_t>(std::max<int64_t>(outer, 0)));
+    int64_t q = mask.offset;  // mask offset of row r0, then advanced like an odometer
+    for (int64_t rest = r0, d = outer - 1; d >= 0; d--) {
+      idx[d] = rest % shape[d];
+      q += idx[d] * mask.strides[d];
+      rest /= shape[d];
+    }
+    for (int64_t r = r0; r < r1; r++) {
+      vm.softmaxRow(x.data + r * cols, hasMask ? mask.data + q : nullptr, colStride, cols, static_cast<float>(scale), log,
+                    out.data + r * cols);
+      for (int64_t d = outer - 1; d >= 0; d--) {
+        q += mask.strides[d];
+        if (++idx[d] < shape[d]) break;
+        q -= idx[d] * mask.strides[d];
+        idx[d] = 0;
       }
     }
   });
@@ -77,19 +73,7 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   const VMath& vm = vmath();
   parallelIf(total >= kParallelGrain && rows > 1, [&] {
 #pragma omp for schedule(static) nowait
-    for (int64_t r = 0; r < rows; r++) {
-      const float* yr = y.data + r * cols;
-      const float* gr = dy.data + r * cols;
-      float* out = dx.data + r * cols;
-      double dot = 0.0;
-      if (log) {
-        for (int64_t j = 0; j < cols; j++) dot += gr[j];
-        vm.logSoftmaxGrad(yr, gr, cols, dot, scale, out);
-      } else {
-        for (int64_t j = 0; j < cols; j++) dot += static_cast<double>(gr[j]) * yr[j];
-        for (int64_t j = 0; j < cols; j++) out[j] = static_cast<float>(scale * (yr[j] * (gr[j] - dot)));
-      }
-    }
+    for (int64_t r = 0; r < rows; r++) vm.softmaxGradRow(y.data + r * cols, dy.data + r * cols, cols, scale, log, dx.data + r * cols);
   });
   return env.Undefined();
 }

@@ -20,10 +20,13 @@ struct VMath {
   void (*exp)(const float* x, float* out, int64_t n);
   /** out[i] = 1 / (1 + exp(-x[i])). */
   void (*sigmoid)(const float* x, float* out, int64_t n);
-  /** z[j] = exp(z[j] - mx) in place; returns their sum. */
-  double (*expSumStore)(double* z, int64_t n, double mx);
-  /** Sum of exp(z[j] - mx). */
-  double (*expSum)(const double* z, int64_t n, double mx);
+  /**
+   * One row of softmax (log: log-softmax) of scale * x + mask, mask read at mask[j * maskStride] (nullptr:
+   * none); float exps, double sum; a row masked out entirely gives NaNs, as the TypeScript oracle does.
+   */
+  void (*softmaxRow)(const float* x, const float* mask, int64_t maskStride, int64_t n, float scale, bool log, float* out);
+  /** One row of softmax's backward: dx = scale * (log ? dy - exp(y) * Σdy : y * (dy - Σ dy * y)). */
+  void (*softmaxGradRow)(const float* y, const float* dy, int64_t n, double scale, bool log, float* dx);
   /** sum = Σ exp(l[j] - mx) (float exps, double sum) and all = Σ l[j] over a row of logits whose max is mx. */
   void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all);
   /** The largest of l[0..n) (NaNs skipped; -inf when there is none). */
@@ -32,8 +35,6 @@ struct VMath {
   void (*ceStatsStore)(const float* l, int64_t n, double mx, double* sum, double* all, float* e);
   /** d[j] = a * d[j] - b in place (turns stored exps into the cross-entropy gradient). */
   void (*scaleShift)(float* d, int64_t n, double a, double b);
-  /** dx[j] = scale * (dy[j] - exp(y[j]) * dot): log-softmax backward. */
-  void (*logSoftmaxGrad)(const float* y, const float* dy, int64_t n, double dot, double scale, float* dx);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
   /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
