@@ -12,7 +12,7 @@
 namespace aiayn {
 namespace {
 
-/** layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd) */
+/** layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd [, y, sum]): with y, of sum = x + y (written). */
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 x = argF32(info, 0, "x");
@@ -31,12 +31,28 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   needLength(env, beta.length, cols, "beta");
   needLength(env, mean.length, rows, "mean");
   needLength(env, rstd.length, rows, "rstd");
-  const LayerNormArgs a{x.data, gamma.data, beta.data, cols, eps, out.data, mean.data, rstd.data, nullptr, nullptr};
+  const bool residual = info.Length() > 9 && !info[9].IsUndefined();
+  const F32 y = residual ? argF32(info, 9, "y") : F32{nullptr, 0};
+  const F32 sum = residual ? argF32(info, 10, "sum") : F32{nullptr, 0};
+  if (residual) {
+    needLength(env, y.length, total, "y");
+    needLength(env, sum.length, total, "sum");
+  }
+  const LayerNormArgs a{residual ? sum.data : x.data, gamma.data, beta.data, cols, eps, out.data, mean.data, rstd.data,
+                        nullptr, nullptr};
   const VMath& vm = vmath();
   parallelIf(total >= kParallelGrain && rows > 1, [&] {
     const int64_t r0 = rows * omp_get_thread_num() / omp_get_num_threads();
     const int64_t r1 = rows * (omp_get_thread_num() + 1) / omp_get_num_threads();
-    vm.layerNormRows(a, r0, r1);
+    if (!residual) return vm.layerNormRows(a, r0, r1);
+    for (int64_t r = r0; r < r1; r++) {  // each row summed, then normalised while still in L1
+      const float* xr = x.data + r * cols;
+      const float* yr = y.data + r * cols;
+      float* sr = sum.data + r * cols;
+#pragma omp simd
+      for (int64_t j = 0; j < cols; j++) sr[j] = xr[j] + yr[j];
+      vm.layerNormRows(a, r, r + 1);
+    }
   });
   return env.Undefined();
 }

@@ -262,12 +262,12 @@ test('gemm: transposes, padded leading dims, offsets, batch strides, alpha and b
 test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  // m <= 16 with transB takes the dot-product kernel (4 x 4 / 4 x 2 blocks, k in vectors of 4 / 8 / 16 plus a
-  // tail); the larger shapes cross its threading threshold; m = 17 and 300 and transA take dnnl_sgemm. Without
+  // m <= 32 with transB takes the dot-product kernel (4 x 4 / 4 x 2 blocks, k in vectors of 4 / 8 / 16 plus a
+  // tail); the larger shapes cross its threading threshold; m = 33 and 300 and transA take dnnl_sgemm. Without
   // transB, products of up to 2^14 multiply-adds take the plain loops (batch 2 x 4 x 33 x 64, 1 x 2 x 37 x 17).
   const shapes: Array<[number, number, number, number]> = [
     [1, 1, 1, 1], [1, 1, 8000, 256], [1, 2, 37, 17], [1, 3, 5, 1000], [1, 5, 300, 257], [1, 16, 1024, 256],
-    [2, 4, 33, 64], [1, 17, 40, 31], [1, 300, 70, 45], [1, 6, 9, 0],
+    [2, 4, 33, 64], [1, 17, 40, 31], [1, 32, 256, 64], [1, 33, 40, 31], [1, 300, 70, 45], [1, 6, 9, 0],
   ];
   eachSimd((variant) => {
     for (const [batch, m, nn, k] of shapes) {
@@ -373,7 +373,7 @@ test('softmax and log-softmax with scale and strided broadcast masks, every vect
   } });
 });
 
-test('layerNorm forward, and backward accumulating into dgamma and dbeta, every vector variant', (t) => {
+test('layerNorm forward (of x or of x + y), and backward accumulating into dgamma and dbeta, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
   eachSimd((variant) => { for (const [rows, cols] of [[1, 1], [7, 33], [1000, 7], [64, 1000], [3, 1000]] as const) {
@@ -389,7 +389,16 @@ test('layerNorm forward, and backward accumulating into dgamma and dbeta, every 
     });
     close(outs[1]!.out, outs[0]!.out, `${variant} layerNorm ${rows}x${cols} out`);
     close(outs[1]!.mean, outs[0]!.mean, `layerNorm ${rows}x${cols} mean`);
-    close(outs[1]!.rstd, outs[0]!.rstd, `layerNorm ${rows}x${cols} rstd`);
+    close(outs[1]!.rstd, outs[0]!.rstd, `${variant} layerNorm ${rows}x${cols} rstd`);
+    const y = randn(rows * cols, -2, 2);
+    const summed: Array<{ out: Float32Array; sum: Float32Array }> = [ts, n].map((be) => {
+      const out = new Float32Array(rows * cols);
+      const sum = new Float32Array(rows * cols).fill(NaN);
+      be.layerNorm(x, gamma, beta, rows, cols, 1e-5, out, new Float32Array(rows), new Float32Array(rows), { y, sum });
+      return { out, sum };
+    });
+    assert.deepEqual(summed[1]!.sum, summed[0]!.sum, `${variant} layerNorm of x + y: the float sums`);
+    close(summed[1]!.out, summed[0]!.out, `${variant} layerNorm of x + y ${rows}x${cols} out`);
     const { mean, rstd } = outs[0]!;
     const dy = randn(rows * cols);
     const dgamma0 = randn(cols);

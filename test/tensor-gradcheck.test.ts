@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  Rng, concat, crossEntropy, dropout, embedding, layerNorm, linear, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
+  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
   type Tensor,
 } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -216,6 +216,16 @@ const nnCases: Case[] = [
   ['layerNorm of a transposed view, eps 0.1', {
     leaves: [{ shape: [4, 3] }, { shape: [4] }, { shape: [4] }], via: 'sum',
     ours: ([x, g, b]) => layerNorm(x!.transpose(), g!, b!, 0.1), ref: ([x, g, b]) => R.layerNorm(R.transpose(x!, 0, 1), g!, b!, 0.1),
+  }],
+  ['addLayerNorm: the residual sum and its LayerNorm in one pass, a transposed summand', {
+    leaves: [{ shape: [3, 4] }, { shape: [4, 3] }, { shape: [4] }, { shape: [4] }],
+    ours: ([x, y, g, b]) => addLayerNorm(x!, y!.transpose(), g!, b!),
+    ref: ([x, y, g, b]) => R.layerNorm(R.zip([x!, R.transpose(y!, 0, 1)], (p, q) => p! + q!), g!, b!, 1e-5),
+  }],
+  ['addLayerNorm of a broadcast summand (the two-step form)', {
+    leaves: [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }, { shape: [4] }],
+    ours: ([x, y, g, b]) => addLayerNorm(x!, y!, g!, b!),
+    ref: ([x, y, g, b]) => R.layerNorm(R.zip([x!, y!], (p, q) => p! + q!), g!, b!, 1e-5),
   }],
   ['embedding with repeated ids', {
     leaves: [{ shape: [6, 4] }],

@@ -51,6 +51,9 @@ export interface GemmArgs {
   readonly biasOffset?: number;
 }
 
+/** The second summand of a residual connection normalised by Backend.layerNorm, and where the sum goes. */
+export interface ResidualInput { y: Float32Array; sum: Float32Array; }
+
 /** Where Backend.crossEntropy writes the gradient of the loss, and its scale (1 / rows counted, for a mean). */
 export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; }
 
@@ -85,9 +88,13 @@ export interface Backend {
   /** Gradient of softmax (or log-softmax) w.r.t. its input, from the output y, times `scale`. */
   softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, scale: number, log: boolean, dx: Float32Array): void;
 
-  /** LayerNorm over the last dim: out = (x - mean) * rstd * gamma + beta; saves mean and rstd per row. */
+  /**
+   * LayerNorm over the last dim: out = (x - mean) * rstd * gamma + beta; saves mean and rstd per row. With
+   * `residual`, normalises s = x + residual.y instead (float sums) and writes s to residual.sum: a residual
+   * connection and its LayerNorm (§3.1) in one pass.
+   */
   layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
-    out: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+    out: Float32Array, mean: Float32Array, rstd: Float32Array, residual?: ResidualInput): void;
   /** LayerNorm backward; writes dx and accumulates (+=) dgamma and dbeta. */
   layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
     rows: number, cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;

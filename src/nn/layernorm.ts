@@ -2,7 +2,7 @@
 
 import { full } from '../tensor/ops/elementwise.js';
 import { zeros } from '../tensor/ops/create.js';
-import { layerNorm } from '../tensor/ops/nn.js';
+import { addLayerNorm, layerNorm } from '../tensor/ops/nn.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
@@ -20,5 +20,10 @@ export class LayerNorm extends Module {
   /** (..., dim) -> (..., dim). */
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+
+  /** LayerNorm(x + y) in one pass, for a residual connection (§3.1). */
+  forwardSum(x: Tensor, y: Tensor): Tensor {
+    return addLayerNorm(x, y, this.weight, this.bias, this.eps);
   }
 }

@@ -8,5 +8,5 @@ import type { LayerNorm } from './layernorm.js';
 /** Applies `sublayer` with residual dropout and the norm placed before (normFirst) or after the sum. */
 export function residual(x: Tensor, norm: LayerNorm, dropout: Dropout, normFirst: boolean, sublayer: (y: Tensor) => Tensor): Tensor {
   if (normFirst) return x.add(dropout.forward(sublayer(norm.forward(x))));
-  return norm.forward(x.add(dropout.forward(sublayer(x))));
+  return norm.forwardSum(x, dropout.forward(sublayer(x)));
 }

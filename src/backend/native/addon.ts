@@ -39,7 +39,8 @@ export interface NativeAddon {
   softmax(x: F32, shape: readonly number[], scale: number, mask: F32 | null, maskOffset: number, maskStrides: Strides,
     log: boolean, out: F32): void;
   softmaxBackward(y: F32, dy: F32, rows: number, cols: number, scale: number, log: boolean, dx: F32): void;
-  layerNorm(x: F32, gamma: F32, beta: F32, rows: number, cols: number, eps: number, out: F32, mean: F32, rstd: F32): void;
+  layerNorm(x: F32, gamma: F32, beta: F32, rows: number, cols: number, eps: number, out: F32, mean: F32, rstd: F32,
+    y?: F32, sum?: F32): void;
   layerNormBackward(x: F32, gamma: F32, mean: F32, rstd: F32, dy: F32, rows: number, cols: number, dx: F32,
     dgamma: F32, dbeta: F32): void;
   crossEntropy(logits: F32, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number, smoothing: number,

@@ -46,8 +46,9 @@ export function loadNativeBackend(): Backend {
       ? n.softmax(x, shape, scale, null, 0, [], log, out)
       : n.softmax(x, shape, scale, mask.data, mask.offset, mask.strides, log, out),
     softmaxBackward: (y, dy, rows, cols, scale, log, dx) => n.softmaxBackward(y, dy, rows, cols, scale, log, dx),
-    layerNorm: (x, gamma, beta, rows, cols, eps, out, mean, rstd) =>
-      n.layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd),
+    layerNorm: (x, gamma, beta, rows, cols, eps, out, mean, rstd, residual) => residual === undefined
+      ? n.layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd)
+      : n.layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd, residual.y, residual.sum),
     layerNormBackward: (x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta) =>
       n.layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta),
     crossEntropy: (logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad) => grad === undefined

@@ -1,7 +1,7 @@
 // Fused neural-network kernels of the TypeScript backend: softmax, LayerNorm, label-smoothed cross entropy,
 // dropout, embedding gather/scatter and the Adam update. Each has a native twin that tests compare against.
 
-import type { CrossEntropyGrad, Strided } from '../backend.js';
+import type { CrossEntropyGrad, ResidualInput, Strided } from '../backend.js';
 import { xoshiro128Next } from './random.js';
 import { forEachStrided } from './strided.js';
 
@@ -47,9 +47,15 @@ export function softmaxBackward(y: Float32Array, dy: Float32Array, rows: number,
   }
 }
 
-/** LayerNorm over the last dim (biased variance, as PyTorch), saving mean and 1/std per row. */
-export function layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
-  out: Float32Array, mean: Float32Array, rstd: Float32Array): void {
+/** LayerNorm over the last dim (biased variance, as PyTorch), saving mean and 1/std per row; of x + y with a residual. */
+export function layerNorm(x0: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
+  out: Float32Array, mean: Float32Array, rstd: Float32Array, residual?: ResidualInput): void {
+  let x = x0;
+  if (residual !== undefined) {
+    const { y, sum } = residual;
+    for (let i = 0; i < rows * cols; i++) sum[i] = x0[i]! + y[i]!; // rounded to float, as the native sum
+    x = sum;
+  }
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     let mu = 0;

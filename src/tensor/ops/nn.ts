@@ -6,7 +6,7 @@ import { needsGrad, record } from '../autograd.js';
 import { broadcastShapes, broadcastStrides, fmt, normAxis } from '../layout.js';
 import { globalRng, type Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { asTensor, mul } from './elementwise.js';
+import { add, asTensor, mul } from './elementwise.js';
 
 /** Options of softmax: a factor applied first and an additive mask (broadcast to the input; -Infinity hides). */
 export interface SoftmaxOptions { scale?: number; mask?: Tensor; }
@@ -55,10 +55,24 @@ export function logSoftmax(x: Tensor, axis = -1, opts: SoftmaxOptions = {}): Ten
 
 /** LayerNorm over the last dimension (Ba et al. 2016): (x - mean) / sqrt(var + eps) * gamma + beta. */
 export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  const x0 = asTensor(input, 'layerNorm');
+  return normalise(asTensor(input, 'layerNorm'), null, gamma, beta, eps, 'layerNorm');
+}
+
+/**
+ * LayerNorm(a + b), the residual connection and normalisation of §3.1 in one pass over the rows (the sum is
+ * kept for the backward pass, as the separate add would keep it). b must have a's shape; a broadcast b takes
+ * the two-step form.
+ */
+export function addLayerNorm(a: Tensor, b: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  if (a.shape.join() !== b.shape.join()) return layerNorm(add(a, b), gamma, beta, eps);
+  return normalise(asTensor(a, 'addLayerNorm'), asTensor(b, 'addLayerNorm'), gamma, beta, eps, 'addLayerNorm');
+}
+
+/** LayerNorm of x0, or of x0 + y0 when y0 is given (see addLayerNorm). */
+function normalise(x0: Tensor, y0: Tensor | null, gamma: Tensor, beta: Tensor, eps: number, op: string): Tensor {
   const d = x0.shape[x0.rank - 1]!;
   if (gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== d || beta.shape[0] !== d) {
-    throw new Error(`layerNorm: gamma ${fmt(gamma.shape)} and beta ${fmt(beta.shape)} must be [${d}] for input ${fmt(x0.shape)}`);
+    throw new Error(`${op}: gamma ${fmt(gamma.shape)} and beta ${fmt(beta.shape)} must be [${d}] for input ${fmt(x0.shape)}`);
   }
   const x = x0.contiguous();
   const g = gamma.contiguous();
@@ -68,20 +82,35 @@ export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   const backend = getBackend();
-  const xs = x.data.subarray(x.offset, x.offset + x.size);
   const gs = g.data.subarray(g.offset, g.offset + d);
-  backend.layerNorm(xs, gs, b.data.subarray(b.offset, b.offset + d), rows, d, eps, out.data, mean, rstd);
-  return record(out, 'layerNorm', [x0, gamma, beta], (dy) => {
-    // xs and gs alias these buffers: fail rather than read them after they went back to the pool.
-    x.assertAlive('layerNorm backward');
-    g.assertAlive('layerNorm backward');
+  const dense = (t: Tensor): Float32Array => t.data.subarray(t.offset, t.offset + t.size);
+  let normed = x; // what was normalised: x, or the sum x + y
+  if (y0 === null) {
+    backend.layerNorm(dense(x), gs, dense(b), rows, d, eps, out.data, mean, rstd);
+  } else {
+    const y = y0.contiguous();
+    normed = Tensor.empty(x.shape);
+    backend.layerNorm(dense(x), gs, dense(b), rows, d, eps, out.data, mean, rstd, { y: dense(y), sum: normed.data });
+    if (y !== y0) y.dispose();
+    if (x !== x0) x.dispose();
+  }
+  const inputs = y0 === null ? [x0, gamma, beta] : [x0, y0, gamma, beta];
+  if (!needsGrad(...inputs)) {
+    if (normed !== x) normed.dispose();
+    return out;
+  }
+  const ns = dense(normed);
+  return record(out, op, inputs, (dy) => {
+    // ns and gs alias these buffers: fail rather than read them after they went back to the pool.
+    normed.assertAlive(`${op} backward`);
+    g.assertAlive(`${op} backward`);
     const dyc = dy.contiguous();
     const dx = Tensor.empty(x.shape);
     const dgamma = Tensor.empty([d], 'float32', true);
     const dbeta = Tensor.empty([d], 'float32', true);
-    backend.layerNormBackward(xs, gs, mean, rstd, dyc.data.subarray(dyc.offset, dyc.offset + dyc.size), rows, d, dx.data, dgamma.data, dbeta.data);
+    backend.layerNormBackward(ns, gs, mean, rstd, dense(dyc), rows, d, dx.data, dgamma.data, dbeta.data);
     if (dyc !== dy) dyc.dispose();
-    return [dx, dgamma, dbeta];
+    return y0 === null ? [dx, dgamma, dbeta] : [dx, dx, dgamma, dbeta];
   });
 }
 
