@@ -268,6 +268,16 @@ const shapeCases: Case[] = [
     leaves: [{ shape: [3, 4] }], ours: ([x]) => { const [p, q] = split(x!, [2, 2], 1); return p!.mul(q!); },
     ref: ([x]) => R.zip([R.slice(x!, 1, 0, 2), R.slice(x!, 1, 2, 4)], (a, b) => a! * b!),
   }],
+  ['disjoint slices: partial gradients merged into one buffer, its gaps zeroed', {
+    leaves: [{ shape: [2, 6] }],
+    ours: ([x]) => concat([x!.slice(1, 0, 1).mul(2), x!.slice(1, 3, 5).mul(3)], 1),
+    ref: ([x]) => R.concat([R.map(R.slice(x!, 1, 0, 1), (v) => 2 * v), R.map(R.slice(x!, 1, 3, 5), (v) => 3 * v)], 1),
+  }],
+  ['overlapping slices: partial gradients added, not merged', {
+    leaves: [{ shape: [2, 6] }],
+    ours: ([x]) => concat([x!.slice(1, 2, 4).mul(x!.slice(1, 2, 4)), x!.slice(1, 3, 6)], 1),
+    ref: ([x]) => R.concat([R.map(R.slice(x!, 1, 2, 4), (v) => v * v), R.slice(x!, 1, 3, 6)], 1),
+  }],
   ['split middle piece', {
     leaves: [{ shape: [6, 2] }], ours: ([x]) => split(x!, [1, 3, 2], 0)[1]!, ref: ([x]) => R.slice(x!, 0, 1, 4),
   }],

@@ -44,6 +44,9 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
   return out;
 }
 
+/** Partial gradients (see ops/shape.ts): merge gi into prev in place when both are partial and disjoint; complete one before use. */
+export interface PartialGrads { merge(prev: Tensor, gi: Tensor): boolean; complete(g: Tensor): void; }
+
 /** Tensors reachable from root through nodes, in topological order (inputs before outputs). */
 function topoSort(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -71,7 +74,7 @@ function topoSort(root: Tensor): Tensor[] {
  * gradient accumulate into `.grad`.
  */
 export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape: readonly number[]) => Tensor,
-  accumulate: (leaf: Tensor, g: Tensor) => void, add: (a: Tensor, b: Tensor) => Tensor): void {
+  accumulate: (leaf: Tensor, g: Tensor) => void, add: (a: Tensor, b: Tensor) => Tensor, partial: PartialGrads): void {
   if (!root.requiresGrad) throw new Error('backward: tensor does not require grad (no input had requiresGrad, or it was made under noGrad)');
   if (grad === undefined && root.size !== 1) {
     throw new Error(`backward: tensor of shape [${root.shape.join(', ')}] is not a scalar; pass a gradient of the same shape`);
@@ -99,6 +102,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
       const g = grads.get(t);
       if (g === undefined) continue;
       grads.delete(t);
+      partial.complete(g);
       if (t.node === null) { accumulate(t, g); release(g); continue; }
       const inputGrads = t.node.backward(g);
       t.node.inputs.forEach((input, k) => {
@@ -106,6 +110,12 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
         if (gi === null || gi === undefined || !input.requiresGrad) return;
         const prev = grads.get(input);
         if (prev === undefined) { grads.set(input, gi); hold(gi); return; }
+        if (holders.get(prev) === 1 && prev !== grad && partial.merge(prev, gi)) {
+          if (!holders.has(gi) && gi !== g) gi.dispose();
+          return;
+        }
+        partial.complete(prev);
+        partial.complete(gi);
         const sum = add(prev, gi);
         grads.set(input, sum);
         hold(sum);

@@ -117,7 +117,7 @@ export class Tensor {
 
   /** Back-propagates from this tensor (a scalar, or any shape with a gradient of that shape). */
   backward(grad?: Tensor): void {
-    runBackward(this, grad, (shape) => ew.full(shape, 1), accumulateLeafGrad, ew.add);
+    runBackward(this, grad, (shape) => ew.full(shape, 1), accumulateLeafGrad, ew.add, { merge: sh.mergePartialGrads, complete: sh.completeGrad });
   }
 
   /** A tensor sharing storage but cut from the graph. */

@@ -80,10 +80,57 @@ export function slice(x: Tensor, axis: number, start: number, end?: number): Ten
   const shape = x.shape.map((d, i) => (i === a ? e - s : d));
   const out = view(x, shape, x.strides, x.offset + s * x.strides[a]!, 'slice');
   return record(out, 'slice', [x], (g) => {
-    const dx = Tensor.empty(x.shape, 'float32', true);
-    copyInto(g, slice(dx, a, s, e));
+    const dx = Tensor.empty(x.shape); // only [s, e) written: a partial gradient (see mergePartialGrads)
+    const region = slice(dx, a, s, e);
+    copyInto(g, region);
+    region.dispose();
+    partialGrads.set(dx, { axis: a, ranges: [[s, e]] });
     return [dx];
   });
+}
+
+/**
+ * Gradients from slice's backward hold only the ranges (along one axis) the slice covered; the rest is unset and
+ * means zero. The pieces of a split (Q, K and V from one projection) then accumulate by copying each range into
+ * one buffer instead of zero-filling and adding full tensors; backward completes a partial gradient (zeroes its
+ * gaps) before anything reads it.
+ */
+const partialGrads = new WeakMap<Tensor, { axis: number; ranges: Array<[number, number]> }>();
+
+/** Copies partial gradient gi's ranges into partial gradient prev (owned by backward alone) when they do not overlap; false otherwise. */
+export function mergePartialGrads(prev: Tensor, gi: Tensor): boolean {
+  const p = partialGrads.get(prev);
+  const q = partialGrads.get(gi);
+  if (p === undefined || q === undefined || p.axis !== q.axis) return false;
+  if (q.ranges.some(([s, e]) => p.ranges.some(([s2, e2]) => s < e2 && s2 < e))) return false;
+  for (const [s, e] of q.ranges) {
+    const from = slice(gi, q.axis, s, e);
+    const to = slice(prev, p.axis, s, e);
+    copyInto(from, to);
+    from.dispose();
+    to.dispose();
+  }
+  p.ranges.push(...q.ranges);
+  return true;
+}
+
+/** Zeroes what a partial gradient left unset, making it an ordinary tensor (a no-op for any other tensor). */
+export function completeGrad(g: Tensor): void {
+  const p = partialGrads.get(g);
+  if (p === undefined) return;
+  partialGrads.delete(g);
+  const ranges = [...p.ranges].sort((u, v) => u[0] - v[0]);
+  let at = 0;
+  for (const [s, e] of [...ranges, [g.shape[p.axis]!, g.shape[p.axis]!] as [number, number]]) {
+    if (s > at) {
+      const gap = slice(g, p.axis, at, s);
+      const zero = Tensor.empty(gap.shape, 'float32', true);
+      copyInto(zero, gap);
+      zero.dispose();
+      gap.dispose();
+    }
+    at = Math.max(at, e);
+  }
 }
 
 /** Broadcasts size-1 dims (and new leading dims) to `shape` (a view with stride 0). */
