@@ -52,6 +52,18 @@ forEachBackend('decode with a Transformer', (backend) => {
       cached.dispose();
       assert.deepEqual(greedy, greedyDecode(new FullRecompute(model, sources), sources.length, opts));
       assert.ok(greedy.some((s) => s.length > 2), 'the untrained model should emit a few tokens before eos');
+      // 40 steps fed the same tokens: the self-attention caches outgrow their first buffers (16 positions) twice,
+      // and every step's log-probabilities still match full recomputation.
+      const growing = new TransformerDecoder(model, sources, PAD);
+      const full = new FullRecompute(model, sources);
+      let last = new Int32Array(sources.length).fill(BOS);
+      for (let t = 0; t < 40; t++) {
+        const [a, b] = [growing.step(last), full.step(last)];
+        const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+        assert.ok(worst < 1e-4, `step ${t}: log-probabilities differ by ${worst}`);
+        last = Int32Array.from(last, (_, r) => 4 + ((t * 7 + r * 3) % (V - 4)));
+      }
+      growing.dispose();
       for (const beamSize of [2, 4]) {
         const beamOpts = { ...opts, beamSize, alpha: 0.6 };
         const withCache = new TransformerDecoder(model, sources, PAD);

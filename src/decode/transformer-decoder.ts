@@ -3,6 +3,7 @@
 
 import { padMaskFromIds } from '../nn/masks.js';
 import type { Transformer } from '../models/transformer.js';
+import { clearCache } from '../nn/attention.js';
 import { reorderCaches, type LayerCache } from '../nn/decoder.js';
 import { noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/memory.js';
@@ -77,6 +78,6 @@ export class TransformerDecoder implements IncrementalDecoder {
   dispose(): void {
     this.memory.dispose();
     this.srcPad.dispose();
-    for (const c of this.caches) for (const t of [c.self.k, c.self.v, c.cross.k, c.cross.v]) t?.dispose();
+    for (const c of this.caches) { clearCache(c.self); clearCache(c.cross); }
   }
 }

@@ -7,10 +7,10 @@
 
 import { dropout as dropoutOp } from '../tensor/ops/nn.js';
 import { matmul } from '../tensor/ops/matmul.js';
-import { concat, split } from '../tensor/ops/shape.js';
+import { copyInto, split } from '../tensor/ops/shape.js';
 import { zeros } from '../tensor/ops/create.js';
 import { Rng, globalRng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { uniformInit, xavierUniform } from './init.js';
 import { Linear, linear } from './linear.js';
 import { Module } from './module.js';
@@ -113,21 +113,63 @@ export function makeAttention(kind: AttentionKind, dK: number, rng: Rng): Attent
 
 /**
  * Keys and values (B, h, L, dK) kept between incremental decoding steps: 'append' (self-attention) adds
- * each step's keys and values, 'static' (encoder-decoder attention) projects the memory once.
+ * each step's keys and values, 'static' (encoder-decoder attention) projects the memory once. An 'append'
+ * cache writes into buffers of spare capacity along L (kBuf, vBuf, doubled when full), so a step copies only
+ * its own positions; k and v are views of the L positions filled so far.
  */
-export interface KVCache { mode: 'append' | 'static'; k: Tensor | null; v: Tensor | null; }
+export interface KVCache { mode: 'append' | 'static'; k: Tensor | null; v: Tensor | null; kBuf?: Tensor; vBuf?: Tensor; }
 
 /** An empty cache. */
 export function emptyCache(mode: KVCache['mode']): KVCache { return { mode, k: null, v: null }; }
 
+/** Frees a cache's tensors and empties it. */
+export function clearCache(cache: KVCache): void {
+  for (const t of [cache.k, cache.v, cache.kBuf, cache.vBuf]) t?.dispose();
+  cache.k = cache.v = null;
+  delete cache.kBuf;
+  delete cache.vBuf;
+}
+
+/** Points a cache at buffers holding `len` filled positions (kept views), releasing its earlier views. */
+export function setCacheBuffers(cache: KVCache, kBuf: Tensor, vBuf: Tensor, len: number): void {
+  cache.k?.dispose();
+  cache.v?.dispose();
+  if (cache.kBuf !== kBuf) cache.kBuf?.dispose();
+  if (cache.vBuf !== vBuf) cache.vBuf?.dispose();
+  cache.kBuf = kBuf.keep();
+  cache.vBuf = vBuf.keep();
+  cache.k = kBuf.slice(2, 0, len).keep(); // (B, h, len, dK)
+  cache.v = vBuf.slice(2, 0, len).keep();
+}
+
+/** Appends k and v (B, h, T, dK) to an 'append' cache, growing its buffers (doubling) when they are full. */
+function append(cache: KVCache, k: Tensor, v: Tensor): void {
+  const [batch, heads, t, dK] = k.shape as [number, number, number, number];
+  const len = cache.k?.shape[2] ?? 0;
+  let kBuf = cache.kBuf;
+  let vBuf = cache.vBuf;
+  if (kBuf === undefined || vBuf === undefined || len + t > kBuf.shape[2]!) {
+    const capacity = Math.max(16, 2 * (kBuf?.shape[2] ?? 0), len + t);
+    kBuf = Tensor.empty([batch, heads, capacity, dK]);
+    vBuf = Tensor.empty([batch, heads, capacity, dK]);
+    if (len > 0) {
+      copyInto(cache.k!, kBuf.slice(2, 0, len));
+      copyInto(cache.v!, vBuf.slice(2, 0, len));
+    }
+  }
+  copyInto(k, kBuf.slice(2, len, len + t));
+  copyInto(v, vBuf.slice(2, len, len + t));
+  setCacheBuffers(cache, kBuf, vBuf, len + t);
+}
+
 /**
- * Replaces a cache entry with kept, dense tensors, disposing the previous one. Heads split from a projection are
+ * Replaces a 'static' cache's keys and values with kept, dense tensors. Heads split from a projection are
  * strided views into the whole projection; copied once into their own dense buffer, every step that reads them
  * streams contiguous memory and the projection buffer is freed.
  */
 function store(cache: KVCache, k: Tensor, v: Tensor): void {
-  if (cache.k !== k) cache.k?.dispose();
-  if (cache.v !== v) cache.v?.dispose();
+  cache.k?.dispose();
+  cache.v?.dispose();
   cache.k = k.contiguous().detach().keep();
   cache.v = v.contiguous().detach().keep();
 }
@@ -206,9 +248,8 @@ export class MultiHeadAttention extends Module {
       return { q: this.splitHeads(q), k: cache.k, v: cache.v };
     }
     const heads = this.headsOf(query, key, value);
-    const k = cache.mode === 'append' && cache.k !== null ? concat([cache.k, heads.k], 2) : heads.k; // (B, h, L + T, dK)
-    const v = cache.mode === 'append' && cache.v !== null ? concat([cache.v, heads.v], 2) : heads.v;
-    store(cache, k, v);
+    if (cache.mode === 'append') append(cache, heads.k, heads.v); // cache.k, cache.v: (B, h, L + T, dK)
+    else store(cache, heads.k, heads.v);
     return { q: heads.q, k: cache.k!, v: cache.v! };
   }
 

@@ -5,7 +5,7 @@
 
 import { concat } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { emptyCache, MultiHeadAttention, type KVCache } from './attention.js';
+import { emptyCache, MultiHeadAttention, setCacheBuffers, type KVCache } from './attention.js';
 import { Dropout } from './dropout.js';
 import type { LayerOptions } from './encoder.js';
 import { PositionwiseFeedForward } from './feedforward.js';
@@ -25,6 +25,10 @@ export function reorderCaches(caches: readonly LayerCache[], indices: ArrayLike<
   for (const c of caches) {
     for (const kv of [c.self, c.cross]) {
       if (kv.k === null || kv.v === null) continue;
+      if (kv.kBuf !== undefined && kv.vBuf !== undefined) {  // an 'append' cache: its buffers, spare capacity too
+        setCacheBuffers(kv, pick(kv.kBuf), pick(kv.vBuf), kv.k.shape[2]!);
+        continue;
+      }
       const [k, v] = [pick(kv.k), pick(kv.v)];
       kv.k.dispose();
       kv.v.dispose();
