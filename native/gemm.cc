@@ -58,15 +58,15 @@ void smallGemm(const SmallGemmArgs& g, int64_t n) {
  */
 constexpr int64_t kTinyGemm = int64_t(1) << 14;
 
-/** out = alpha * A op(B) + beta * out + bias for one tiny product, A not transposed, on the calling thread. */
+/** out (rows ldc apart) = alpha * A op(B) + beta * out + bias for one tiny product, A not transposed, on the calling thread. */
 void tinyGemm(const VMath& vm, const float* a, int64_t lda, const float* b, int64_t ldb, bool tb, const float* bias,
-              float* out, int64_t m, int64_t n, int64_t k, float alpha, float beta) {
+              float* out, int64_t ldc, int64_t m, int64_t n, int64_t k, float alpha, float beta) {
   if (tb) {  // rows of A dotted with rows of B
-    vm.smallGemmNT({a, lda, b, ldb, bias, out, n, m, k, alpha, beta}, 0, n);
+    vm.smallGemmNT({a, lda, b, ldb, bias, out, ldc, m, k, alpha, beta}, 0, n);
     return;
   }
   for (int64_t i = 0; i < m; i++) {  // row i of out = sum over p of a[i, p] * row p of B
-    float* o = out + i * n;
+    float* o = out + i * ldc;
 #pragma omp simd
     for (int64_t j = 0; j < n; j++) o[j] = (beta == 0.0f ? 0.0f : beta * o[j]) + (bias == nullptr ? 0.0f : bias[j]);
     for (int64_t p = 0; p < k; p++) {
@@ -87,12 +87,12 @@ constexpr int64_t kPackedGemm = int64_t(1) << 18;
 constexpr int64_t kPackedCols = 256;
 
 /**
- * out (m x n) = alpha op(A) op(B) + beta out + bias for one small product on VMath::packedGemm, which reads A in
+ * out (m x n, rows ldc apart) = alpha op(A) op(B) + beta out + bias for one small product on VMath::packedGemm, which reads A in
  * any layout. B is copied into a row-major buffer when stored transposed or when n is not a multiple of 16
  * (zero-padded), and the product goes through a buffer when it needs scaling, a bias or those padded columns.
  */
 void packedGemm(const VMath& vm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                int64_t lda, const float* b, int64_t ldb, float beta, const float* bias, float* out) {
+                int64_t lda, const float* b, int64_t ldb, float beta, const float* bias, float* out, int64_t ldc) {
   thread_local std::vector<float> buffer;
   const int64_t np = (n + 15) / 16 * 16;
   const bool packB = tb || np != n;
@@ -109,10 +109,10 @@ void packedGemm(const VMath& vm, bool ta, bool tb, int64_t m, int64_t n, int64_t
       for (int64_t p = 0; p < k; p++) std::memcpy(pb + p * np, b + p * ldb, sizeof(float) * n);
     }
   }
-  vm.packedGemm({a, ta ? 1 : lda, ta ? lda : 1, packB ? pb : b, packB ? np : ldb, direct ? out : pc, direct ? n : np, m, np, k});
+  vm.packedGemm({a, ta ? 1 : lda, ta ? lda : 1, packB ? pb : b, packB ? np : ldb, direct ? out : pc, direct ? ldc : np, m, np, k});
   if (direct) return;
   for (int64_t i = 0; i < m; i++) {
-    float* o = out + i * n;
+    float* o = out + i * ldc;
     const float* c = pc + i * np;
     for (int64_t j = 0; j < n; j++) {
       o[j] = alpha * c[j] + (beta == 0.0f ? 0.0f : beta * o[j]) + (bias == nullptr ? 0.0f : bias[j]);
@@ -138,10 +138,11 @@ dnnl_status_t sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alp
 
 /**
  * gemm(batch, m, n, k, transA, transB, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, out, alpha, beta
- *      [, bias | null, biasOffset [, batchInner, strideAOuter, strideBOuter]]); with a bias, out = alpha op(A) op(B)
- * + bias row and beta must be 0. Matrix i of a batch starts at aOffset + (i / batchInner) * strideAOuter +
- * (i % batchInner) * strideA (likewise for B), so two batch dims that no single stride walks (heads split from
- * a [B, T, h, d] view) need no copy; batchInner defaults to batch.
+ *      [, bias | null, biasOffset [, batchInner, strideAOuter, strideBOuter [, ldc, strideC, strideCOuter]]]); with a
+ * bias, out = alpha op(A) op(B) + bias row and beta must be 0. Matrix i of a batch starts at aOffset +
+ * (i / batchInner) * strideAOuter + (i % batchInner) * strideA (likewise for B, and for out from 0 with strideC,
+ * strideCOuter and rows ldc apart), so two batch dims that no single stride walks (heads split from a [B, T, h, d]
+ * view, or written back into one) need no copy; batchInner defaults to batch, out to dense [batch, m, n].
  */
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -172,19 +173,30 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     bias = bb.data + biasOff;
   }
   const int64_t mn = product(env, {m, n});
-  needLength(env, out.length, product(env, {batch, mn}), "out");
+  product(env, {batch, mn});  // throws when the output size overflows
   if (batch == 0 || mn == 0) return env.Undefined();
-  if (k == 0) {
-    for (int64_t i = 0; i < batch * mn; i++) {
-      out.data[i] = (beta == 0.0f ? 0.0f : beta * out.data[i]) + (bias == nullptr ? 0.0f : bias[i % n]);
-    }
-    return env.Undefined();
-  }
   const bool twoLevel = info.Length() > 19 && !info[19].IsUndefined();
   const int64_t inner = twoLevel ? argSize(info, 19, "batchInner") : batch;
   const int64_t strideAO = twoLevel ? argInt(info, 20, "strideAOuter") : 0;
   const int64_t strideBO = twoLevel ? argInt(info, 21, "strideBOuter") : 0;
   if (inner < 1 || batch % inner != 0) fail(env, "gemm: batchInner must divide batch", true);
+  // Output layout (default dense [batch, m, n]): matrix i at offC(i), rows ldc apart.
+  const auto given = [&](size_t at) { return info.Length() > at && !info[at].IsUndefined(); };
+  const int64_t ldc = given(22) ? argSize(info, 22, "ldc") : n;
+  const int64_t strideC = given(23) ? argSize(info, 23, "strideC") : mn;
+  const int64_t strideCO = given(24) ? argSize(info, 24, "strideCOuter") : inner * mn;
+  auto offC = [&](int64_t i) { return (i / inner) * strideCO + (i % inner) * strideC; };
+  checkMatrix(env, "out", out.length, 0, m, n, ldc);
+  checkMatrix(env, "out", out.length, static_cast<__int128>((batch - 1) / inner) * strideCO + static_cast<__int128>((batch - 1) % inner) * strideC, m, n, ldc);
+  if (k == 0) {
+    for (int64_t i = 0; i < batch; i++) {
+      for (int64_t r = 0; r < m; r++) {
+        float* o = out.data + offC(i) + r * ldc;
+        for (int64_t j = 0; j < n; j++) o[j] = (beta == 0.0f ? 0.0f : beta * o[j]) + (bias == nullptr ? 0.0f : bias[j]);
+      }
+    }
+    return env.Undefined();
+  }
   if (strideA < 0 || strideB < 0 || strideAO < 0 || strideBO < 0) fail(env, "batch strides must be >= 0", true);
   // Element offsets of matrix i; with non-negative strides the last matrix reaches furthest.
   auto offA = [&](int64_t i) { return aOff + (i / inner) * strideAO + (i % inner) * strideA; };
@@ -200,7 +212,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
   // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
   if (batch == 1 && !ta && tb && m >= 1 && m <= kSmallRows && omp_get_max_threads() > 1) {
-    smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data, n, m, k, alpha, beta}, n);
+    smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data + offC(0), ldc, m, k, alpha, beta}, n);
     return env.Undefined();
   }
   if (!ta && m <= kSmallRows && m * n * k <= kTinyGemm) {
@@ -208,7 +220,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     parallelIf(batch > 1 && batch * m * n * k >= kSmallGemmGrain, [&] {
 #pragma omp for schedule(static) nowait
       for (int64_t i = 0; i < batch; i++) {
-        tinyGemm(vm, a.data + offA(i), lda, b.data + offB(i), ldb, tb, bias, out.data + i * mn, m, n, k, alpha, beta);
+        tinyGemm(vm, a.data + offA(i), lda, b.data + offB(i), ldb, tb, bias, out.data + offC(i), ldc, m, n, k, alpha, beta);
       }
     });
     return env.Undefined();
@@ -218,7 +230,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     parallelIf(batch * m * n * k >= kSmallGemmGrain, [&] {
 #pragma omp for schedule(static) nowait
       for (int64_t i = 0; i < batch; i++) {
-        packedGemm(vm, ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, beta, bias, out.data + i * mn);
+        packedGemm(vm, ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, beta, bias, out.data + offC(i), ldc);
       }
     });
     return env.Undefined();
@@ -228,7 +240,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   if (bias != nullptr) {  // every output row starts as the bias; the GEMM then accumulates onto it
     parallelIf(batch * mn >= kParallelGrain, [&] {
 #pragma omp for schedule(static) nowait
-      for (int64_t r = 0; r < batch * m; r++) std::memcpy(out.data + r * n, bias, n * sizeof(float));
+      for (int64_t r = 0; r < batch * m; r++) std::memcpy(out.data + offC(r / m) + (r % m) * ldc, bias, n * sizeof(float));
     });
     betaEff = 1.0f;
   }
@@ -237,7 +249,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++) {
       dnnl_status_t s = sgemm(ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb,
-                              betaEff, out.data + i * mn, n);
+                              betaEff, out.data + offC(i), ldc);
       if (s != dnnl_success) {
 #pragma omp atomic write
         status = s;
@@ -246,7 +258,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   } else {
     for (int64_t i = 0; i < batch && status == dnnl_success; i++) {
       status = sgemm(ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, betaEff,
-                     out.data + i * mn, n);
+                     out.data + offC(i), ldc);
     }
   }
   if (status != dnnl_success) fail(env, "dnnl_sgemm failed with status " + std::to_string(status), true);

@@ -334,6 +334,51 @@ test('gemm over a two-level batch (outer and inner strides), on every path', (t)
   for (const be of [ts, n]) assert.throws(() => be.gemm(bad), /batchInner must divide batch/);
 });
 
+test('gemm writing a strided output layout (ldc, strideC, strideCOuter) on every path, with a bias', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  // [outer, inner, m, n, k, transB]: out stored as [outer, m, inner, n] (heads merged back into [B, T, h, dV]),
+  // through the packed kernel, the plain loops, smallGemmNT (one matrix) and dnnl_sgemm; untouched slots stay NaN.
+  const shapes: Array<[number, number, number, number, number, boolean]> = [
+    [2, 3, 24, 32, 16, false], [3, 2, 1, 16, 8, true], [1, 1, 5, 40, 33, true], [2, 2, 300, 70, 45, false],
+  ];
+  for (const [outer, inner, m, nn, k, transB] of shapes) {
+    for (const withBias of [false, true]) {
+      const batch = outer * inner;
+      const a = randn(batch * m * k);
+      const b = randn(batch * nn * k);
+      const bias = withBias ? randn(nn) : null;
+      const size = outer * m * inner * nn + 3;
+      const args: Omit<GemmArgs, 'out'> = { batch, m, n: nn, k, transA: false, transB, a, aOffset: 0, lda: k, strideA: m * k,
+        b, bOffset: 0, ldb: transB ? k : nn, strideB: nn * k, alpha: 1, beta: 0, bias, batchInner: inner,
+        strideAOuter: inner * m * k, strideBOuter: inner * nn * k, ldc: inner * nn, strideC: nn, strideCOuter: m * inner * nn };
+      const want = new Float32Array(size).fill(NaN);
+      const got = new Float32Array(size).fill(NaN);
+      ts.gemm({ ...args, out: want });
+      n.gemm({ ...args, out: got });
+      const what = `gemm out layout ${outer}x${inner} ${m}x${nn}x${k} tB=${transB} bias=${withBias}`;
+      close(got.subarray(0, size - 3), want.subarray(0, size - 3), what);
+      assert.ok(want.subarray(size - 3).every(Number.isNaN) && got.subarray(size - 3).every(Number.isNaN), `${what}: wrote past the end`);
+      // Against the dense layout, permuted: the layout changes where results go, not what they are.
+      const dense = new Float32Array(batch * m * nn);
+      ts.gemm({ ...args, ldc: undefined, strideC: undefined, strideCOuter: undefined, out: dense });
+      for (let o = 0; o < outer; o++) {
+        for (let h = 0; h < inner; h++) {
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < nn; j++) {
+              assert.equal(want[((o * m + i) * inner + h) * nn + j], dense[((o * inner + h) * m + i) * nn + j], `${what} [${o},${h},${i},${j}]`);
+            }
+          }
+        }
+      }
+    }
+  }
+  const x = new Float32Array(16);
+  const small = { batch: 2, m: 2, n: 2, k: 2, transA: false, transB: false, a: x, aOffset: 0, lda: 2, strideA: 4,
+    b: x, bOffset: 0, ldb: 2, strideB: 4, alpha: 1, beta: 0, out: new Float32Array(8), ldc: 5, strideC: 2, strideCOuter: 8 };
+  assert.throws(() => n.gemm(small), /'out' reaches outside its buffer/);
+});
+
 test('softmax and log-softmax with scale and strided broadcast masks, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;

@@ -157,6 +157,18 @@ const matmulCases: Case[] = [
     ref: ([p]) => R.matmul(R.permute(R.reshape(R.slice(p!, 2, 0, 1), [2, 3, 2, 4]), [0, 2, 1, 3]),
       R.permute(R.reshape(R.slice(p!, 2, 1, 2), [2, 3, 2, 4]), [0, 2, 3, 1])),
   }],
+  ['matmul storing its output as (B, T, h, d) for (B, h, T, d), of head views whose gradients come back in their layout', {
+    // Heads of (B, T, h, d) tensors: both matmuls' operands have memory order [0, 2, 1, 3], as does the output.
+    leaves: [{ shape: [2, 3, 2, 4] }, { shape: [2, 3, 2, 5] }],
+    ours: ([q, v]) => {
+      const qh = q!.permute([0, 2, 1, 3]);
+      return matmul(matmul(qh, qh.transpose(-2, -1)), v!.permute([0, 2, 1, 3]), [0, 2, 1, 3]);
+    },
+    ref: ([q, v]) => {
+      const qh = R.permute(q!, [0, 2, 1, 3]);
+      return R.matmul(R.matmul(qh, R.transpose(qh, 2, 3)), R.permute(v!, [0, 2, 1, 3]));
+    },
+  }],
   ['matmul permuted batch dims with broadcast batch', {
     leaves: [{ shape: [3, 2, 3, 4] }, { shape: [3, 4, 2] }],
     ours: ([a, b]) => matmul(a!.permute([1, 0, 2, 3]), b!), ref: ([a, b]) => R.matmul(R.permute(a!, [1, 0, 2, 3]), b!),

@@ -35,7 +35,7 @@ export interface GemmArgs {
   readonly transB: boolean;
   readonly a: Float32Array; readonly aOffset: number; readonly lda: number; readonly strideA: number;
   readonly b: Float32Array; readonly bOffset: number; readonly ldb: number; readonly strideB: number;
-  /** Output is contiguous [batch, m, n]. */
+  /** Output matrices: dense [batch, m, n] unless ldc / strideC / strideCOuter say otherwise. */
   readonly out: Float32Array;
   readonly alpha: number;
   readonly beta: number;
@@ -46,6 +46,13 @@ export interface GemmArgs {
   readonly batchInner?: number;
   readonly strideAOuter?: number;
   readonly strideBOuter?: number;
+  /**
+   * Output layout: matrix i starts at floor(i / batchInner) * strideCOuter + (i % batchInner) * strideC, its rows
+   * ldc apart (defaults n, m * n, batchInner * m * n): a product can land straight in a permuted tensor's storage.
+   */
+  readonly ldc?: number;
+  readonly strideC?: number;
+  readonly strideCOuter?: number;
   /** Added to every output row (length >= biasOffset + n); beta must then be 0. */
   readonly bias?: Float32Array | null;
   readonly biasOffset?: number;

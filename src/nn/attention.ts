@@ -35,7 +35,8 @@ function attend(scores: Tensor, v: Tensor, opts: AttentionOptions, scale = 1): A
   const weights = scores.softmax(-1, { scale, mask: opts.mask }); // (..., T, S)
   const p = opts.dropout ?? 0;
   const dropped = p > 0 ? dropoutOp(weights, p, true, opts.rng ?? globalRng) : weights;
-  const output = matmul(dropped, v); // (..., T, dV)
+  // (..., T, dV); 4-d heads (B, h, T, dV) are stored as (B, T, h, dV), so merging them afterwards is a view.
+  const output = matmul(dropped, v, v.rank === 4 ? [0, 2, 1, 3] : undefined);
   return { output, weights: opts.returnWeights === true ? weights : null };
 }
 

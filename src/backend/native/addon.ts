@@ -32,7 +32,8 @@ export interface NativeAddon {
   gemm(batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
     a: F32, aOffset: number, lda: number, strideA: number, b: F32, bOffset: number, ldb: number, strideB: number,
     out: F32, alpha: number, beta: number, bias: F32 | null, biasOffset: number,
-    batchInner?: number, strideAOuter?: number, strideBOuter?: number): void;
+    batchInner?: number, strideAOuter?: number, strideBOuter?: number, ldc?: number, strideC?: number,
+    strideCOuter?: number): void;
   /** dnnl_sgemm on whole buffers with no batching, for benchmarks. */
   directSgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: F32, lda: number,
     b: F32, ldb: number, beta: number, c: F32, ldc: number): void;

@@ -41,7 +41,7 @@ export function loadNativeBackend(): Backend {
     argmax: (x, outer, len, inner, out) => n.argmax(x, outer, len, inner, out),
     gemm: (g) => n.gemm(g.batch, g.m, g.n, g.k, g.transA, g.transB, g.a, g.aOffset, g.lda, g.strideA,
       g.b, g.bOffset, g.ldb, g.strideB, g.out, g.alpha, g.beta, g.bias ?? null, g.biasOffset ?? 0,
-      g.batchInner, g.strideAOuter ?? 0, g.strideBOuter ?? 0),
+      g.batchInner, g.strideAOuter ?? 0, g.strideBOuter ?? 0, g.ldc, g.strideC, g.strideCOuter),
     softmax: (x, shape, scale, mask, log, out) => mask === null
       ? n.softmax(x, shape, scale, null, 0, [], log, out)
       : n.softmax(x, shape, scale, mask.data, mask.offset, mask.strides, log, out),

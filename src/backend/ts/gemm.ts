@@ -17,7 +17,7 @@ export function gemm(g: GemmArgs): void {
     const outer = Math.floor(bi / inner);
     const aBase = g.aOffset + outer * (g.strideAOuter ?? 0) + (bi % inner) * g.strideA;
     const bBase = g.bOffset + outer * (g.strideBOuter ?? 0) + (bi % inner) * g.strideB;
-    const oBase = bi * m * n;
+    const oBase = outer * (g.strideCOuter ?? inner * m * n) + (bi % inner) * (g.strideC ?? m * n);
     for (let i = 0; i < m; i++) {
       row.fill(0);
       for (let p = 0; p < k; p++) {
@@ -29,7 +29,7 @@ export function gemm(g: GemmArgs): void {
           for (let j = 0; j < n; j++) row[j]! += av * b[q0 + j]!;
         }
       }
-      const o = oBase + i * n;
+      const o = oBase + i * (g.ldc ?? n);
       for (let j = 0; j < n; j++) {
         out[o + j] = g.alpha * row[j]! + (g.beta === 0 ? 0 : g.beta * out[o + j]!) + (bias === null ? 0 : bias[biasOffset + j]!);
       }

@@ -42,27 +42,59 @@ function collapse(strides: readonly number[], batch: readonly number[], from: nu
   return stride ?? 0;
 }
 
-/** How GEMM walks the batch: an inner group of dims and an outer one, each one stride per operand. */
-interface BatchWalk { inner: number; sa: number; sb: number; saOuter: number; sbOuter: number; }
+/** How GEMM walks the batch: an inner group of dims and an outer one, each one stride per operand (c: output). */
+interface BatchWalk { inner: number; sa: number; sb: number; sc: number; saOuter: number; sbOuter: number; scOuter: number; }
 
-/** The first split of the batch dims into outer and inner groups that both operands walk without a copy. */
-function batchWalk(a: Tensor, b: Tensor, batch: readonly number[]): BatchWalk | null {
+/**
+ * The first split of the batch dims into outer and inner groups that both operands, and the output's batch
+ * strides `cs`, walk without a copy.
+ */
+function batchWalk(a: Tensor, b: Tensor, batch: readonly number[], cs: readonly number[]): BatchWalk | null {
   const as = batchDimStrides(a, batch);
   const bs = batchDimStrides(b, batch);
   for (let at = 0; at <= batch.length; at++) { // at = 0: one level
     const sa = collapse(as, batch, at, batch.length);
     const sb = collapse(bs, batch, at, batch.length);
+    const sc = collapse(cs, batch, at, batch.length);
     const saOuter = collapse(as, batch, 0, at);
     const sbOuter = collapse(bs, batch, 0, at);
-    if (sa !== null && sb !== null && saOuter !== null && sbOuter !== null) {
-      return { inner: sizeOf(batch.slice(at)), sa, sb, saOuter, sbOuter };
+    const scOuter = collapse(cs, batch, 0, at);
+    if (sa !== null && sb !== null && sc !== null && saOuter !== null && sbOuter !== null && scOuter !== null) {
+      return { inner: sizeOf(batch.slice(at)), sa, sb, sc, saOuter, sbOuter, scOuter };
     }
   }
   return null;
 }
 
-/** Row-major product of the last two dims, batch dims broadcast: [..., m, k] @ [..., k, n] -> [..., m, n]. */
-export function matmul(x: Tensor, y: Tensor): Tensor {
+/**
+ * An output of `shape` stored with its dims in `order` (outermost first, the last dim last), as a view in
+ * logical order: e.g. (B, h, T, d) stored as (B, T, h, d) by [0, 2, 1, 3]. Null when order is absent, the
+ * identity or not such a permutation.
+ */
+function outputIn(shape: readonly number[], order: readonly number[] | undefined): Tensor | null {
+  const r = shape.length;
+  const valid = order !== undefined && order.length === r && order[r - 1] === r - 1 && [...order].sort((p, q) => p - q).every((d, i) => d === i);
+  if (!valid || order.every((d, i) => d === i)) return null;
+  const stored = Tensor.empty(order.map((d) => shape[d]!));
+  const inverse = order.map((_, i) => order.indexOf(i));
+  const view = stored.permute(inverse); // shares the storage, which outlives `stored`
+  stored.dispose();
+  return view;
+}
+
+/** x's dims from outermost to innermost in memory when its strides order them strictly and the last is innermost. */
+function memoryOrder(x: Tensor): number[] | undefined {
+  const order = x.shape.map((_, i) => i).sort((p, q) => x.strides[q]! - x.strides[p]!);
+  for (let i = 1; i < order.length; i++) if (x.strides[order[i]!]! >= x.strides[order[i - 1]!]!) return undefined;
+  return order[order.length - 1] === x.rank - 1 ? order : undefined;
+}
+
+/**
+ * Row-major product of the last two dims, batch dims broadcast: [..., m, k] @ [..., k, n] -> [..., m, n]. With
+ * `outOrder` (a permutation keeping the last dim last) the result is stored with its dims in that order, e.g.
+ * [0, 2, 1, 3] writes attention's (B, h, T, dV) output as (B, T, h, dV), where merging the heads is a view.
+ */
+export function matmul(x: Tensor, y: Tensor, outOrder?: readonly number[]): Tensor {
   let a = asTensor(x, 'matmul');
   let b = asTensor(y, 'matmul');
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands need at least 2 dims, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
@@ -75,42 +107,58 @@ export function matmul(x: Tensor, y: Tensor): Tensor {
   if (la === null) { a = a.contiguous(); la = matrixLayout(a)!; }
   let lb = matrixLayout(b);
   if (lb === null) { b = b.contiguous(); lb = matrixLayout(b)!; }
+  const ordered = outputIn([...batch, m, n], outOrder);
+  let out = ordered ?? Tensor.empty([...batch, m, n]);
+  const cs = (): number[] => batch.map((_, i) => out.strides[i]!);
   // Batch dims walked by two strides at most (heads split from a [B, T, h, dK] view are); otherwise one copy.
-  let walk = batchWalk(a, b, batch);
+  let walk = batchWalk(a, b, batch, cs());
+  if (walk === null && ordered !== null) { // an output layout no split fits: dense instead
+    out.dispose();
+    out = Tensor.empty([...batch, m, n]);
+    walk = batchWalk(a, b, batch, cs());
+  }
+  const custom = out === ordered;
   if (walk === null && collapse(batchDimStrides(a, batch), batch, 0, batch.length) === null) {
     a = a.expand([...batch, m, k]).contiguous();
     la = matrixLayout(a)!;
-    walk = batchWalk(a, b, batch);
+    walk = batchWalk(a, b, batch, cs());
   }
   if (walk === null) {
     b = b.expand([...batch, k, n]).contiguous();
     lb = matrixLayout(b)!;
-    walk = batchWalk(a, b, batch)!;
+    walk = batchWalk(a, b, batch, cs())!;
   }
-  const out = Tensor.empty([...batch, m, n]);
   const count = sizeOf(batch);
   const oneLevel = walk.inner === count;
-  // A 2-d weight shared by every batch item, and rows of `a` that stack densely: one tall GEMM.
-  const tall = oneLevel && !la.trans && b.rank === 2 && walk.sa === m * la.ld;
+  // A 2-d weight shared by every batch item, rows of `a` that stack densely, a dense output: one tall GEMM.
+  const tall = oneLevel && !la.trans && b.rank === 2 && walk.sa === m * la.ld && !custom;
   getBackend().gemm({
     batch: tall ? 1 : count, m: tall ? m * count : m, n, k, transA: la.trans, transB: lb.trans,
     a: a.data, aOffset: a.offset, lda: la.ld, strideA: tall ? 0 : walk.sa,
     b: b.data, bOffset: b.offset, ldb: lb.ld, strideB: tall ? 0 : walk.sb, out: out.data, alpha: 1, beta: 0,
     ...(oneLevel ? {} : { batchInner: walk.inner, strideAOuter: walk.saOuter, strideBOuter: walk.sbOuter }),
+    ...(custom ? { ldc: out.strides[out.rank - 2]!, strideC: walk.sc, strideCOuter: walk.scOuter } : {}),
   });
   if (!needsGrad(x, y)) return out;
+  // Gradients come out in their operand's memory order, so that views of a projection (split heads) take them
+  // back without a copy.
   return record(out, 'matmul', [x, y], (g) => [
-    x.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1)), x.shape) : null,
-    y.requiresGrad ? weightGrad(a, g, y.shape, tall ? count * m : 0) : null,
+    x.requiresGrad ? sumToShape(matmul(g, b.transpose(-2, -1), sameShape(x, batch, m, k) ? memoryOrder(x) : undefined), x.shape) : null,
+    y.requiresGrad ? weightGrad(a, g, y, tall ? count * m : 0, sameShape(y, batch, k, n) ? memoryOrder(y) : undefined) : null,
   ]);
+}
+
+/** Whether x has exactly the shape [...batch, r, c] (no broadcast dims). */
+function sameShape(x: Tensor, batch: readonly number[], r: number, c: number): boolean {
+  return x.rank === batch.length + 2 && [...batch, r, c].every((d, i) => x.shape[i] === d);
 }
 
 /**
  * dL/dB = A^T G. When B was a 2-d weight shared by a stack of row blocks (a Linear layer), that is one GEMM
  * over all rows, (k, rows) @ (rows, n), instead of one per batch item summed afterwards.
  */
-function weightGrad(a: Tensor, g: Tensor, shape: readonly number[], rows: number): Tensor {
-  if (rows === 0) return sumToShape(matmul(a.transpose(-2, -1), g), shape);
+function weightGrad(a: Tensor, g: Tensor, y: Tensor, rows: number, order: number[] | undefined): Tensor {
+  if (rows === 0) return sumToShape(matmul(a.transpose(-2, -1), g, order), y.shape);
   const k = a.shape[a.rank - 1]!;
   const n = g.shape[g.rank - 1]!;
   return matmul(a.reshape([rows, k]).transpose(0, 1), g.reshape([rows, n])); // (k, rows) @ (rows, n) -> (k, n)
