@@ -22,7 +22,7 @@ function bestSeconds(fn: () => void): number {
 }
 
 const shapes = [[1, 256, 256], [1, 1024, 256], [1, 256, 1024], [1, 8000, 256], [4, 1024, 256],
-  [16, 256, 256], [16, 1024, 256], [16, 256, 1024], [16, 8000, 256]] as const; // m x n x k
+  [16, 256, 256], [16, 1024, 256], [16, 256, 1024], [16, 8000, 256], [32, 1024, 256], [32, 256, 1024], [32, 768, 256]] as const; // m x n x k
 for (const [m, n, k] of shapes) {
   const a = Float32Array.from({ length: m * k }, () => Math.random() - 0.5);
   const w = Float32Array.from({ length: n * k }, () => Math.random() - 0.5); // [n, k], read transposed

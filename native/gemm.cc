@@ -26,14 +26,16 @@ constexpr int64_t kSmallGemm = int64_t(1) << 24;
 
 /**
  * A single product of 1..kSmallRows rows times a transposed operand takes smallGemmNT when there are threads
- * to split it over: measured here (2 threads), dnnl_sgemm leaves the second thread idle on these short, wide
- * products and packs the whole weight for a few rows; ours was 1.1-1.4x faster on 16 x 256..8000 x 256, 7x on
- * 16 x 256 x 1024, and on one thread alone reaches 87-121 GFLOP/s on 32-row products where dnnl_sgemm with two
- * gets 48 (32 x 256 x 1024) to 121 (a sentence's encoder while translating). A single row (decoding one
- * sentence) costs dnnl_sgemm a fixed ~10 us (1 x 256 x 256: 12-14 us, ours 9.4 us) and is as fast on ours at
- * 1 x 256 x 8000. With one thread dnnl_sgemm keeps them all.
+ * to split it over: dnnl_sgemm leaves the second thread idle on these short, wide products and packs the whole
+ * weight for a few rows. `bench/small-gemm.ts`, 2 threads: ours 1.3-2.2x faster on 4..32 x 256..8000 x 256 and
+ * 4.6-7.4x on 16 and 32 x 256 x 1024; one row 1.15-1.45x up to 1 x 1024 x 256, where dnnl_sgemm's GEMV pays
+ * ~10 us a call, but 0.8x on 1 x 8000 x 256, so single rows past kSmallRowWeights keep dnnl_sgemm, as does
+ * every product on one thread.
  */
 constexpr int64_t kSmallRows = 32;
+
+/** Weight elements (n * k) above which a single row goes to dnnl_sgemm (see kSmallRows). */
+constexpr int64_t kSmallRowWeights = int64_t(1) << 20;
 
 /** Below this many multiply-adds smallGemmNT stays on one thread. */
 constexpr int64_t kSmallGemmGrain = int64_t(1) << 16;
@@ -211,7 +213,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
   // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
-  if (batch == 1 && !ta && tb && m >= 1 && m <= kSmallRows && omp_get_max_threads() > 1) {
+  if (batch == 1 && !ta && tb && m >= 1 && m <= kSmallRows && (m > 1 || n * k <= kSmallRowWeights) && omp_get_max_threads() > 1) {
     smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data + offC(0), ldc, m, k, alpha, beta}, n);
     return env.Undefined();
   }
