@@ -71,10 +71,10 @@ function topoSort(root: Tensor): Tensor[] {
 
 /**
  * Back-propagates from `root`. A non-scalar root needs `grad` (same shape). Leaf tensors that require a
- * gradient accumulate into `.grad`.
+ * gradient accumulate into `.grad`; `accumulate` returns true when it kept an `owned` gradient as that .grad.
  */
 export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape: readonly number[]) => Tensor,
-  accumulate: (leaf: Tensor, g: Tensor) => void, add: (a: Tensor, b: Tensor) => Tensor, partial: PartialGrads): void {
+  accumulate: (leaf: Tensor, g: Tensor, owned: boolean) => boolean, add: (a: Tensor, b: Tensor) => Tensor, partial: PartialGrads): void {
   if (!root.requiresGrad) throw new Error('backward: tensor does not require grad (no input had requiresGrad, or it was made under noGrad)');
   if (grad === undefined && root.size !== 1) {
     throw new Error(`backward: tensor of shape [${root.shape.join(', ')}] is not a scalar; pass a gradient of the same shape`);
@@ -103,7 +103,12 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
       if (g === undefined) continue;
       grads.delete(t);
       partial.complete(g);
-      if (t.node === null) { accumulate(t, g); release(g); continue; }
+      if (t.node === null) {
+        // A gradient only this entry holds may become the leaf's .grad as it is (no copy); else it is released.
+        if (accumulate(t, g, holders.get(g) === 1 && g !== grad)) holders.delete(g);
+        else release(g);
+        continue;
+      }
       const inputGrads = t.node.backward(g);
       t.node.inputs.forEach((input, k) => {
         const gi = inputGrads[k];

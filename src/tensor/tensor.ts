@@ -183,14 +183,22 @@ export class Tensor {
   toString(): string { return `Tensor(${this.dtype}, ${fmt(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`; }
 }
 
-/** leaf.grad += g, allocating a kept buffer the first time. */
-function accumulateLeafGrad(leaf: Tensor, g: Tensor): void {
+/**
+ * leaf.grad += g. The first time, a dense g that backward alone holds (`owned`) becomes leaf.grad itself (kept;
+ * returns true); otherwise g is copied into a kept buffer.
+ */
+function accumulateLeafGrad(leaf: Tensor, g: Tensor, owned: boolean): boolean {
   const backend = getBackend();
   if (leaf.grad === null || leaf.grad.isDisposed) {
-    const owned = keep(Tensor.empty(leaf.shape));
-    backend.copy(g.strided(), owned.strided(), leaf.shape);
-    leaf.grad = owned;
+    if (owned && g.offset === 0 && g.dtype === 'float32' && isContiguous(g.shape, g.strides) && g.shape.join() === leaf.shape.join()) {
+      leaf.grad = keep(g);
+      return true;
+    }
+    const copy = keep(Tensor.empty(leaf.shape));
+    backend.copy(g.strided(), copy.strided(), leaf.shape);
+    leaf.grad = copy;
   } else {
     backend.binary('add', leaf.grad.strided(), g.strided(), leaf.shape, leaf.grad.data);
   }
+  return false;
 }

@@ -199,10 +199,12 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const out = Tensor.empty([]);
   out.data[0] = count === 0 ? NaN : total / count;
   if (dx === null) return out;
+  let handed = false; // backward() frees the gradient once consumed, or keeps it as a leaf's .grad
   return record(out, 'crossEntropy', [logits], (g) => {
-    if (dx.isDisposed) {  // backward() frees gradients once consumed, this one included
-      throw new Error(`crossEntropy backward: its gradient ${fmt(dx.shape)} was disposed, by an earlier backward() through this loss or by the tidy that made it; compute the loss again`);
+    if (handed || dx.isDisposed) {
+      throw new Error(`crossEntropy backward: its gradient ${fmt(dx.shape)} was used by an earlier backward() through this loss or disposed by the tidy that made it; compute the loss again`);
     }
+    handed = true;
     const s = g.item();
     return [s === 1 ? dx : mul(dx, s)];
   });
