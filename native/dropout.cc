@@ -19,25 +19,13 @@
 
 #include "common.h"
 #include "vmath.h"
+#include "xoshiro.h"
 
 namespace aiayn {
 namespace {
 
-/** Rotates x left by k bits. */
-inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-
 /** Advances the state s[4] and returns its next 32 random bits (xoshiro128**). */
-inline uint32_t xoshiro128Next(uint32_t* s) {
-  const uint32_t result = rotl(s[1] * 5u, 7) * 9u;
-  const uint32_t t = s[1] << 9;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 11);
-  return result;
-}
+inline uint32_t xoshiro128Next(uint32_t* s) { return xoshiro128Step(s[0], s[1], s[2], s[3]); }
 
 /** A 128-bit state as four words, and a GF(2) matrix as its 128 columns (column j = image of state bit j). */
 using State = std::array<uint32_t, 4>;

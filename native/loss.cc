@@ -56,8 +56,7 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
       const float mx = vm.rowMax(l, vocab);  // a NaN logit makes the loss NaN through the sum below
       double sum;
       double all;
-      if (d != nullptr && t != ignoreIndex) vm.ceStatsStore(l, vocab, mx, &sum, &all, d);
-      else vm.ceStats(l, vocab, mx, &sum, &all);
+      vm.ceStats(l, vocab, mx, &sum, &all, t != ignoreIndex ? d : nullptr);
       const double lse = mx + std::log(sum);
       lseOut.data[r] = static_cast<float>(lse);
       if (t == ignoreIndex) {

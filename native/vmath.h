@@ -27,12 +27,13 @@ struct VMath {
   void (*softmaxRow)(const float* x, const float* mask, int64_t maskStride, int64_t n, float scale, bool log, float* out);
   /** One row of softmax's backward: dx = scale * (log ? dy - exp(y) * Σdy : y * (dy - Σ dy * y)). */
   void (*softmaxGradRow)(const float* y, const float* dy, int64_t n, double scale, bool log, float* dx);
-  /** sum = Σ exp(l[j] - mx) (float exps, double sum) and all = Σ l[j] over a row of logits whose max is mx. */
-  void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all);
+  /**
+   * sum = Σ exp(l[j] - mx) (float exps, double sum) and all = Σ l[j] over a row of logits whose max is mx; the
+   * exps also go to e[j] unless e is null.
+   */
+  void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all, float* e);
   /** The largest of l[0..n) (NaNs skipped; -inf when there is none). */
   float (*rowMax)(const float* l, int64_t n);
-  /** ceStats, also storing e[j] = exp(l[j] - mx). */
-  void (*ceStatsStore)(const float* l, int64_t n, double mx, double* sum, double* all, float* e);
   /** d[j] = a * d[j] - b in place (turns stored exps into the cross-entropy gradient). */
   void (*scaleShift)(float* d, int64_t n, double a, double b);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */

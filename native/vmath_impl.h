@@ -2,6 +2,7 @@
 // defines VMATH_TABLE; everything here has internal linkage so the variants never mix at link time.
 #include "vexp.h"
 #include "vmath.h"
+#include "xoshiro.h"
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -100,13 +101,23 @@ void softmaxGradRowLoop(const float* y, const float* dy, int64_t n, double scale
 }
 
 /** See VMath::ceStats. */
-void ceStatsLoop(const float* l, int64_t n, double mx, double* sum, double* all) {
+void ceStatsLoop(const float* l, int64_t n, double mx, double* sum, double* all, float* e) {
   double s = 0.0;
   double a = 0.0;
+  const float m = static_cast<float>(mx);
+  if (e == nullptr) {
 #pragma omp simd reduction(+ : s, a)
-  for (int64_t j = 0; j < n; j++) {
-    s += vexpf(l[j] - static_cast<float>(mx));
-    a += l[j];
+    for (int64_t j = 0; j < n; j++) {
+      s += vexpf(l[j] - m);
+      a += l[j];
+    }
+  } else {
+#pragma omp simd reduction(+ : s, a)
+    for (int64_t j = 0; j < n; j++) {
+      e[j] = vexpf(l[j] - m);
+      s += e[j];
+      a += l[j];
+    }
   }
   *sum = s;
   *all = a;
@@ -118,21 +129,6 @@ float rowMaxLoop(const float* l, int64_t n) {
 #pragma omp simd reduction(max : mx)
   for (int64_t j = 0; j < n; j++) mx = l[j] > mx ? l[j] : mx;
   return mx;
-}
-
-/** See VMath::ceStatsStore. */
-void ceStatsStoreLoop(const float* l, int64_t n, double mx, double* sum, double* all, float* e) {
-  double s = 0.0;
-  double a = 0.0;
-#pragma omp simd reduction(+ : s, a)
-  for (int64_t j = 0; j < n; j++) {
-    const float ej = vexpf(l[j] - static_cast<float>(mx));
-    e[j] = ej;
-    s += ej;
-    a += l[j];
-  }
-  *sum = s;
-  *all = a;
 }
 
 /** See VMath::scaleShift. */
@@ -443,10 +439,7 @@ void sumColumnsLoop(const float* x, int64_t n, int64_t ld, int64_t len, float* o
 
 typedef uint32_t UVec __attribute__((vector_size(kLanes * sizeof(uint32_t))));
 
-/** Rotates every lane left by k bits. */
-inline UVec rotlVec(UVec x, int k) { return (x << k) | (x >> (32 - k)); }
-
-/** See VMath::drawKeepWords: xoshiro128** (see dropout.cc) on kLanes states, one per vector lane. */
+/** See VMath::drawKeepWords: xoshiro128** on kLanes states, one per vector lane. */
 void drawKeepWordsLoop(uint32_t* states, int64_t words, uint32_t drop, int32_t* out, int64_t laneStride) {
   UVec s0, s1, s2, s3;
   __builtin_memcpy(&s0, states, sizeof(UVec));
@@ -457,14 +450,7 @@ void drawKeepWordsLoop(uint32_t* states, int64_t words, uint32_t drop, int32_t* 
   for (int64_t w = 0; w < words; w++) {
     UVec bits = {};
     for (int j = 0; j < 32; j++) {
-      const UVec result = rotlVec(s1 * 5u, 7) * 9u;
-      const UVec t = s1 << 9;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotlVec(s3, 11);
+      const UVec result = xoshiro128Step(s0, s1, s2, s3);
       bits |= reinterpret_cast<UVec>(result >= limit) & (1u << j);
     }
     for (int l = 0; l < kLanes; l++) out[l * laneStride + w] = static_cast<int32_t>(bits[l]);
@@ -489,7 +475,7 @@ void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int6
 }  // namespace
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, ceStatsStoreLoop, scaleShiftLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop};
 

@@ -3,7 +3,11 @@
 
 import type { Tensor } from './tensor.js';
 
-/** How one op turns the gradient of its output into gradients of its inputs (null = no gradient). */
+/**
+ * How one op turns the gradient of its output into gradients of its inputs (null = no gradient). The tensors it
+ * returns pass to backward, which frees them once consumed or keeps one as a leaf's .grad: return new tensors,
+ * views, or the incoming gradient itself, never one the op keeps for later.
+ */
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
@@ -96,6 +100,8 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
       holders.delete(g);
       if (g !== grad) g.dispose();
     };
+    // A returned gradient that was folded into another and that no entry holds.
+    const drop = (gi: Tensor, g: Tensor): void => { if (!holders.has(gi) && gi !== g && gi !== grad) gi.dispose(); };
     const order = topoSort(root);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
@@ -115,17 +121,14 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
         if (gi === null || gi === undefined || !input.requiresGrad) return;
         const prev = grads.get(input);
         if (prev === undefined) { grads.set(input, gi); hold(gi); return; }
-        if (holders.get(prev) === 1 && prev !== grad && partial.merge(prev, gi)) {
-          if (!holders.has(gi) && gi !== g) gi.dispose();
-          return;
-        }
+        if (holders.get(prev) === 1 && prev !== grad && partial.merge(prev, gi)) { drop(gi, g); return; }
         partial.complete(prev);
         partial.complete(gi);
         const sum = add(prev, gi);
         grads.set(input, sum);
         hold(sum);
         release(prev);
-        if (!holders.has(gi) && gi !== g && gi !== grad) gi.dispose();
+        drop(gi, g);
       });
       release(g);
     }

@@ -122,12 +122,13 @@ export function completeGrad(g: Tensor): void {
   const ranges = [...p.ranges].sort((u, v) => u[0] - v[0]);
   let at = 0;
   for (const [s, e] of [...ranges, [g.shape[p.axis]!, g.shape[p.axis]!] as [number, number]]) {
-    if (s > at) {
+    if (s > at) { // one zero broadcast over the gap
       const gap = slice(g, p.axis, at, s);
-      const zero = Tensor.empty(gap.shape, 'float32', true);
-      copyInto(zero, gap);
-      zero.dispose();
-      gap.dispose();
+      const zero = Tensor.empty([1], 'float32', true);
+      const cell = zero.reshape(gap.shape.map(() => 1));
+      const zeros = cell.expand(gap.shape);
+      copyInto(zeros, gap);
+      for (const t of [zeros, cell, zero, gap]) t.dispose();
     }
     at = Math.max(at, e);
   }
