@@ -19,6 +19,7 @@
         "native/loss.cc",
         "native/embedding_adam.cc",
         "native/dropout.cc",
+        "native/decoder_step.cc",
         "native/signals.cc",
         "native/vmath.cc"
       ],

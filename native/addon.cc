@@ -56,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initLoss(env, exports);
   initEmbeddingAdam(env, exports);
   initDropout(env, exports);
+  initDecoderStep(env, exports);
   return exports;
 }
 

@@ -106,6 +106,12 @@ void needLength(Napi::Env env, int64_t have, int64_t need, const char* name);
 /** A JS array of op names in code order (the wrapper maps names to codes with it). */
 Napi::Array opNames(Napi::Env env, const char* const* list, int count);
 
+/**
+ * out (rows x n) = x W^T + bias for dense x [rows, k] and a Linear weight W [n, k] (bias: nullptr or n values),
+ * on the kernel gemm() picks for that shape (gemm.cc); false when oneDNN fails.
+ */
+bool linearRows(const float* x, int64_t rows, int64_t k, const float* w, int64_t n, const float* bias, float* out);
+
 /** Registers the functions of each kernel family on `exports`. */
 void initElementwise(Napi::Env env, Napi::Object exports);
 void initReduce(Napi::Env env, Napi::Object exports);
@@ -115,5 +121,6 @@ void initLayerNorm(Napi::Env env, Napi::Object exports);
 void initLoss(Napi::Env env, Napi::Object exports);
 void initEmbeddingAdam(Napi::Env env, Napi::Object exports);
 void initDropout(Napi::Env env, Napi::Object exports);
+void initDecoderStep(Napi::Env env, Napi::Object exports);
 
 }  // namespace aiayn

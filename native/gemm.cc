@@ -53,6 +53,11 @@ void smallGemm(const SmallGemmArgs& g, int64_t n) {
   });
 }
 
+/** Whether x W^T for m rows of x and a weight W [n, k] goes to smallGemm (see kSmallRows). */
+bool useSmallGemm(int64_t m, int64_t n, int64_t k) {
+  return m >= 1 && m <= kSmallRows && (m > 1 || n * k <= kSmallRowWeights) && omp_get_max_threads() > 1;
+}
+
 /**
  * Products of at most this many multiply-adds with at most kSmallRows rows run on plain loops, the batch spread
  * over the threads: dnnl_sgemm spends about a microsecond a call before any work, longer than one head's
@@ -213,7 +218,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
   // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
-  if (batch == 1 && !ta && tb && m >= 1 && m <= kSmallRows && (m > 1 || n * k <= kSmallRowWeights) && omp_get_max_threads() > 1) {
+  if (batch == 1 && !ta && tb && useSmallGemm(m, n, k)) {
     smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data + offC(0), ldc, m, k, alpha, beta}, n);
     return env.Undefined();
   }
@@ -295,6 +300,22 @@ Napi::Value DirectSgemm(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+bool linearRows(const float* x, int64_t rows, int64_t k, const float* w, int64_t n, const float* bias, float* out) {
+  if (rows == 0 || n == 0) return true;
+  if (useSmallGemm(rows, n, k)) {
+    smallGemm({x, k, w, k, bias, out, n, rows, k, 1.0f, 0.0f}, n);
+    return true;
+  }
+  SignalsHeld held;  // oneDNN's kernels must not take a signal (signals.cc)
+  if (bias != nullptr) {
+    parallelIf(rows * n >= kParallelGrain, [&] {
+#pragma omp for schedule(static) nowait
+      for (int64_t r = 0; r < rows; r++) std::memcpy(out + r * n, bias, n * sizeof(float));
+    });
+  }
+  return sgemm(false, true, rows, n, k, 1.0f, x, k, w, k, bias == nullptr ? 0.0f : 1.0f, out, n) == dnnl_success;
+}
 
 void initGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));

@@ -65,6 +65,12 @@ struct VMath {
    * output and its gradient (variable shifts make this a vector loop from AVX2 on).
    */
   void (*dropoutGradWords)(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, float* dx);
+  /**
+   * One query of eq. (1): out[dk] = softmax(scale * K q + mask) V over n keys, rows of K and V ld apart, mask
+   * additive (nullptr: none); scores (n floats) is scratch. Incremental decoding's attention for one head.
+   */
+  void (*attendRow)(const float* q, const float* k, const float* v, int64_t ld, int64_t n, int64_t dk, float scale,
+                    const float* mask, float* scores, float* out);
 };
 
 /**

@@ -472,11 +472,31 @@ void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int6
   }
 }
 
+/** See VMath::attendRow. */
+void attendRowLoop(const float* q, const float* k, const float* v, int64_t ld, int64_t n, int64_t dk, float scale,
+                   const float* mask, float* scores, float* out) {
+  for (int64_t j = 0; j < n; j++) {
+    const float* kj = k + j * ld;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t p = 0; p < dk; p++) s += q[p] * kj[p];
+    scores[j] = s;
+  }
+  softmaxRowLoop(scores, mask, 1, n, scale, false, scores);
+  for (int64_t p = 0; p < dk; p++) out[p] = 0.0f;
+  for (int64_t j = 0; j < n; j++) {
+    const float w = scores[j];
+    const float* vj = v + j * ld;
+#pragma omp simd
+    for (int64_t p = 0; p < dk; p++) out[p] += w * vj[p];
+  }
+}
+
 }  // namespace
 
 extern const VMath VMATH_TABLE;
 const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
-                           layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop};
+                           layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop};
 
 }  // namespace aiayn

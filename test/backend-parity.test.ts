@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { Backend, BinaryOp, GemmArgs, Strided, UnaryOp } from '../src/backend/backend.js';
+import type { Backend, BinaryOp, DecoderStepArgs, GemmArgs, Strided, UnaryOp } from '../src/backend/backend.js';
 import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.js';
 import { tsBackend as ts } from '../src/backend/ts/index.js';
 import { Rng } from '../src/tensor/random.js';
@@ -578,6 +578,72 @@ test('adam and adamw steps with bias correction, every vector variant', (t) => {
       close(states[1]!.v, states[0]!.v, `${what} v`);
     }
   } });
+});
+
+/**
+ * Random operands of a decoder step: `rows` rows, 2 layers, d 16, 4 heads, dFF 24, vocab 40, source length 5 (row 0
+ * has 2 padded positions), `past` cached positions in buffers of capacity past + 3.
+ */
+function decoderStepArgs(rows: number, past: number, normFirst: boolean, activation: 'relu' | 'gelu', finalNorm: boolean): DecoderStepArgs {
+  const [d, h, dFF, vocab, srcLen, capacity] = [16, 4, 24, 40, 5, past + 3];
+  const w = (n: number): Float32Array => randn(n, -0.5, 0.5);
+  const gain = (): Float32Array => randn(d, 0.5, 1.5);
+  const srcPad = new Float32Array(rows * srcLen);
+  srcPad.set([1, 1], srcLen - 2);
+  const layer = () => ({
+    selfInW: w(3 * d * d), selfInB: w(3 * d), selfOutW: w(d * d), selfOutB: w(d), crossQW: w(d * d), crossQB: w(d),
+    crossOutW: w(d * d), crossOutB: w(d), ff1W: w(dFF * d), ff1B: w(dFF), ff2W: w(d * dFF), ff2B: w(d),
+    norm1G: gain(), norm1B: w(d), norm2G: gain(), norm2B: w(d), norm3G: gain(), norm3B: w(d),
+    selfK: w(rows * d * capacity), selfV: w(rows * d * capacity), crossK: w(rows * d * srcLen), crossV: w(rows * d * srcLen),
+  });
+  return {
+    rows, dModel: d, heads: h, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps: 1e-5,
+    ids: Int32Array.from({ length: rows }, (_, r) => (r * 7 + 3) % vocab), embedding: w(vocab * d), embedScale: Math.sqrt(d),
+    positional: w(d), srcPad, layers: [layer(), layer()], finalNorm: finalNorm ? { gamma: gain(), beta: w(d) } : null,
+    generatorW: w(vocab * d), generatorB: w(vocab), out: new Float32Array(rows * vocab),
+  };
+}
+
+/** A copy of decoder step operands whose caches and output are fresh buffers (what the step writes). */
+function cloneStepArgs(a: DecoderStepArgs): DecoderStepArgs {
+  return { ...a, out: new Float32Array(a.out.length), layers: a.layers.map((l) => ({ ...l, selfK: l.selfK.slice(), selfV: l.selfV.slice() })) };
+}
+
+test('decoderStep: log-probabilities and cache writes, post- and pre-LN, ReLU and GELU, 1 and 40 rows, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  for (const [rows, past, normFirst, activation, finalNorm] of [[1, 0, false, 'relu', true], [3, 4, true, 'gelu', false],
+    [40, 9, false, 'gelu', false], [40, 2, true, 'relu', true]] as const) {
+    const args = decoderStepArgs(rows, past, normFirst, activation, finalNorm);
+    const expected = cloneStepArgs(args);
+    ts.decoderStep(expected);
+    const what = `rows ${rows}, past ${past}, normFirst ${normFirst}, ${activation}`;
+    let total = 0;
+    for (let r = 0; r < rows; r++) total += expected.out.subarray(r * args.vocab, (r + 1) * args.vocab).reduce((s, v) => s + Math.exp(v), 0);
+    assert.ok(Math.abs(total / rows - 1) < 1e-5, `${what}: rows of exp(out) sum to 1`);
+    eachSimd((variant) => {
+      const got = cloneStepArgs(args);
+      n.decoderStep(got);
+      close(got.out, expected.out, `${what} [${variant}] out`, 2e-5);
+      got.layers.forEach((l, i) => {
+        close(l.selfK, expected.layers[i]!.selfK, `${what} [${variant}] layer ${i} keys`);
+        close(l.selfV, expected.layers[i]!.selfV, `${what} [${variant}] layer ${i} values`);
+      });
+    });
+  }
+});
+
+test('decoderStep refuses token ids outside the table, a full cache and short buffers, on both backends', (t) => {
+  const n = nat(t);
+  for (const backend of n === undefined ? [ts] : [ts, n]) {
+    const bad = decoderStepArgs(2, 1, false, 'relu', true);
+    assert.throws(() => backend.decoderStep({ ...bad, ids: new Int32Array([0, 40]) }), /token id 40 is outside the embedding table/);
+    assert.throws(() => backend.decoderStep({ ...bad, past: bad.capacity }), /no room for position/);
+    if (backend === n) {
+      assert.throws(() => backend.decoderStep({ ...bad, generatorB: new Float32Array(3) }), /generator bias/);
+      assert.throws(() => backend.decoderStep({ ...bad, layers: [bad.layers[0]!, { ...bad.layers[1]!, crossV: new Float32Array(8) }] }), /cross values/);
+    }
+  }
 });
 
 test('bad arguments raise JavaScript errors instead of crashing', (t) => {

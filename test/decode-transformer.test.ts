@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { beamSearch, greedyDecode, type IncrementalDecoder } from '../src/decode/index.js';
+import { fusedStepApplies } from '../src/decode/fused-step.js';
 import { padBatch, TransformerDecoder } from '../src/decode/transformer-decoder.js';
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
@@ -73,4 +74,35 @@ forEachBackend('decode with a Transformer', (backend) => {
       }
     });
   }
+
+  test(`[${backend}] the fused decoder step (Backend.decoderStep) equals stepping through the modules`, () => {
+    for (const overrides of [
+      { normFirst: false, finalNorm: true, activation: 'relu', positional: 'sinusoidal', shareEmbeddings: 'all' },
+      { normFirst: true, finalNorm: false, activation: 'gelu', positional: 'learned', shareEmbeddings: 'none' },
+    ] as const) {
+      const model = new Transformer(makeConfig('tiny', {
+        srcVocab: V, tgtVocab: V, dModel: 32, dFF: 48, h: 4, encoderLayers: 1, decoderLayers: 3, seed: 3, maxLen: 64, ...overrides,
+      })).eval();
+      assert.ok(fusedStepApplies(model));
+      const fused = new TransformerDecoder(model, sources, PAD);
+      const perStep: Float32Array[] = [];
+      let last: Int32Array = new Int32Array(sources.length).fill(BOS);
+      const feed = (t: number): Int32Array => Int32Array.from(last, (_, r) => 4 + ((t * 5 + r * 2) % (V - 4)));
+      for (let t = 0; t < 20; t++) { perStep.push(fused.step(last)); last = feed(t); }
+      fused.dispose();
+      model.recordAttention(true); // recording attention weights needs the modules
+      assert.ok(!fusedStepApplies(model));
+      const modules = new TransformerDecoder(model, sources, PAD);
+      last = new Int32Array(sources.length).fill(BOS);
+      for (let t = 0; t < 20; t++) {
+        const expected = modules.step(last);
+        const worst = expected.reduce((m, v, i) => Math.max(m, Math.abs(v - perStep[t]![i]!)), 0);
+        assert.ok(worst < 2e-5, `${JSON.stringify(overrides)} step ${t}: log-probabilities differ by ${worst}`);
+        last = feed(t);
+      }
+      modules.dispose();
+      model.train();
+      assert.ok(!fusedStepApplies(model), 'training mode (dropout) steps through the modules');
+    }
+  });
 });

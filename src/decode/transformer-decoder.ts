@@ -10,6 +10,7 @@ import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import { embedding, logSoftmax } from '../tensor/ops/nn.js';
 import { Tensor } from '../tensor/tensor.js';
+import { FusedDecoderStep, fusedStepApplies } from './fused-step.js';
 import type { IncrementalDecoder } from './types.js';
 
 /** Pads token lists into a [B, S] int32 tensor. */
@@ -30,18 +31,21 @@ export class TransformerDecoder implements IncrementalDecoder {
   private memory: Tensor; // (n, S, d), kept
   private srcPad: Tensor; // (n, S) 1 = pad, kept
   private readonly caches: LayerCache[];
+  private fused: FusedDecoderStep | null = null;
 
   /** `sources` are token ids with eos appended (what the model was trained on). */
   constructor(private readonly model: Transformer, sources: readonly ArrayLike<number>[], padId: number) {
     this.vocabSize = model.config.tgtVocab;
+    this.caches = model.decoderCache();
     const { memory, srcPad } = tidy(() => noGrad(() => {
       const src = padBatch(sources, padId);
       const pad = padMaskFromIds(src, padId);
-      return { memory: model.encode(src, pad), srcPad: pad };
+      const encoded = model.encode(src, pad);
+      model.transformer.decoder.cacheMemory(encoded, this.caches);
+      return { memory: encoded, srcPad: pad };
     }));
     this.memory = memory.keep();
     this.srcPad = srcPad.keep();
-    this.caches = model.decoderCache();
   }
 
   /** Log-probabilities [n, V] of the next token of each row. */
@@ -49,6 +53,11 @@ export class TransformerDecoder implements IncrementalDecoder {
     const n = this.memory.shape[0]!;
     if (n === 0 && lastTokens.length === 0) return new Float32Array(0);
     if (lastTokens.length !== n) throw new Error(`decoder step: got ${lastTokens.length} tokens for ${n} rows`);
+    if (fusedStepApplies(this.model)) { // one backend call per step
+      this.fused ??= new FusedDecoderStep(this.model);
+      const fused = this.fused;
+      return tidy(() => fused.step(lastTokens, this.caches, this.srcPad));
+    }
     return tidy(() => noGrad(() => {
       const tgt = tensor(lastTokens, [n, 1], 'int32');
       const logits = this.model.decode(tgt, this.memory, { srcPadMask: this.srcPad }, this.caches); // (n, 1, V)
@@ -71,7 +80,7 @@ export class TransformerDecoder implements IncrementalDecoder {
     this.srcPad.dispose();
     this.memory = gathered.memory.keep();
     this.srcPad = gathered.srcPad.keep();
-    if (this.caches[0]?.self.k != null) tidy(() => reorderCaches(this.caches, indices));
+    tidy(() => reorderCaches(this.caches, indices));
   }
 
   /** Frees the encoder output and the caches. */

@@ -143,21 +143,30 @@ export function setCacheBuffers(cache: KVCache, kBuf: Tensor, vBuf: Tensor, len:
   cache.v = vBuf.slice(2, 0, len).keep();
 }
 
+/**
+ * Makes an 'append' cache's buffers hold at least `positions` (B, h, positions, dK) positions, doubling when they
+ * are full and keeping what is filled; returns them.
+ */
+export function reserveCache(cache: KVCache, shape: readonly [number, number, number, number]): { kBuf: Tensor; vBuf: Tensor } {
+  const [batch, heads, positions, dK] = shape;
+  const len = cache.k?.shape[2] ?? 0;
+  if (cache.kBuf !== undefined && cache.vBuf !== undefined && positions <= cache.kBuf.shape[2]!) return { kBuf: cache.kBuf, vBuf: cache.vBuf };
+  const capacity = Math.max(16, 2 * (cache.kBuf?.shape[2] ?? 0), positions);
+  const kBuf = Tensor.empty([batch, heads, capacity, dK]);
+  const vBuf = Tensor.empty([batch, heads, capacity, dK]);
+  if (len > 0) {
+    copyInto(cache.k!, kBuf.slice(2, 0, len));
+    copyInto(cache.v!, vBuf.slice(2, 0, len));
+  }
+  setCacheBuffers(cache, kBuf, vBuf, len);
+  return { kBuf, vBuf };
+}
+
 /** Appends k and v (B, h, T, dK) to an 'append' cache, growing its buffers (doubling) when they are full. */
 function append(cache: KVCache, k: Tensor, v: Tensor): void {
   const [batch, heads, t, dK] = k.shape as [number, number, number, number];
   const len = cache.k?.shape[2] ?? 0;
-  let kBuf = cache.kBuf;
-  let vBuf = cache.vBuf;
-  if (kBuf === undefined || vBuf === undefined || len + t > kBuf.shape[2]!) {
-    const capacity = Math.max(16, 2 * (kBuf?.shape[2] ?? 0), len + t);
-    kBuf = Tensor.empty([batch, heads, capacity, dK]);
-    vBuf = Tensor.empty([batch, heads, capacity, dK]);
-    if (len > 0) {
-      copyInto(cache.k!, kBuf.slice(2, 0, len));
-      copyInto(cache.v!, vBuf.slice(2, 0, len));
-    }
-  }
+  const { kBuf, vBuf } = reserveCache(cache, [batch, heads, len + t, dK]);
   copyInto(k, kBuf.slice(2, len, len + t));
   copyInto(v, vBuf.slice(2, len, len + t));
   setCacheBuffers(cache, kBuf, vBuf, len + t);
@@ -222,11 +231,20 @@ export class MultiHeadAttention extends Module {
       return [q!, k!, v!];
     }
     const q = linear(query, w.slice(0, 0, d), b.slice(0, 0, d)); // (B, T, d)
+    const [k, v] = this.projectKeysValues(key, value);
+    return [q, k, v];
+  }
+
+  /** The K and V projections (B, S, d) of key and value: one GEMM when they are the same tensor. */
+  private projectKeysValues(key: Tensor, value: Tensor): [Tensor, Tensor] {
+    const d = this.dModel;
+    const w = this.inProjWeight;
+    const b = this.inProjBias;
     if (key === value) {
       const [k, v] = split(linear(key, w.slice(0, d), b.slice(0, d)), [d, d], -1); // 2 x (B, S, d)
-      return [q, k!, v!];
+      return [k!, v!];
     }
-    return [q, linear(key, w.slice(0, d, 2 * d), b.slice(0, d, 2 * d)), linear(value, w.slice(0, 2 * d), b.slice(0, 2 * d))];
+    return [linear(key, w.slice(0, d, 2 * d), b.slice(0, d, 2 * d)), linear(value, w.slice(0, 2 * d), b.slice(0, 2 * d))];
   }
 
   /** (B, L, d) -> (B, h, L, dK). */
@@ -241,16 +259,22 @@ export class MultiHeadAttention extends Module {
     return { q: this.splitHeads(q), k: this.splitHeads(k), v: this.splitHeads(v) };
   }
 
+  /** Projects key and value (B, S, d) into a 'static' cache's heads (B, h, S, dK) once, before decoding. */
+  cacheMemory(key: Tensor, value: Tensor, cache: KVCache): void {
+    const [k, v] = this.projectKeysValues(key, value);
+    store(cache, this.splitHeads(k), this.splitHeads(v));
+  }
+
   /** Heads with cached keys and values: appended to (self-attention) or projected once (memory). */
   private cachedHeads(query: Tensor, key: Tensor, value: Tensor, cache: KVCache): { q: Tensor; k: Tensor; v: Tensor } {
     const d = this.dModel;
-    if (cache.mode === 'static' && cache.k !== null && cache.v !== null) {
+    if (cache.mode === 'static') {
+      if (cache.k === null || cache.v === null) this.cacheMemory(key, value, cache);
       const q = linear(query, this.inProjWeight.slice(0, 0, d), this.inProjBias.slice(0, 0, d)); // (B, T, d)
-      return { q: this.splitHeads(q), k: cache.k, v: cache.v };
+      return { q: this.splitHeads(q), k: cache.k!, v: cache.v! };
     }
     const heads = this.headsOf(query, key, value);
-    if (cache.mode === 'append') append(cache, heads.k, heads.v); // cache.k, cache.v: (B, h, L + T, dK)
-    else store(cache, heads.k, heads.v);
+    append(cache, heads.k, heads.v); // cache.k, cache.v: (B, h, L + T, dK)
     return { q: heads.q, k: cache.k!, v: cache.v! };
   }
 

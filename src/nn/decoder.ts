@@ -86,6 +86,11 @@ export class Decoder extends Module {
     return this.layers.items.map(() => ({ self: emptyCache('append'), cross: emptyCache('static') }));
   }
 
+  /** Fills every layer's encoder-decoder cache with the keys and values of memory (B, S, d). */
+  cacheMemory(memory: Tensor, caches: readonly LayerCache[]): void {
+    this.layers.items.forEach((layer, i) => layer.crossAttn.cacheMemory(memory, memory, caches[i]!.cross));
+  }
+
   /** x (B, T, d), memory (B, S, d) -> (B, T, d); with caches, x holds only the new positions. */
   forward(x: Tensor, memory: Tensor, masks: DecoderMasks = {}, caches?: LayerCache[]): Tensor {
     let y = x;

@@ -49,6 +49,8 @@ export function offsetMatrix(k: number, dModel: number): Float64Array {
 export interface PositionalEncoder extends Module {
   /** (B, T, d) -> (B, T, d), positions starting at `offset` (for incremental decoding). */
   forward(x: Tensor, offset?: number): Tensor;
+  /** The [maxLen, d] table whose row pos is added at position pos. */
+  table(): Tensor;
 }
 
 function checkLength(name: string, offset: number, t: number, maxLen: number): void {
@@ -72,6 +74,9 @@ export class SinusoidalPositionalEncoding extends Module implements PositionalEn
     checkLength('SinusoidalPositionalEncoding', offset, t, this.maxLen);
     return x.add(this.pe.slice(0, offset, offset + t)); // (T, d) broadcast over B
   }
+
+  /** The sinusoidal table `pe`. */
+  table(): Tensor { return this.pe; }
 }
 
 /** Adds a learned table `weight` [maxLen, d] (Table 3 row E). */
@@ -89,4 +94,7 @@ export class LearnedPositionalEncoding extends Module implements PositionalEncod
     checkLength('LearnedPositionalEncoding', offset, t, this.maxLen);
     return x.add(this.weight.slice(0, offset, offset + t)); // (T, d) broadcast over B
   }
+
+  /** The learned table `weight`. */
+  table(): Tensor { return this.weight; }
 }

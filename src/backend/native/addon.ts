@@ -52,6 +52,8 @@ export interface NativeAddon {
   embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32): void;
   adam(param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number, decoupled: boolean): void;
+  decoderStep(dims: readonly number[], normFirst: boolean, gelu: boolean, eps: number, ids: Int32Array, embedScale: number,
+    tensors: readonly F32[], out: F32): void;
 }
 
 /** The nearest directory at or above this module's that holds a package.json (the package root). */

@@ -1,7 +1,7 @@
 // The native backend: the oneDNN/OpenMP addon wrapped as a Backend. Typed arrays pass straight through (the
 // addon reads them in place); op names become the addon's op codes.
 
-import type { Backend, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, DecoderStepArgs, ReduceOp, UnaryOp } from '../backend.js';
 import { loadNativeAddon } from './addon.js';
 
 export { loadNativeAddon, type NativeAddon } from './addon.js';
@@ -20,6 +20,19 @@ function codes<T extends string>(list: readonly string[], wanted: readonly T[]):
 const UNARY: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'];
 const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 const REDUCE: readonly ReduceOp[] = ['sum', 'max'];
+
+const NO_FINAL_NORM = new Float32Array(0);
+
+/** Backend.decoderStep's buffers in the order native/decoder_step.cc reads them (its Head and Layer enums). */
+function decoderStepTensors(a: DecoderStepArgs): Float32Array[] {
+  const t = [a.embedding, a.positional, a.generatorW, a.generatorB, a.finalNorm?.gamma ?? NO_FINAL_NORM,
+    a.finalNorm?.beta ?? NO_FINAL_NORM, a.srcPad];
+  for (const l of a.layers) {
+    t.push(l.selfInW, l.selfInB, l.selfOutW, l.selfOutB, l.norm1G, l.norm1B, l.crossQW, l.crossQB, l.crossOutW, l.crossOutB,
+      l.norm2G, l.norm2B, l.ff1W, l.ff1B, l.ff2W, l.ff2B, l.norm3G, l.norm3B, l.selfK, l.selfV, l.crossK, l.crossV);
+  }
+  return t;
+}
 
 /** Loads the addon and returns it as a Backend; throws with the reason when it cannot. */
 export function loadNativeBackend(): Backend {
@@ -60,5 +73,7 @@ export function loadNativeBackend(): Backend {
     embeddingBackward: (dy, ids, dim, dweight) => n.embeddingBackward(dy, ids, dim, dweight),
     adam: (param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled) =>
       n.adam(param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled),
+    decoderStep: (a) => n.decoderStep([a.rows, a.dModel, a.heads, a.dFF, a.vocab, a.srcLen, a.past, a.capacity], a.normFirst,
+      a.activation === 'gelu', a.eps, a.ids, a.embedScale, decoderStepTensors(a), a.out),
   };
 }

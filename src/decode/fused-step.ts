@@ -1,0 +1,81 @@
+// A decoding step of the Transformer in one backend call (Backend.decoderStep): the same arithmetic as
+// model.decode on the cached layers (§3.1, §3.2.3), without one tensor op per projection, norm and softmax.
+// TransformerDecoder uses it once the caches hold the memory's keys and values, in eval mode, with the
+// paper's scaled dot-product attention and no attention being recorded; otherwise it steps through the modules.
+
+import { getBackend, type DecoderStepLayer } from '../backend/index.js';
+import type { Transformer } from '../models/transformer.js';
+import { reserveCache, setCacheBuffers } from '../nn/attention.js';
+import type { LayerCache } from '../nn/decoder.js';
+import { isContiguous } from '../tensor/layout.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** A contiguous tensor's elements as a view of its storage (no copy). */
+function dense(t: Tensor): Float32Array {
+  if (!isContiguous(t.shape, t.strides)) throw new Error(`fused decoder step: tensor [${t.shape.join(', ')}] is not contiguous`);
+  return t.data.subarray(t.offset, t.offset + t.size);
+}
+
+/** Whether the fused step computes what model.decode would for this model in its current mode. */
+export function fusedStepApplies(model: Transformer): boolean {
+  return !model.training && model.config.attention === 'scaled-dot'
+    && model.attentionLayers().every(({ attention }) => !attention.recordWeights);
+}
+
+/** The parameters of the decoder's layers as Backend.decoderStep reads them (caches filled in per step). */
+type LayerWeights = Omit<DecoderStepLayer, 'selfK' | 'selfV' | 'crossK' | 'crossV'>;
+
+/** The model's decoder weights, viewed once per decode. */
+export class FusedDecoderStep {
+  private readonly layers: LayerWeights[];
+
+  constructor(private readonly model: Transformer) {
+    const d = model.config.dModel;
+    this.layers = model.transformer.decoder.layers.items.map((l) => {
+      const cross = dense(l.crossAttn.inProjWeight);
+      const crossB = dense(l.crossAttn.inProjBias);
+      const ff = l.feedForward;
+      return {
+        selfInW: dense(l.selfAttn.inProjWeight), selfInB: dense(l.selfAttn.inProjBias),
+        selfOutW: dense(l.selfAttn.outProj.weight), selfOutB: dense(l.selfAttn.outProj.bias!),
+        crossQW: cross.subarray(0, d * d), crossQB: crossB.subarray(0, d), // W^Q: the first d rows of in_proj
+        crossOutW: dense(l.crossAttn.outProj.weight), crossOutB: dense(l.crossAttn.outProj.bias!),
+        ff1W: dense(ff.linear1.weight), ff1B: dense(ff.linear1.bias!), ff2W: dense(ff.linear2.weight), ff2B: dense(ff.linear2.bias!),
+        norm1G: dense(l.norm1.weight), norm1B: dense(l.norm1.bias), norm2G: dense(l.norm2.weight), norm2B: dense(l.norm2.bias),
+        norm3G: dense(l.norm3.weight), norm3B: dense(l.norm3.bias),
+      };
+    });
+  }
+
+  /**
+   * Log-probabilities [n, V] of the next token after `lastTokens` (n), given caches that hold `past` positions and
+   * the memory's keys and values, and the source padding srcPad (n, S); appends this position to the caches.
+   */
+  step(lastTokens: Int32Array, caches: LayerCache[], srcPad: Tensor): Float32Array {
+    const { model } = this;
+    const c = model.config;
+    const [n, srcLen] = srcPad.shape as [number, number];
+    const past = caches[0]!.self.k?.shape[2] ?? 0;
+    const table = model.positionalEncoding.table();
+    if (past >= table.shape[0]!) throw new Error(`decoder step: position ${past} exceeds maxLen ${table.shape[0]}`);
+    const dK = c.dModel / c.h;
+    const buffers = caches.map((cache) => reserveCache(cache.self, [n, c.h, past + 1, dK]));
+    const capacity = buffers[0]!.kBuf.shape[2]!;
+    const out = new Float32Array(n * c.tgtVocab);
+    const finalNorm = model.transformer.decoder.norm;
+    getBackend().decoderStep({
+      rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, past, capacity,
+      normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
+      ids: lastTokens, embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel),
+      positional: dense(table).subarray(past * c.dModel, (past + 1) * c.dModel), srcPad: dense(srcPad),
+      layers: this.layers.map((w, i) => ({
+        ...w, selfK: dense(buffers[i]!.kBuf), selfV: dense(buffers[i]!.vBuf),
+        crossK: dense(caches[i]!.cross.k!), crossV: dense(caches[i]!.cross.v!),
+      })),
+      finalNorm: finalNorm === null ? null : { gamma: dense(finalNorm.weight), beta: dense(finalNorm.bias) },
+      generatorW: dense(model.generator.weight), generatorB: dense(model.generator.bias), out,
+    });
+    caches.forEach((cache, i) => setCacheBuffers(cache.self, buffers[i]!.kBuf, buffers[i]!.vBuf, past + 1));
+    return out;
+  }
+}
