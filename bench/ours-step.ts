@@ -23,7 +23,6 @@ import type { IncrementalDecoder } from '../src/decode/types.js';
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { concat, noGrad, tensor, tidy, Rng, type Tensor } from '../src/tensor/index.js';
-import { labelSmoothedLoss } from '../src/train/loss.js';
 import { Adam } from '../src/train/optim.js';
 
 /** Model and batch shapes of one benchmark config (the harness's table, passed as JSON). */
@@ -212,7 +211,7 @@ async function main(): Promise<void> {
         const b = batches[steps++ % batches.length]!;
         loss = tidy(() => {
           optimizer.zeroGrad();
-          const l = labelSmoothedLoss(model.forward(b.src, b.tgtIn, PAD), b.tgtOut, { eps: 0.1, padId: PAD });
+          const l = model.loss(b.src, b.tgtIn, b.tgtOut, { padId: PAD, labelSmoothing: 0.1 });
           l.backward();
           optimizer.step();
           return l.item();

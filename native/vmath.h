@@ -34,6 +34,10 @@ struct VMath {
   void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all, float* e);
   /** The largest of l[0..n) (NaNs skipped; -inf when there is none). */
   float (*rowMax)(const float* l, int64_t n);
+  /** z[j] = l[j] + bias[j] (bias nullptr: a copy of l) over a row; returns the largest z (NaNs skipped; -inf when none). */
+  float (*biasRowMax)(const float* l, const float* bias, int64_t n, float* z);
+  /** acc[j] += x[j] over a row (column sums, a row at a time). */
+  void (*accumulateRow)(float* acc, const float* x, int64_t n);
   /** d[j] = a * d[j] - b in place (turns stored exps into the cross-entropy gradient). */
   void (*scaleShift)(float* d, int64_t n, double a, double b);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */

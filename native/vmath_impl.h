@@ -131,6 +131,31 @@ float rowMaxLoop(const float* l, int64_t n) {
   return mx;
 }
 
+/** See VMath::biasRowMax. */
+float biasRowMaxLoop(const float* l, const float* bias, int64_t n, float* z) {
+  float mx = -__builtin_inff();
+  if (bias == nullptr) {
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 0; j < n; j++) {
+      z[j] = l[j];
+      mx = z[j] > mx ? z[j] : mx;
+    }
+  } else {
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 0; j < n; j++) {
+      z[j] = l[j] + bias[j];
+      mx = z[j] > mx ? z[j] : mx;
+    }
+  }
+  return mx;
+}
+
+/** See VMath::accumulateRow. */
+void accumulateRowLoop(float* acc, const float* x, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; j++) acc[j] += x[j];
+}
+
 /** See VMath::scaleShift. */
 void scaleShiftLoop(float* d, int64_t n, double a, double b) {
 #pragma omp simd
@@ -495,7 +520,7 @@ void attendRowLoop(const float* q, const float* k, const float* v, int64_t ld, i
 }  // namespace
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, scaleShiftLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, accumulateRowLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop};
 

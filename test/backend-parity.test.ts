@@ -491,6 +491,35 @@ test('label-smoothed cross entropy with and without its gradient, with ignored r
   } });
 });
 
+test('cross entropy of logits + bias, its gradient written over the logits in place, and its column sums, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  eachSimd((variant) => { for (const [rows, vocab] of [[1, 5], [7, 33], [70, 1000]] as const) {
+    const logits = randn(rows * vocab, -8, 8);
+    const bias = randn(vocab, -3, 3);
+    const targets = Int32Array.from({ length: rows }, () => 2 + Math.floor(rand() * (vocab - 2)));
+    if (rows > 1) targets[1] = 0; // ignored
+    const biased = logits.map((v, i) => v + bias[i % vocab]!);
+    // Reference: the TypeScript kernel on logits with the bias already added, gradient into its own buffer.
+    const ref = { losses: new Float32Array(rows), lse: new Float32Array(rows), dlogits: new Float32Array(rows * vocab) };
+    ts.crossEntropy(biased, targets, rows, vocab, 0, 0.1, ref.losses, ref.lse, { scale: 0.5, dlogits: ref.dlogits });
+    const refSums = new Float64Array(vocab);
+    ref.dlogits.forEach((v, i) => { refSums[i % vocab]! += v; });
+    for (const be of [ts, n]) {
+      const inPlace = logits.slice();
+      const losses = new Float32Array(rows);
+      const lse = new Float32Array(rows);
+      const columnSums = new Float32Array(vocab).fill(NaN);
+      be.crossEntropy(inPlace, targets, rows, vocab, 0, 0.1, losses, lse, { scale: 0.5, dlogits: inPlace, columnSums }, bias);
+      const what = `${be.name} ${rows}x${vocab} ${variant}`;
+      close(losses, ref.losses, `${what} losses`);
+      close(lse, ref.lse, `${what} logSumExp`);
+      close(inPlace, ref.dlogits, `${what} dlogits in place`);
+      close(columnSums, refSums, `${what} column sums`, 1e-4);
+    }
+  } });
+});
+
 test('embedding gather and accumulating scatter with repeated ids', (t) => {
   const n = nat(t);
   if (n === undefined) return;

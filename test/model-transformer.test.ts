@@ -6,7 +6,7 @@ import { lossAndGrads } from '../src/train/loss.js';
 import { Transformer } from '../src/models/transformer.js';
 import { padMaskFromIds } from '../src/nn/masks.js';
 import { reorderCaches } from '../src/nn/decoder.js';
-import { noGrad, tensor } from '../src/tensor/index.js';
+import { crossEntropy, noGrad, tensor } from '../src/tensor/index.js';
 
 const PAD = 0;
 const small = (overrides: Partial<TransformerConfig> = {}): TransformerConfig => makeConfig('tiny', {
@@ -89,6 +89,26 @@ test('lossAndGrads: label-smoothed loss and a gradient for every parameter, ever
   const names = shared.namedParameters().map(([n]) => n);
   assert.ok(names.includes('src_tok_emb.embedding.weight') && !names.includes('tgt_tok_emb.embedding.weight') && !names.includes('generator.weight'));
   assert.equal(shared.generator.weight, shared.srcTokEmb.embedding.weight);
+});
+
+test('Transformer.loss (generator fused into the loss) equals the loss of forward() and gives the same gradients', () => {
+  for (const v of [{}, { shareEmbeddings: 'all', tgtVocab: 13 }] as Array<Partial<TransformerConfig>>) {
+    const model = new Transformer(small(v)).eval(); // no dropout: both passes see the same network
+    const viaLogits = crossEntropy(model.forward(src, tgtIn, PAD), tgtOut, { ignoreIndex: PAD, labelSmoothing: 0.1 });
+    viaLogits.backward();
+    const expected = new Map(model.namedParameters().map(([n, p]) => [n, p.grad!.toArray()]));
+    model.zeroGrad();
+    const fused = model.loss(src, tgtIn, tgtOut, { padId: PAD, labelSmoothing: 0.1 });
+    assert.ok(Math.abs(fused.item() - viaLogits.item()) < 1e-6, `${JSON.stringify(v)}: loss ${fused.item()} vs ${viaLogits.item()}`);
+    fused.backward();
+    for (const [name, p] of model.namedParameters()) {
+      const want = expected.get(name)!;
+      const got = Array.from(p.grad!.toArray());
+      const scale = Math.max(1e-6, ...Array.from(want, Math.abs));
+      const worst = got.reduce((m, g, i) => Math.max(m, Math.abs(g - want[i]!)), 0);
+      assert.ok(worst <= 1e-5 * scale, `${JSON.stringify(v)} ${name}: gradient differs by ${worst} (scale ${scale})`);
+    }
+  }
 });
 
 test('dropout in training mode is reproducible from the config seed', () => {

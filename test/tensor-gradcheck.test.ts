@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
+  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, linearCrossEntropy, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
   type Tensor,
 } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -247,6 +247,16 @@ const nnCases: Case[] = [
     leaves: [{ shape: [2, 3, 5] }],
     ours: ([x]) => crossEntropy(x!, tensor(targets, [2, 3], 'int32'), { labelSmoothing: 0.1 }),
     ref: ([x]) => R.crossEntropy(x!, targets, -100, 0.1),
+  }],
+  ['linearCrossEntropy (generator fused into the loss) with bias, ignoreIndex and labelSmoothing', {
+    leaves: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }],
+    ours: ([x, w, b]) => linearCrossEntropy(x!, w!, b!, tensor(targets, [2, 3], 'int32'), { labelSmoothing: 0.1 }).mul(3),
+    ref: ([x, w, b]) => R.map(R.crossEntropy(linearRef(x!, w!, b!), targets, -100, 0.1), (v) => 3 * v),
+  }],
+  ['linearCrossEntropy without bias, weight transposed in memory', {
+    leaves: [{ shape: [6, 3] }, { shape: [3, 5] }],
+    ours: ([x, w]) => linearCrossEntropy(x!, w!.transpose(), null, tensor(targetsWith2, [6], 'int32'), { ignoreIndex: 2 }),
+    ref: ([x, w]) => R.crossEntropy(linearRef(x!, R.transpose(w!, 0, 1), null), targetsWith2, 2, 0),
   }],
   ['crossEntropy plain, custom ignoreIndex, transposed logits', {
     leaves: [{ shape: [5, 6] }],

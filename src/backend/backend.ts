@@ -61,8 +61,11 @@ export interface GemmArgs {
 /** The second summand of a residual connection normalised by Backend.layerNorm, and where the sum goes. */
 export interface ResidualInput { y: Float32Array; sum: Float32Array; }
 
-/** Where Backend.crossEntropy writes the gradient of the loss, and its scale (1 / rows counted, for a mean). */
-export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; }
+/**
+ * Where Backend.crossEntropy writes the gradient of the loss (dlogits may be the logits buffer itself), its scale
+ * (1 / rows counted, for a mean) and, optionally, where the gradient's sums over the rows go (a bias gradient).
+ */
+export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; columnSums?: Float32Array; }
 
 /** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for Backend.decoderStep. */
 export interface DecoderStepLayer {
@@ -153,10 +156,11 @@ export interface Backend {
    * loss = (1 - eps) * nll(target) + eps * mean_j(-logp_j); rows whose target is ignoreIndex get 0.
    * Writes per-row losses and the row log-sum-exp. With `grad`, also writes the gradient
    * dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V)), 0 for ignored rows, in the same pass over
-   * each row (a loss that is the root of backward() knows its gradient's scale already).
+   * each row (a loss that is the root of backward() knows its gradient's scale already). With `bias`, row r's
+   * logits are logits[r] + bias (a generator's bias joined in the loss's pass instead of one of its own).
    */
   crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
-    smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad): void;
+    smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad, bias?: Float32Array): void;
 
   /**
    * Inverted dropout over contiguous x: for each i in order, u = (next xoshiro128** output of `state`) / 2^32;

@@ -15,6 +15,7 @@ import { causalMask, combineMasks, keyPaddingMask, padMaskFromIds } from '../nn/
 import { Module } from '../nn/module.js';
 import { LearnedPositionalEncoding, SinusoidalPositionalEncoding, type PositionalEncoder } from '../nn/positional.js';
 import { zeros } from '../tensor/ops/create.js';
+import { linearCrossEntropy } from '../tensor/ops/nn.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { validateConfig, type TransformerConfig } from './config.js';
@@ -120,14 +121,18 @@ export class Transformer extends Module {
    * cached ones; target padding is not supported there.
    */
   decode(tgt: Tensor, memory: Tensor, masks: { srcPadMask?: Tensor; tgtPadMask?: Tensor } = {}, caches?: LayerCache[]): Tensor {
+    return this.generator.forward(this.decoderOutput(tgt, memory, masks, caches)); // (B, T, V)
+  }
+
+  /** decode() before the generator: the decoder stack's output (B, T, d). */
+  decoderOutput(tgt: Tensor, memory: Tensor, masks: { srcPadMask?: Tensor; tgtPadMask?: Tensor } = {}, caches?: LayerCache[]): Tensor {
     const t = tgt.shape[1]!;
     const past = caches?.[0]?.self.k?.shape[2] ?? 0;
     const y = this.dropout.forward(this.positionalEncoding.forward(this.tgtTokEmb.forward(tgt), past)); // (B, T, d)
     const tgtPad = masks.tgtPadMask === undefined || caches !== undefined ? undefined : keyPaddingMask(masks.tgtPadMask);
     const selfMask = combineMasks(causalMask(t, past), tgtPad); // (B, 1, T, past + T)
     const memoryMask = masks.srcPadMask === undefined ? undefined : keyPaddingMask(masks.srcPadMask); // (B, 1, 1, S)
-    const h = this.transformer.decoder.forward(y, memory, { selfMask, memoryMask }, caches); // (B, T, d)
-    return this.generator.forward(h); // (B, T, V)
+    return this.transformer.decoder.forward(y, memory, { selfMask, memoryMask }, caches); // (B, T, d)
   }
 
   /** Empty key/value caches for incremental decoding with `decode`. */
@@ -155,5 +160,19 @@ export class Transformer extends Module {
     const masks = this.padMasks(src, tgt, pad);
     const memory = this.encode(src, masks.src);
     return this.decode(tgt, memory, { srcPadMask: masks.src, tgtPadMask: masks.tgt });
+  }
+
+  /**
+   * The training loss of §5.4: label-smoothed cross entropy (labelSmoothing, default the config's) of the
+   * predictions for tgtIn (B, T) against tgtOut (B, T), targets equal to padId ignored, as
+   * crossEntropy(forward(src, tgtIn, padId), tgtOut) computes it; the generator runs inside the loss
+   * (linearCrossEntropy), so the logits are neither kept beside their gradient nor biased in a pass of their own.
+   */
+  loss(src: Tensor, tgtIn: Tensor, tgtOut: Tensor, opts: { padId: number; labelSmoothing?: number }): Tensor {
+    const masks = this.padMasks(src, tgtIn, opts.padId);
+    const memory = this.encode(src, masks.src);
+    const h = this.decoderOutput(tgtIn, memory, { srcPadMask: masks.src, tgtPadMask: masks.tgt }); // (B, T, d)
+    return linearCrossEntropy(h, this.generator.weight, this.generator.bias, tgtOut,
+      { ignoreIndex: opts.padId, labelSmoothing: opts.labelSmoothing ?? this.config.labelSmoothing });
   }
 }

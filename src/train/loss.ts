@@ -32,7 +32,7 @@ export interface LossAndGrads { loss: number; grads: Map<string, Tensor>; }
 export function lossAndGrads(model: Transformer, src: Tensor, tgtIn: Tensor, tgtOut: Tensor, opts: LossOptions): LossAndGrads {
   model.zeroGrad();
   const loss = tidy(() => {
-    const l = labelSmoothedLoss(model.forward(src, tgtIn, opts.padId), tgtOut, { eps: opts.labelSmoothing ?? 0.1, padId: opts.padId });
+    const l = model.loss(src, tgtIn, tgtOut, { padId: opts.padId, labelSmoothing: opts.labelSmoothing ?? 0.1 });
     l.backward();
     return l.item();
   });

@@ -19,7 +19,6 @@ import { tensor } from '../tensor/ops/create.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { clipGradNorm } from './clip.js';
 import { curvesPage, type Series } from './curves.js';
-import { labelSmoothedLoss } from './loss.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
 import { ProgressBar } from './progress.js';
@@ -66,7 +65,7 @@ export function evaluateLoss(model: Transformer, batches: Iterable<TranslationBa
   for (const b of batches) {
     total += tidy(() => noGrad(() => {
       const t = batchTensors(b);
-      return labelSmoothedLoss(model.forward(t.src, t.tgtIn, PAD_ID), t.tgtOut, { eps: labelSmoothing, padId: PAD_ID }).item();
+      return model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing }).item();
     })) * b.tgtTokens;
     tokens += b.tgtTokens;
   }
@@ -161,7 +160,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
       const lr = optimizer.lr;
       lastLoss = tidy(() => {
         const t = batchTensors(batch);
-        const loss = labelSmoothedLoss(model.forward(t.src, t.tgtIn, PAD_ID), t.tgtOut, { eps: config.labelSmoothing, padId: PAD_ID });
+        const loss = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
         loss.backward();
         if (run.clipNorm > 0) clipGradNorm(optimizer.params, run.clipNorm);
         optimizer.step();

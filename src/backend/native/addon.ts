@@ -45,7 +45,7 @@ export interface NativeAddon {
   layerNormBackward(x: F32, gamma: F32, mean: F32, rstd: F32, dy: F32, rows: number, cols: number, dx: F32,
     dgamma: F32, dbeta: F32): void;
   crossEntropy(logits: F32, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number, smoothing: number,
-    losses: F32, logSumExp: F32, scale?: number, dlogits?: F32): void;
+    losses: F32, logSumExp: F32, scale?: number, dlogits?: F32, bias?: F32 | null, columnSums?: F32 | null): void;
   dropout(x: F32, p: number, state: Uint32Array, out: F32, keepBits: Int32Array): void;
   dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32): void;
   embedding(weight: F32, ids: Int32Array, dim: number, out: F32): void;

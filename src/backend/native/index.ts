@@ -64,9 +64,9 @@ export function loadNativeBackend(): Backend {
       : n.layerNorm(x, gamma, beta, rows, cols, eps, out, mean, rstd, residual.y, residual.sum),
     layerNormBackward: (x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta) =>
       n.layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta),
-    crossEntropy: (logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad) => grad === undefined
-      ? n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse)
-      : n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad.scale, grad.dlogits),
+    crossEntropy: (logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad, bias) =>
+      n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad?.scale, grad?.dlogits, bias ?? null,
+        grad?.columnSums ?? null),
     dropout: (x, p, state, out, keepBits) => n.dropout(x, p, state, out, keepBits),
     dropoutBackward: (dy, keepBits, p, dx) => n.dropoutBackward(dy, keepBits, p, dx),
     embedding: (weight, ids, dim, out) => n.embedding(weight, ids, dim, out),

@@ -96,39 +96,39 @@ export function layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Fl
   }
 }
 
-/** Per-row label-smoothed cross entropy and log-sum-exp (see Backend.crossEntropy). */
+/** Per-row label-smoothed cross entropy and log-sum-exp, optionally its gradient and column sums (see Backend.crossEntropy). */
 export function crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
-  smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * vocab;
-    let mx = -Infinity;
-    for (let j = 0; j < vocab; j++) if (logits[base + j]! > mx) mx = logits[base + j]!;
-    let sum = 0;
-    let total = 0;
-    for (let j = 0; j < vocab; j++) { sum += Math.exp(logits[base + j]! - mx); total += logits[base + j]!; }
-    const lse = mx + Math.log(sum);
-    logSumExp[r] = lse;
-    const t = targets[r]!;
-    if (t === ignoreIndex) { losses[r] = 0; continue; }
-    const nll = lse - logits[base + t]!;
-    const uniform = lse - total / vocab;
-    losses[r] = (1 - smoothing) * nll + smoothing * uniform;
-  }
-  if (grad !== undefined) crossEntropyGrad(logits, targets, logSumExp, rows, vocab, ignoreIndex, smoothing, grad.scale, grad.dlogits);
-}
-
-/** dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V)); zero for ignored rows. */
-function crossEntropyGrad(logits: Float32Array, targets: Int32Array, logSumExp: Float32Array, rows: number, vocab: number,
-  ignoreIndex: number, smoothing: number, scale: number, dlogits: Float32Array): void {
+  smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad, bias?: Float32Array): void {
+  const z = new Float32Array(vocab); // row r of logits + bias, read before dlogits (possibly logits itself) is written
+  const sums = grad?.columnSums === undefined ? null : new Float64Array(vocab);
   const off = smoothing / vocab;
   for (let r = 0; r < rows; r++) {
     const base = r * vocab;
+    for (let j = 0; j < vocab; j++) z[j] = logits[base + j]! + (bias === undefined ? 0 : bias[j]!);
+    let mx = -Infinity;
+    for (let j = 0; j < vocab; j++) if (z[j]! > mx) mx = z[j]!;
+    let sum = 0;
+    let total = 0;
+    for (let j = 0; j < vocab; j++) { sum += Math.exp(z[j]! - mx); total += z[j]!; }
+    const lse = mx + Math.log(sum);
+    logSumExp[r] = lse;
     const t = targets[r]!;
-    if (t === ignoreIndex) { dlogits.fill(0, base, base + vocab); continue; }
-    const lse = logSumExp[r]!;
-    for (let j = 0; j < vocab; j++) dlogits[base + j] = scale * (Math.exp(logits[base + j]! - lse) - off);
-    dlogits[base + t]! -= scale * (1 - smoothing);
+    if (t === ignoreIndex) {
+      losses[r] = 0;
+      grad?.dlogits.fill(0, base, base + vocab);
+      continue;
+    }
+    const nll = lse - z[t]!;
+    const uniform = lse - total / vocab;
+    losses[r] = (1 - smoothing) * nll + smoothing * uniform;
+    if (grad === undefined) continue;
+    // dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V))
+    const d = grad.dlogits;
+    for (let j = 0; j < vocab; j++) d[base + j] = grad.scale * (Math.exp(z[j]! - lse) - off);
+    d[base + t]! -= grad.scale * (1 - smoothing);
+    if (sums !== null) for (let j = 0; j < vocab; j++) sums[j]! += d[base + j]!;
   }
+  if (sums !== null) grad!.columnSums!.set(sums);
 }
 
 /** Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place); kept = bit set. */
