@@ -144,8 +144,8 @@ export function setCacheBuffers(cache: KVCache, kBuf: Tensor, vBuf: Tensor, len:
 }
 
 /**
- * Makes an 'append' cache's buffers hold at least `positions` (B, h, positions, dK) positions, doubling when they
- * are full and keeping what is filled; returns them.
+ * Makes an 'append' cache's buffers hold at least shape[2] positions of shape (B, h, positions, dK), doubling
+ * their capacity when they are full and keeping the positions already filled; returns them.
  */
 export function reserveCache(cache: KVCache, shape: readonly [number, number, number, number]): { kBuf: Tensor; vBuf: Tensor } {
   const [batch, heads, positions, dK] = shape;
