@@ -20,6 +20,7 @@
         "native/embedding_adam.cc",
         "native/dropout.cc",
         "native/decoder_step.cc",
+        "native/attention.cc",
         "native/signals.cc",
         "native/vmath.cc"
       ],

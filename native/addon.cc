@@ -57,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initEmbeddingAdam(env, exports);
   initDropout(env, exports);
   initDecoderStep(env, exports);
+  initAttention(env, exports);
   return exports;
 }
 

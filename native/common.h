@@ -122,5 +122,6 @@ void initLoss(Napi::Env env, Napi::Object exports);
 void initEmbeddingAdam(Napi::Env env, Napi::Object exports);
 void initDropout(Napi::Env env, Napi::Object exports);
 void initDecoderStep(Napi::Env env, Napi::Object exports);
+void initAttention(Napi::Env env, Napi::Object exports);
 
 }  // namespace aiayn

@@ -7,6 +7,7 @@
 namespace aiayn {
 
 struct AdamArgs;
+struct AttentionPair;
 struct LayerNormArgs;
 struct PackedGemmArgs;
 struct SmallGemmArgs;
@@ -75,6 +76,42 @@ struct VMath {
    */
   void (*attendRow)(const float* q, const float* k, const float* v, int64_t ld, int64_t n, int64_t dk, float scale,
                     const float* mask, float* scores, float* out);
+  /** probs = softmax(scale * Q K^T + mask) for one (batch, head) pair; see AttentionPair. */
+  void (*attentionScoresPair)(const AttentionPair& a);
+  /** dQ, dK, dV of one (batch, head) pair from probs, the keep bits and dOut; see AttentionPair. */
+  void (*attentionBackwardPair)(const AttentionPair& a);
+};
+
+/**
+ * One (batch, head) pair of eq. (1): query i at q + i * ldq (dK values), key j at k + j * ldk, value j at
+ * v + j * ldv (dV values); mask element (i, j) at mask[i * maskRow + j * maskCol] (nullptr: none); probs
+ * [tq, tk] dense. The backward also reads the keep bits (bit bitBase + i * tk + j; nullptr: no dropout, keep
+ * 1) and dOut row i at dOut + i * ldo, and writes dq, dk, dv rows with their own leading dimensions. scratch
+ * holds attentionScratch(tk, dK, dV) floats.
+ */
+/**
+ * Floats of scratch an AttentionPair needs: a transposed K or V and two rows of weights (rows padded to 16), and
+ * the backward's transposed dS and weights.
+ */
+inline int64_t attentionScratch(int64_t tq, int64_t tk, int64_t dK, int64_t dV) {
+  const int64_t np = (tk + 15) / 16 * 16;
+  return ((dK > dV ? dK : dV) + 2) * np + 2 * tk * tq;
+}
+
+struct AttentionPair {
+  const float* q; int64_t ldq;
+  const float* k; int64_t ldk;
+  const float* v; int64_t ldv;
+  int64_t tq, tk, dK, dV;
+  float scale;
+  const float* mask; int64_t maskRow, maskCol;
+  float* probs;
+  const int32_t* keepBits; int64_t bitBase; float keep;
+  const float* dOut; int64_t ldo;
+  float* dq; int64_t lddq;
+  float* dk; int64_t lddk;
+  float* dv; int64_t lddv;
+  float* scratch;
 };
 
 /**

@@ -317,8 +317,14 @@ void dotBlockRows(const SmallGemmArgs& g, int64_t i, int64_t j) {
 
 /** A vector with every lane x. */
 inline Vec splat(float x) {
+#if defined(__AVX512F__)
+  return (Vec)_mm512_set1_ps(x);  // one vbroadcastss (zero + x compiled to an add and a broadcast)
+#elif defined(__AVX2__)
+  return (Vec)_mm256_set1_ps(x);
+#else
   const Vec zero = {};
-  return zero + x;  // GCC broadcasts the scalar: one vbroadcastss
+  return zero + x;
+#endif
 }
 
 /** MR rows x NV vectors of c = a b (see VMath::packedGemm) from row i, column j: one b row, broadcast a's, FMAs. */
@@ -517,11 +523,107 @@ void attendRowLoop(const float* q, const float* k, const float* v, int64_t ld, i
   }
 }
 
+/** n rounded up to whole vectors. */
+inline int64_t vecCeil(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+/** mt[p * np + j] = m[j * ld + p] for n rows of d values, np = vecCeil(n), the padding zeroed. */
+inline void transposeRows(const float* m, int64_t ld, int64_t n, int64_t d, float* mt) {
+  const int64_t np = vecCeil(n);
+  for (int64_t p = 0; p < d; p++) {
+    float* r = mt + p * np;
+    for (int64_t j = 0; j < n; j++) r[j] = m[j * ld + p];
+    for (int64_t j = n; j < np; j++) r[j] = 0.0f;
+  }
+}
+
+/** out[j] = Σ_p x[p] mt[p * np + j] for j < np (mt from transposeRows): a row times a matrix, in registers. */
+inline void rowTimesTransposed(const float* x, const float* mt, int64_t d, int64_t np, float* out) {
+  for (int64_t j = 0; j < np; j += kLanes) {
+    Vec acc[4] = {};  // four chains of FMAs instead of one
+    int64_t p = 0;
+    for (; p + 4 <= d; p += 4) {
+      for (int u = 0; u < 4; u++) acc[u] = fmaVec(splat(x[p + u]), loadVec(mt + (p + u) * np + j), acc[u]);
+    }
+    for (; p < d; p++) acc[0] = fmaVec(splat(x[p]), loadVec(mt + p * np + j), acc[0]);
+    const Vec sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    __builtin_memcpy(out + j, &sum, sizeof(Vec));
+  }
+}
+
+/** out[p] = Σ_j w[j] m[j * ld + p] for p < d: a weighted sum of n rows, each chunk of out in a register. */
+inline void weightedRows(const float* w, const float* m, int64_t ld, int64_t n, int64_t d, float* out) {
+  int64_t p = 0;
+  for (; p + kLanes <= d; p += kLanes) {
+    Vec acc[4] = {};  // four chains of FMAs instead of one
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      for (int u = 0; u < 4; u++) acc[u] = fmaVec(splat(w[j + u]), loadVec(m + (j + u) * ld + p), acc[u]);
+    }
+    for (; j < n; j++) acc[0] = fmaVec(splat(w[j]), loadVec(m + j * ld + p), acc[0]);
+    const Vec sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    __builtin_memcpy(out + p, &sum, sizeof(Vec));
+  }
+  for (; p < d; p++) {
+    float acc = 0.0f;
+    for (int64_t j = 0; j < n; j++) acc += w[j] * m[j * ld + p];
+    out[p] = acc;
+  }
+}
+
+/** See VMath::attentionScoresPair: K transposed once, then each query row is a row times a matrix. */
+void attentionScoresPairLoop(const AttentionPair& a) {
+  float* kt = a.scratch;
+  float* row = kt + a.dK * vecCeil(a.tk);
+  transposeRows(a.k, a.ldk, a.tk, a.dK, kt);
+  for (int64_t i = 0; i < a.tq; i++) {
+    rowTimesTransposed(a.q + i * a.ldq, kt, a.dK, vecCeil(a.tk), row);
+    softmaxRowLoop(row, a.mask == nullptr ? nullptr : a.mask + i * a.maskRow, a.maskCol, a.tk, a.scale, false, a.probs + i * a.tk);
+  }
+}
+
+/**
+ * See VMath::attentionBackwardPair. V transposed once; per query row i: dP_i = dOut_i V^T through dropout, dS_i
+ * (softmax backward), dQ_i = dS_i K; then per key j, dK_j = Σ_i dS_ij Q_i and dV_j = Σ_i dropout(P)_ij dOut_i from
+ * the transposed dS and weights, each output chunk summed in registers and stored once.
+ */
+void attentionBackwardPairLoop(const AttentionPair& a) {
+  const int64_t np = vecCeil(a.tk);
+  float* vt = a.scratch;               // dV x np
+  float* ds = vt + a.dV * np;          // np: dP of row i, then dS
+  float* dsT = ds + np;                // tk x tq
+  float* pdT = dsT + a.tk * a.tq;      // tk x tq: the dropped weights, transposed
+  transposeRows(a.v, a.ldv, a.tk, a.dV, vt);
+  for (int64_t i = 0; i < a.tq; i++) {
+    const float* pi = a.probs + i * a.tk;
+    rowTimesTransposed(a.dOut + i * a.ldo, vt, a.dV, np, ds);  // dOut_i V^T
+    for (int64_t j = 0; j < a.tk; j++) {
+      const int64_t e = a.bitBase + i * a.tk + j;
+      const float kept = a.keepBits == nullptr ? 1.0f : ((static_cast<uint32_t>(a.keepBits[e >> 5]) >> (e & 31)) & 1u ? a.keep : 0.0f);
+      ds[j] *= kept;  // through dropout
+      pdT[j * a.tq + i] = pi[j] * kept;
+    }
+    double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t j = 0; j < a.tk; j++) dot += static_cast<double>(pi[j]) * ds[j];
+    const float d = static_cast<float>(dot);
+    for (int64_t j = 0; j < a.tk; j++) {
+      ds[j] = a.scale * pi[j] * (ds[j] - d);  // dS: softmax backward, the scores' scale
+      dsT[j * a.tq + i] = ds[j];
+    }
+    weightedRows(ds, a.k, a.ldk, a.tk, a.dK, a.dq + i * a.lddq);  // dQ_i = dS_i K
+  }
+  for (int64_t j = 0; j < a.tk; j++) {
+    weightedRows(dsT + j * a.tq, a.q, a.ldq, a.tq, a.dK, a.dk + j * a.lddk);     // dK_j = Σ_i dS_ij Q_i
+    weightedRows(pdT + j * a.tq, a.dOut, a.ldo, a.tq, a.dV, a.dv + j * a.lddv);  // dV_j = Σ_i dropout(P)_ij dOut_i
+  }
+}
+
 }  // namespace
 
 extern const VMath VMATH_TABLE;
 const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, accumulateRowLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
-                           layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop};
+                           layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop,
+                           attentionScoresPairLoop, attentionBackwardPairLoop};
 
 }  // namespace aiayn

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { Backend, BinaryOp, DecoderStepArgs, GemmArgs, Strided, UnaryOp } from '../src/backend/backend.js';
+import type { AttentionBackwardArgs, Backend, BinaryOp, DecoderStepArgs, GemmArgs, HeadPacked, Strided, UnaryOp } from '../src/backend/backend.js';
 import { loadNativeAddon, loadNativeBackend } from '../src/backend/native/index.js';
 import { tsBackend as ts } from '../src/backend/ts/index.js';
 import { Rng } from '../src/tensor/random.js';
@@ -607,6 +607,48 @@ test('adam and adamw steps with bias correction, every vector variant', (t) => {
       close(states[1]!.v, states[0]!.v, `${what} v`);
     }
   } });
+});
+
+test('attentionScores and attentionBackward over head-packed projections, masks and dropout bits, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  // [batch, heads, tq, tk, dK, dV]: odd sizes, tq != tk, vector tails, tiny's and small's head shapes.
+  for (const [batch, heads, tq, tk, dK, dV] of [[1, 1, 1, 1, 1, 1], [2, 3, 7, 5, 3, 5], [3, 2, 17, 33, 20, 16], [4, 4, 24, 24, 32, 32], [2, 4, 32, 32, 64, 64]] as const) {
+    // q (B, tq, width) with a spare first column; k and v side by side in one (B, tk, ·) projection.
+    const qW = 1 + heads * dK;
+    const kvW = heads * (dK + dV);
+    const qp: HeadPacked = { data: randn(batch * tq * qW + 3), offset: 3, rowStride: qW, col: 1 };
+    const kvData = randn(batch * tk * kvW);
+    const kp: HeadPacked = { data: kvData, offset: 0, rowStride: kvW, col: 0 };
+    const vp: HeadPacked = { data: kvData, offset: 0, rowStride: kvW, col: heads * dK };
+    const shape = [batch, heads, tq, tk];
+    const maskData = Float32Array.from({ length: batch * tq * tk }, () => (rand() < 0.2 ? -Infinity : 0));
+    const mask: Strided = { data: maskData, offset: 0, strides: [tq * tk, 0, tk, 1] }; // broadcast over heads
+    const weights = batch * heads * tq * tk;
+    const dims = { batch, heads, tq, tk, dK, dV, scale: 1 / Math.sqrt(dK) };
+    const expected = new Float32Array(weights);
+    ts.attentionScores({ ...dims, q: qp, k: kp, mask, probs: expected });
+    const keepBits = Int32Array.from({ length: Math.ceil(weights / 32) }, () => (rand() * 2 ** 32) | 0);
+    const dOut = randn(batch * tq * heads * dV);
+    const grads = (be: Backend): Float32Array[] => {
+      const dq = new Float32Array(batch * tq * qW + 3).fill(7); // columns no head covers are left alone
+      const dkv = new Float32Array(batch * tk * kvW).fill(NaN);
+      const args: AttentionBackwardArgs = { ...dims, q: qp, k: kp, v: vp, probs: expected, dropout: { keepBits, p: 0.25 }, dOut,
+        dq: { ...qp, data: dq }, dk: { ...kp, data: dkv }, dv: { ...vp, data: dkv } };
+      be.attentionBackward(args);
+      return [dq, dkv];
+    };
+    const want = grads(ts);
+    const what = `attention ${shape.join('x')} dK ${dK} dV ${dV}`;
+    eachSimd((variant) => {
+      const probs = new Float32Array(weights);
+      n.attentionScores({ ...dims, q: qp, k: kp, mask, probs });
+      close(probs, expected, `${what} [${variant}] weights`);
+      const got = grads(n);
+      close(got[0]!, want[0]!, `${what} [${variant}] dq`, 1e-4);
+      close(got[1]!, want[1]!, `${what} [${variant}] dk, dv`, 1e-4);
+    });
+  }
 });
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdditiveAttention, GeneralAttention, MultiHeadAttention, scaledDotProductAttention } from '../src/nn/attention.js';
 import { causalMask, combineMasks, keyPaddingMask } from '../src/nn/masks.js';
-import { Rng, randn, tensor } from '../src/tensor/index.js';
+import { Rng, packedAttention, randn, tensor } from '../src/tensor/index.js';
 import type { Tensor } from '../src/tensor/index.js';
 
 const B = 2, H = 2, T = 4, S = 5, DK = 3;
@@ -124,4 +124,34 @@ test('MultiHeadAttention: torch names, self and cross use agree with explicit pr
     m.forward(x, memory, memory, padMask).sum().backward();
     assert.ok(m.parameters().every((p) => p.grad !== null), `${kind}: every parameter gets a gradient`);
   }
+});
+
+test('MultiHeadAttention: the fused attention op equals the unfused path (recording weights), dropout on the weights included', () => {
+  const [d, h] = [12, 3];
+  const x = randn([2, 5, d], { rng: new Rng(4) });
+  const memory = randn([2, 7, d], { rng: new Rng(5) });
+  const mask = combineMasks(causalMask(5, 0), keyPaddingMask(tensor([[0, 0, 0, 0, 1], [0, 0, 0, 0, 0]])));
+  const run = (record: boolean, cross: boolean): { y: number[]; grads: number[][] } => {
+    const mha = new MultiHeadAttention(d, h, { dropout: 0.3, rng: new Rng(9) }); // same weights and dropout stream
+    mha.recordWeights = record;
+    const q = x.detach();
+    q.requiresGrad = true;
+    const y = cross ? mha.forward(q, memory, memory) : mha.forward(q, q, q, mask);
+    y.mul(y).sum().backward();
+    return { y: Array.from(y.toArray()), grads: [q.grad!, mha.inProjWeight.grad!, mha.inProjBias.grad!, mha.outProj.weight.grad!].map((g) => Array.from(g.toArray())) };
+  };
+  for (const cross of [false, true]) {
+    const [fused, unfused] = [run(false, cross), run(true, cross)];
+    const worst = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!) / (1 + Math.abs(b[i]!))), 0);
+    assert.ok(worst(fused.y, unfused.y) < 1e-5, `${cross ? 'cross' : 'self'}: outputs differ by ${worst(fused.y, unfused.y)}`);
+    fused.grads.forEach((g, i) => assert.ok(worst(g, unfused.grads[i]!) < 1e-4, `${cross ? 'cross' : 'self'}: gradient ${i} differs by ${worst(g, unfused.grads[i]!)}`));
+  }
+});
+
+test('packedAttention names bad projections: overlapping heads, heads past the row, a non-contiguous projection', () => {
+  const qkv = randn([2, 4, 12], { rng: new Rng(1) });
+  const heads = { heads: 2 };
+  assert.throws(() => packedAttention({ t: qkv, col: 0 }, { t: qkv, col: 2 }, { t: qkv, col: 8 }, 2, 2, heads), /overlap/);
+  assert.throws(() => packedAttention({ t: qkv, col: 0 }, { t: qkv, col: 4 }, { t: qkv, col: 10 }, 2, 2, heads), /do not fit its width 12/);
+  assert.throws(() => packedAttention({ t: qkv.transpose(1, 2), col: 0 }, { t: qkv, col: 4 }, { t: qkv, col: 8 }, 2, 2, heads), /contiguous/);
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, linearCrossEntropy, logSoftmax, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
+  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, linearCrossEntropy, logSoftmax, packedAttention, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
   type Tensor,
 } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -265,6 +265,38 @@ const nnCases: Case[] = [
   }],
 ];
 
+/**
+ * Reference of packedAttention: heads h of d values from columns col of (B, L, width) projections, eq. (1) per head,
+ * output (B, T, h dV).
+ */
+function packedAttentionRef(q: R.Arr, qc: number, k: R.Arr, kc: number, v: R.Arr, vc: number, h: number, dK: number, dV: number, mask: R.Arr | null): R.Arr {
+  const heads = (x: R.Arr, c: number, d: number) => {
+    const [b, l] = x.shape as [number, number];
+    return R.permute(R.reshape(R.slice(x, 2, c, c + h * d), [b, l, h, d]), [0, 2, 1, 3]); // (B, h, L, d)
+  };
+  const scores = R.matmul(heads(q, qc, dK), R.transpose(heads(k, kc, dK), 2, 3)); // (B, h, T, S)
+  const weights = R.softmax(scores, 3, 1 / Math.sqrt(dK), mask === null ? null : R.broadcastTo(mask, scores.shape), false);
+  const out = R.matmul(weights, heads(v, vc, dV)); // (B, h, T, dV)
+  const [b, , t] = out.shape as [number, number, number];
+  return R.reshape(R.permute(out, [0, 2, 1, 3]), [b, t, h * dV]);
+}
+
+const causal = R.arr([1, 1, 3, 3], [0, -Infinity, -Infinity, 0, 0, -Infinity, 0, 0, 0]);
+const keyPad = R.arr([2, 1, 1, 4], [0, 0, 0, -Infinity, 0, -Infinity, 0, 0]);
+
+const attentionCases: Case[] = [
+  ['packedAttention: self-attention on one (B, T, 3d) projection, 2 heads, causal mask', {
+    leaves: [{ shape: [2, 3, 12] }],
+    ours: ([x]) => packedAttention({ t: x!, col: 0 }, { t: x!, col: 4 }, { t: x!, col: 8 }, 2, 2, { heads: 2, mask: toTensor(causal) }).output,
+    ref: ([x]) => packedAttentionRef(x!, 0, x!, 4, x!, 8, 2, 2, 2, causal),
+  }],
+  ['packedAttention: queries apart, keys and values in one projection with spare columns, padding mask, dV != dK', {
+    leaves: [{ shape: [2, 3, 6] }, { shape: [2, 4, 11] }],
+    ours: ([q, kv]) => packedAttention({ t: q!, col: 0 }, { t: kv!, col: 1 }, { t: kv!, col: 5 }, 2, 3, { heads: 2, mask: toTensor(keyPad) }).output,
+    ref: ([q, kv]) => packedAttentionRef(q!, 0, kv!, 1, kv!, 5, 2, 2, 3, keyPad),
+  }],
+];
+
 const shapeCases: Case[] = [
   ['reshape (view)', { leaves: [{ shape: [2, 3, 4] }], ours: ([x]) => x!.reshape([4, -1]).mul(x!.reshape([4, 6])), ref: ([x]) => R.zip([R.reshape(x!, [4, 6]), R.reshape(x!, [4, 6])], (a, b) => a! * b!) }],
   ['reshape of a transposed view (copy)', {
@@ -365,6 +397,7 @@ function randomShapeCases(): Case[] {
 const allCases: Case[] = [
   ...binaryCases(), ...unaryCases(), ...selectCases, ...reduceCases, ...matmulCases, ...linearCases, ...softmaxCases(), ...nnCases, ...shapeCases,
   ...randomShapeCases(),
+  ...attentionCases,
 ];
 
 forEachBackend('gradcheck', () => {

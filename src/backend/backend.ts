@@ -67,6 +67,37 @@ export interface ResidualInput { y: Float32Array; sum: Float32Array; }
  */
 export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; columnSums?: Float32Array; }
 
+/**
+ * h heads of a projection stored row-major as [rows, rowStride] (rows = batch x positions): head i of row r is
+ * data[offset + r * rowStride + col + i * d .. + d), as a Linear's output holds them (Q, K and V may share one).
+ */
+export interface HeadPacked { data: Float32Array; offset: number; rowStride: number; col: number; }
+
+/** Shapes of Backend.attentionScores and attentionBackward: batch x heads pairs of tq queries over tk keys. */
+export interface AttentionDims { batch: number; heads: number; tq: number; tk: number; dK: number; dV: number; scale: number; }
+
+/** Operands of Backend.attentionScores. */
+export interface AttentionScoresArgs extends AttentionDims {
+  q: HeadPacked; k: HeadPacked;
+  /** Additive mask read through strides over (batch, heads, tq, tk), or null. */
+  mask: Strided | null;
+  /** The weights (batch, heads, tq, tk), written. */
+  probs: Float32Array;
+}
+
+/** Operands of Backend.attentionBackward. */
+export interface AttentionBackwardArgs extends AttentionDims {
+  q: HeadPacked; k: HeadPacked; v: HeadPacked;
+  /** The weights P (batch, heads, tq, tk) of the forward, before dropout. */
+  probs: Float32Array;
+  /** Dropout on the weights: its keep bits over P in order (Backend.dropout's) and p; null when none. */
+  dropout: { keepBits: Int32Array; p: number } | null;
+  /** Gradient of the output (batch, tq, heads x dV), dense. */
+  dOut: Float32Array;
+  /** Where the gradients of q, k and v go (written, not accumulated; they may share one buffer). */
+  dq: HeadPacked; dk: HeadPacked; dv: HeadPacked;
+}
+
 /** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for Backend.decoderStep. */
 export interface DecoderStepLayer {
   /** Self-attention: packed [W^Q; W^K; W^V] [3d, d] and its bias [3d]; W^O [d, d] and its bias. */
@@ -184,6 +215,18 @@ export interface Backend {
    */
   adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, step: number, decoupled: boolean): void;
+
+  /**
+   * Eq. (1)'s weights for every (batch, head): probs = softmax(scale * Q K^T + mask) over the keys, q and k read
+   * head by head from their projections: the scores never exist apart from the weights.
+   */
+  attentionScores(args: AttentionScoresArgs): void;
+  /**
+   * The gradients of eq. (1) with dropout on the weights, out = dropout(P) V, for every (batch, head) from P, the
+   * keep bits and dOut: dV = dropout(P)^T dOut, dP = dropout'(dOut V^T), dS = scale * P * (dP - rowsum(P dP)),
+   * dQ = dS K, dK = dS^T Q, written head by head into their projections' layout.
+   */
+  attentionBackward(args: AttentionBackwardArgs): void;
 
   /**
    * One token of the Transformer decoder (§3.1) for every row, fused: embedding * embedScale + positional, then

@@ -5,7 +5,9 @@ import type { Backend } from './backend.js';
 import { loadNativeBackend } from './native/index.js';
 import { tsBackend } from './ts/index.js';
 
-export type { Backend, BinaryOp, DecoderStepArgs, DecoderStepLayer, GemmArgs, ReduceOp, Strided, UnaryOp } from './backend.js';
+export type {
+  AttentionBackwardArgs, AttentionScoresArgs, Backend, BinaryOp, DecoderStepArgs, DecoderStepLayer, GemmArgs, HeadPacked, ReduceOp, Strided, UnaryOp,
+} from './backend.js';
 export { tsBackend } from './ts/index.js';
 
 let current: Backend | undefined;

@@ -7,7 +7,8 @@
 
 import { dropout as dropoutOp } from '../tensor/ops/nn.js';
 import { matmul } from '../tensor/ops/matmul.js';
-import { copyInto, split } from '../tensor/ops/shape.js';
+import { packedAttention, type PackedHeads } from '../tensor/ops/attention.js';
+import { copyInto } from '../tensor/ops/shape.js';
 import { zeros } from '../tensor/ops/create.js';
 import { Rng, globalRng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -221,47 +222,48 @@ export class MultiHeadAttention extends Module {
     this.attention = this.addModule('attention', makeAttention(opts.attention ?? 'scaled-dot', this.dK, this.rng));
   }
 
-  /** Q, K, V projections; self-attention uses one packed GEMM, encoder-decoder attention two. */
-  private project(query: Tensor, key: Tensor, value: Tensor): [Tensor, Tensor, Tensor] {
+  /**
+   * The Q, K, V projections as head-packed columns: one GEMM (B, L, 3d) for self-attention, one (B, S, 2d) for
+   * keys and values when they are the same tensor (encoder-decoder attention), else one each.
+   */
+  private packedProjections(query: Tensor, key: Tensor, value: Tensor): [PackedHeads, PackedHeads, PackedHeads] {
     const d = this.dModel;
-    const w = this.inProjWeight;
-    const b = this.inProjBias;
     if (query === key && key === value) {
-      const [q, k, v] = split(linear(query, w, b), [d, d, d], -1); // 3 x (B, T, d)
-      return [q!, k!, v!];
+      const qkv = linear(query, this.inProjWeight, this.inProjBias); // (B, T, 3d)
+      return [{ t: qkv, col: 0 }, { t: qkv, col: d }, { t: qkv, col: 2 * d }];
     }
-    const q = linear(query, w.slice(0, 0, d), b.slice(0, 0, d)); // (B, T, d)
-    const [k, v] = this.projectKeysValues(key, value);
-    return [q, k, v];
+    const q = linear(query, this.inProjWeight.slice(0, 0, d), this.inProjBias.slice(0, 0, d)); // (B, T, d)
+    return [{ t: q, col: 0 }, ...this.packedKeysValues(key, value)];
   }
 
-  /** The K and V projections (B, S, d) of key and value: one GEMM when they are the same tensor. */
-  private projectKeysValues(key: Tensor, value: Tensor): [Tensor, Tensor] {
+  /** The K and V projections as head-packed columns: one GEMM (B, S, 2d) when key and value are the same tensor. */
+  private packedKeysValues(key: Tensor, value: Tensor): [PackedHeads, PackedHeads] {
     const d = this.dModel;
     const w = this.inProjWeight;
     const b = this.inProjBias;
     if (key === value) {
-      const [k, v] = split(linear(key, w.slice(0, d), b.slice(0, d)), [d, d], -1); // 2 x (B, S, d)
-      return [k!, v!];
+      const kv = linear(key, w.slice(0, d), b.slice(0, d)); // (B, S, 2d)
+      return [{ t: kv, col: 0 }, { t: kv, col: d }];
     }
-    return [linear(key, w.slice(0, d, 2 * d), b.slice(0, d, 2 * d)), linear(value, w.slice(0, 2 * d), b.slice(0, 2 * d))];
+    return [{ t: linear(key, w.slice(0, d, 2 * d), b.slice(0, d, 2 * d)), col: 0 }, { t: linear(value, w.slice(0, 2 * d), b.slice(0, 2 * d)), col: 0 }];
   }
 
-  /** (B, L, d) -> (B, h, L, dK). */
-  private splitHeads(x: Tensor): Tensor {
-    const [batch, len] = x.shape as [number, number, number];
-    return x.reshape([batch, len, this.h, this.dK]).permute([0, 2, 1, 3]); // (B, h, L, dK)
+  /** Head-packed columns (B, L, ·) -> heads (B, h, L, dK), a view. */
+  private splitHeads(x: PackedHeads): Tensor {
+    const [batch, len] = x.t.shape as [number, number, number];
+    const cols = x.t.shape[2] === this.dModel ? x.t : x.t.slice(2, x.col, x.col + this.dModel); // (B, L, d)
+    return cols.reshape([batch, len, this.h, this.dK]).permute([0, 2, 1, 3]); // (B, h, L, dK)
   }
 
   /** Projected heads q (B, h, T, dK), k and v (B, h, S, dK). */
   private headsOf(query: Tensor, key: Tensor, value: Tensor): { q: Tensor; k: Tensor; v: Tensor } {
-    const [q, k, v] = this.project(query, key, value);
-    return { q: this.splitHeads(q), k: this.splitHeads(k), v: this.splitHeads(v) };
+    const [q, k, v] = this.packedProjections(query, key, value).map((x) => this.splitHeads(x));
+    return { q: q!, k: k!, v: v! };
   }
 
   /** Projects key and value (B, S, d) into a 'static' cache's heads (B, h, S, dK) once, before decoding. */
   cacheMemory(key: Tensor, value: Tensor, cache: KVCache): void {
-    const [k, v] = this.projectKeysValues(key, value);
+    const [k, v] = this.packedKeysValues(key, value);
     store(cache, this.splitHeads(k), this.splitHeads(v));
   }
 
@@ -271,7 +273,7 @@ export class MultiHeadAttention extends Module {
     if (cache.mode === 'static') {
       if (cache.k === null || cache.v === null) this.cacheMemory(key, value, cache);
       const q = linear(query, this.inProjWeight.slice(0, 0, d), this.inProjBias.slice(0, 0, d)); // (B, T, d)
-      return { q: this.splitHeads(q), k: cache.k!, v: cache.v! };
+      return { q: this.splitHeads({ t: q, col: 0 }), k: cache.k!, v: cache.v! };
     }
     const heads = this.headsOf(query, key, value);
     append(cache, heads.k, heads.v); // cache.k, cache.v: (B, h, L + T, dK)
@@ -286,8 +288,13 @@ export class MultiHeadAttention extends Module {
    */
   forward(query: Tensor, key: Tensor, value: Tensor, mask?: Tensor, cache?: KVCache): Tensor {
     const [batch, t] = query.shape as [number, number, number];
-    const { q, k, v } = cache === undefined ? this.headsOf(query, key, value) : this.cachedHeads(query, key, value, cache);
     const p = this.training ? this.dropoutP : 0;
+    if (cache === undefined && this.attention instanceof ScaledDotProductAttention && !this.recordWeights) {
+      // Eq. (1) on the projections as they come: one op forward and backward (tensor/ops/attention.ts).
+      const [q, k, v] = this.packedProjections(query, key, value);
+      return this.outProj.forward(packedAttention(q, k, v, this.dK, this.dK, { heads: this.h, mask, dropout: p, rng: this.rng }).output);
+    }
+    const { q, k, v } = cache === undefined ? this.headsOf(query, key, value) : this.cachedHeads(query, key, value, cache);
     const { output, weights } = this.attention.forward(q, k, v, { mask, dropout: p, rng: this.rng, returnWeights: this.recordWeights });
     if (weights !== null) {
       this.lastWeights?.dispose();

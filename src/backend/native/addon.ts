@@ -52,6 +52,13 @@ export interface NativeAddon {
   embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32): void;
   adam(param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number, decoupled: boolean): void;
+  attentionScores(dims: readonly number[], scale: number, q: F32, qOffset: number, qRowStride: number, qCol: number,
+    k: F32, kOffset: number, kRowStride: number, kCol: number, mask: F32 | null, maskOffset: number, maskStrides: Strides,
+    probs: F32): void;
+  attentionBackward(dims: readonly number[], scale: number, q: F32, qOffset: number, qRowStride: number, qCol: number,
+    k: F32, kOffset: number, kRowStride: number, kCol: number, v: F32, vOffset: number, vRowStride: number, vCol: number,
+    probs: F32, keepBits: Int32Array | null, p: number, dOut: F32, dq: F32, dqOffset: number, dqRowStride: number, dqCol: number,
+    dk: F32, dkOffset: number, dkRowStride: number, dkCol: number, dv: F32, dvOffset: number, dvRowStride: number, dvCol: number): void;
   decoderStep(dims: readonly number[], normFirst: boolean, gelu: boolean, eps: number, ids: Int32Array, embedScale: number,
     tensors: readonly F32[], out: F32): void;
 }

@@ -1,7 +1,7 @@
 // The native backend: the oneDNN/OpenMP addon wrapped as a Backend. Typed arrays pass straight through (the
 // addon reads them in place); op names become the addon's op codes.
 
-import type { Backend, BinaryOp, DecoderStepArgs, ReduceOp, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, DecoderStepArgs, HeadPacked, ReduceOp, UnaryOp } from '../backend.js';
 import { loadNativeAddon } from './addon.js';
 
 export { loadNativeAddon, type NativeAddon } from './addon.js';
@@ -20,6 +20,11 @@ function codes<T extends string>(list: readonly string[], wanted: readonly T[]):
 const UNARY: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'];
 const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 const REDUCE: readonly ReduceOp[] = ['sum', 'max'];
+
+/** A head-packed operand as the addon's four arguments. */
+function packed(x: HeadPacked): [Float32Array, number, number, number] {
+  return [x.data, x.offset, x.rowStride, x.col];
+}
 
 const NO_FINAL_NORM = new Float32Array(0);
 
@@ -73,6 +78,11 @@ export function loadNativeBackend(): Backend {
     embeddingBackward: (dy, ids, dim, dweight) => n.embeddingBackward(dy, ids, dim, dweight),
     adam: (param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled) =>
       n.adam(param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled),
+    attentionScores: (a) => n.attentionScores([a.batch, a.heads, a.tq, a.tk, a.dK, a.dV], a.scale, ...packed(a.q), ...packed(a.k),
+      a.mask?.data ?? null, a.mask?.offset ?? 0, a.mask?.strides ?? [0, 0, 0, 0], a.probs),
+    attentionBackward: (a) => n.attentionBackward([a.batch, a.heads, a.tq, a.tk, a.dK, a.dV], a.scale, ...packed(a.q),
+      ...packed(a.k), ...packed(a.v), a.probs, a.dropout?.keepBits ?? null, a.dropout?.p ?? 0, a.dOut, ...packed(a.dq),
+      ...packed(a.dk), ...packed(a.dv)),
     decoderStep: (a) => n.decoderStep([a.rows, a.dModel, a.heads, a.dFF, a.vocab, a.srcLen, a.past, a.capacity], a.normFirst,
       a.activation === 'gelu', a.eps, a.ids, a.embedScale, decoderStepTensors(a), a.out),
   };

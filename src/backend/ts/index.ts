@@ -2,6 +2,7 @@
 
 import type { Backend } from '../backend.js';
 import { binary, copy, unary, unaryBackward, where } from './elementwise.js';
+import { attentionBackward, attentionScores } from './attention.js';
 import { decoderStep } from './decoder-step.js';
 import { gemm } from './gemm.js';
 import { adam, crossEntropy, dropout, dropoutBackward, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
@@ -13,5 +14,5 @@ export const tsBackend: Backend = {
   threads: () => 1,
   copy, unary, unaryBackward, binary, where, reduce, argmax, gemm,
   softmax, softmaxBackward, layerNorm, layerNormBackward, crossEntropy,
-  dropout, dropoutBackward, embedding, embeddingBackward, adam, decoderStep,
+  dropout, dropoutBackward, embedding, embeddingBackward, adam, attentionScores, attentionBackward, decoderStep,
 };
