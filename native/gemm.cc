@@ -144,6 +144,30 @@ dnnl_status_t sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alp
 }
 
 /**
+ * Rows from which x W^T with a weight at least twice as deep as it is wide (k >= 2n: the FFN's second layer)
+ * runs as x (W^T copied) instead: dnnl_sgemm's transposed-B kernel is slower than its plain one on those shapes.
+ * Measured here, 2 threads, dnnl NT against the copy and NN together: 2048 x 256 x 1024 4.0 -> 3.2 ms,
+ * 1024 x 512 x 2048 8.7 -> 7.0, 2048 x 512 x 1024 8.3 -> 6.4, 1536 x 128 x 512 0.64 -> 0.59; but 256 x 128 x 512
+ * 0.14 -> 0.16, where the copy does not pay.
+ */
+constexpr int64_t kTransposeDeepWeightRows = 1024;
+
+/** A single product on dnnl_sgemm, a deep transposed weight copied first (see kTransposeDeepWeightRows). */
+dnnl_status_t sgemmSingle(const VMath& vm, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (ta || !tb || k < 2 * n || m < kTransposeDeepWeightRows) return sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  thread_local std::vector<float> plain;
+  plain.resize(static_cast<size_t>(k * n));
+  float* bt = plain.data();
+  parallelIf(n * k >= kParallelGrain, [&] {  // bt [k, n] = B^T, rows of bt split over the threads
+    const int64_t p0 = k * omp_get_thread_num() / omp_get_num_threads();
+    const int64_t p1 = k * (omp_get_thread_num() + 1) / omp_get_num_threads();
+    vm.transpose(b + p0, ldb, n, p1 - p0, bt + p0 * n, n);
+  });
+  return sgemm(false, false, m, n, k, alpha, a, lda, bt, n, beta, c, ldc);
+}
+
+/**
  * gemm(batch, m, n, k, transA, transB, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, out, alpha, beta
  *      [, bias | null, biasOffset [, batchInner, strideAOuter, strideBOuter [, ldc, strideC, strideCOuter]]]); with a
  * bias, out = alpha op(A) op(B) + bias row and beta must be 0. Matrix i of a batch starts at aOffset +
@@ -263,9 +287,10 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
       }
     }
   } else {
+    const VMath& vm = vmath();
     for (int64_t i = 0; i < batch && status == dnnl_success; i++) {
-      status = sgemm(ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, betaEff,
-                     out.data + offC(i), ldc);
+      status = sgemmSingle(vm, ta, tb, m, n, k, alpha, a.data + offA(i), lda, b.data + offB(i), ldb, betaEff,
+                           out.data + offC(i), ldc);
     }
   }
   if (status != dnnl_success) fail(env, "dnnl_sgemm failed with status " + std::to_string(status), true);
@@ -314,7 +339,7 @@ bool linearRows(const float* x, int64_t rows, int64_t k, const float* w, int64_t
       for (int64_t r = 0; r < rows; r++) std::memcpy(out + r * n, bias, n * sizeof(float));
     });
   }
-  return sgemm(false, true, rows, n, k, 1.0f, x, k, w, k, bias == nullptr ? 0.0f : 1.0f, out, n) == dnnl_success;
+  return sgemmSingle(vmath(), false, true, rows, n, k, 1.0f, x, k, w, k, bias == nullptr ? 0.0f : 1.0f, out, n) == dnnl_success;
 }
 
 void initGemm(Napi::Env env, Napi::Object exports) {

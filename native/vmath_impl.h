@@ -372,10 +372,16 @@ void packedGemmLoop(const PackedGemmArgs& g) {
 
 /** See VMath::transpose. */
 void transposeLoop(const float* b, int64_t ldb, int64_t n, int64_t k, float* out, int64_t ldo) {
-  for (int64_t p = 0; p < k; p++) {
-    float* row = out + p * ldo;
-#pragma omp simd
-    for (int64_t j = 0; j < n; j++) row[j] = b[j * ldb + p];
+  constexpr int64_t kTile = 16;  // 16 x 16 tiles: reads and writes both stay within 16 cache lines
+  for (int64_t p0 = 0; p0 < k; p0 += kTile) {
+    const int64_t p1 = p0 + kTile < k ? p0 + kTile : k;
+    for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+      const int64_t j1 = j0 + kTile < n ? j0 + kTile : n;
+      for (int64_t p = p0; p < p1; p++) {
+        float* row = out + p * ldo;
+        for (int64_t j = j0; j < j1; j++) row[j] = b[j * ldb + p];
+      }
+    }
   }
 }
 
