@@ -91,11 +91,11 @@ struct VMath {
  */
 /**
  * Floats of scratch an AttentionPair needs: a transposed K or V and two rows of weights (rows padded to 16), and
- * the backward's transposed dS and weights.
+ * the gathered rows: K (scores); Q, K, V and dOut and the transposed dS and weights (backward).
  */
 inline int64_t attentionScratch(int64_t tq, int64_t tk, int64_t dK, int64_t dV) {
   const int64_t np = (tk + 15) / 16 * 16;
-  return ((dK > dV ? dK : dV) + 2) * np + 2 * tk * tq;
+  return ((dK > dV ? dK : dV) + 2) * np + 2 * tk * tq + (tq + tk) * (dK + dV);
 }
 
 struct AttentionPair {
