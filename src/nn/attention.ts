@@ -3,7 +3,8 @@
 // head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V), h heads of d_k = d_v = d_model / h. The projections are
 // stored as torch.nn.MultiheadAttention stores them (packed in_proj_weight [3d, d], in_proj_bias [3d],
 // out_proj), so PyTorch state dicts load by name. Additive (Bahdanau et al. 2015) and multiplicative
-// (Luong et al. 2015, "general") scores, which §3.2.1 compares against, can be swapped in.
+// (Luong et al. 2015, "general") scores, which §3.2.1 compares against, can be swapped in. Scaled dot-product
+// attention without a cache or recorded weights runs as one op on the projections (tensor/ops/attention.ts).
 
 import { dropout as dropoutOp } from '../tensor/ops/nn.js';
 import { matmul } from '../tensor/ops/matmul.js';
