@@ -49,6 +49,31 @@ auto pairAt(const P& x, int64_t row, int64_t head, int64_t d) {
   return x.data + x.offset + row * x.rowStride + x.col + head * d;
 }
 
+/**
+ * Calls fill(a, b, h) and then run(a) for every (batch, head) pair, the pairs spread over the threads when there are
+ * `work` multiply-adds or more; a arrives with the pair's query and key heads, the sizes, the scale and scratch.
+ */
+template <class Fill, class Run>
+void forEachPair(const Dims& D, float scale, const Packed& q, const Packed& k, int64_t work, Fill fill, Run run) {
+  const int64_t pairs = D.batch * D.heads;
+  parallelIf(pairs > 1 && work >= kParallelGrain, [&] {
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(attentionScratch(D.tq, D.tk, D.dK, D.dV)));
+#pragma omp for schedule(static) nowait
+    for (int64_t pr = 0; pr < pairs; pr++) {
+      const int64_t b = pr / D.heads;
+      const int64_t h = pr % D.heads;
+      AttentionPair a{};
+      a.q = pairAt(q, b * D.tq, h, D.dK); a.ldq = q.rowStride;
+      a.k = pairAt(k, b * D.tk, h, D.dK); a.ldk = k.rowStride;
+      a.tq = D.tq; a.tk = D.tk; a.dK = D.dK; a.dV = D.dV; a.scale = scale;
+      a.scratch = scratch.data();
+      fill(a, b, h);
+      run(a);
+    }
+  });
+}
+
 /** attentionScores(dims, scale, q, qOffset, qRowStride, qCol, k, ..., mask | null, maskOffset, maskStrides, probs) */
 Napi::Value AttentionScores(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -62,27 +87,14 @@ Napi::Value AttentionScores(const Napi::CallbackInfo& info) {
   const int64_t pairs = product(env, {D.batch, D.heads});
   needLength(env, probs.length, product(env, {pairs, D.tq, D.tk}), "probs");
   const VMath& vm = vmath();
-  parallelIf(pairs > 1 && pairs * D.tq * D.tk * D.dK >= kParallelGrain, [&] {
-    thread_local std::vector<float> scratch;
-    scratch.resize(static_cast<size_t>(attentionScratch(D.tq, D.tk, D.dK, D.dV)));
-#pragma omp for schedule(static) nowait
-    for (int64_t pr = 0; pr < pairs; pr++) {
-      const int64_t b = pr / D.heads;
-      const int64_t h = pr % D.heads;
-      AttentionPair a{};
-      a.q = pairAt(q, b * D.tq, h, D.dK); a.ldq = q.rowStride;
-      a.k = pairAt(k, b * D.tk, h, D.dK); a.ldk = k.rowStride;
-      a.tq = D.tq; a.tk = D.tk; a.dK = D.dK; a.dV = D.dV; a.scale = scale;
-      if (masked) {
-        a.mask = mask.data + mask.offset + b * mask.strides[0] + h * mask.strides[1];
-        a.maskRow = mask.strides[2];
-        a.maskCol = mask.strides[3];
-      }
-      a.probs = probs.data + pr * D.tq * D.tk;
-      a.scratch = scratch.data();
-      vm.attentionScoresPair(a);
+  forEachPair(D, scale, q, k, pairs * D.tq * D.tk * D.dK, [&](AttentionPair& a, int64_t b, int64_t h) {
+    if (masked) {
+      a.mask = mask.data + mask.offset + b * mask.strides[0] + h * mask.strides[1];
+      a.maskRow = mask.strides[2];
+      a.maskCol = mask.strides[3];
     }
-  });
+    a.probs = probs.data + (b * D.heads + h) * D.tq * D.tk;
+  }, vm.attentionScoresPair);
   return env.Undefined();
 }
 
@@ -114,28 +126,16 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   }
   const float keep = dropped ? static_cast<float>(1.0 / (1.0 - p)) : 1.0f;
   const VMath& vm = vmath();
-  parallelIf(pairs > 1 && pairs * D.tq * D.tk * (D.dK + D.dV) >= kParallelGrain, [&] {
-    thread_local std::vector<float> scratch;
-    scratch.resize(static_cast<size_t>(attentionScratch(D.tq, D.tk, D.dK, D.dV)));
-#pragma omp for schedule(static) nowait
-    for (int64_t pr = 0; pr < pairs; pr++) {
-      const int64_t b = pr / D.heads;
-      const int64_t h = pr % D.heads;
-      AttentionPair a{};
-      a.q = pairAt(q, b * D.tq, h, D.dK); a.ldq = q.rowStride;
-      a.k = pairAt(k, b * D.tk, h, D.dK); a.ldk = k.rowStride;
-      a.v = pairAt(v, b * D.tk, h, D.dV); a.ldv = v.rowStride;
-      a.tq = D.tq; a.tk = D.tk; a.dK = D.dK; a.dV = D.dV; a.scale = scale;
-      a.probs = probs.data + pr * D.tq * D.tk;
-      a.keepBits = keepBits.data; a.bitBase = pr * D.tq * D.tk; a.keep = keep;
-      a.dOut = dOut.data + b * D.tq * D.heads * D.dV + h * D.dV; a.ldo = D.heads * D.dV;
-      a.dq = pairAt(dq, b * D.tq, h, D.dK); a.lddq = dq.rowStride;
-      a.dk = pairAt(dk, b * D.tk, h, D.dK); a.lddk = dk.rowStride;
-      a.dv = pairAt(dv, b * D.tk, h, D.dV); a.lddv = dv.rowStride;
-      a.scratch = scratch.data();
-      vm.attentionBackwardPair(a);
-    }
-  });
+  forEachPair(D, scale, q, k, pairs * D.tq * D.tk * (D.dK + D.dV), [&](AttentionPair& a, int64_t b, int64_t h) {
+    const int64_t pr = b * D.heads + h;
+    a.v = pairAt(v, b * D.tk, h, D.dV); a.ldv = v.rowStride;
+    a.probs = probs.data + pr * D.tq * D.tk;
+    a.keepBits = keepBits.data; a.bitBase = pr * D.tq * D.tk; a.keep = keep;
+    a.dOut = dOut.data + b * D.tq * D.heads * D.dV + h * D.dV; a.ldo = D.heads * D.dV;
+    a.dq = pairAt(dq, b * D.tq, h, D.dK); a.lddq = dq.rowStride;
+    a.dk = pairAt(dk, b * D.tk, h, D.dK); a.lddk = dk.rowStride;
+    a.dv = pairAt(dv, b * D.tk, h, D.dV); a.lddv = dv.rowStride;
+  }, vm.attentionBackwardPair);
   return env.Undefined();
 }
 

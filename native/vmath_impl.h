@@ -551,21 +551,10 @@ inline void transposeRows(const float* m, int64_t n, int64_t d, float* mt) {
   }
 }
 
-/** out[j] = Σ_p x[p] mt[p * np + j] for j < np (mt from transposeRows): a row times a matrix, in registers. */
-inline void rowTimesTransposed(const float* x, const float* mt, int64_t d, int64_t np, float* out) {
-  for (int64_t j = 0; j < np; j += kLanes) {
-    Vec acc[4] = {};  // four chains of FMAs instead of one
-    int64_t p = 0;
-    for (; p + 4 <= d; p += 4) {
-      for (int u = 0; u < 4; u++) acc[u] = fmaVec(splat(x[p + u]), loadVec(mt + (p + u) * np + j), acc[u]);
-    }
-    for (; p < d; p++) acc[0] = fmaVec(splat(x[p]), loadVec(mt + p * np + j), acc[0]);
-    const Vec sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    __builtin_memcpy(out + j, &sum, sizeof(Vec));
-  }
-}
-
-/** out[p] = Σ_j w[j] m[j * ld + p] for p < d: a weighted sum of n rows, each chunk of out in a register. */
+/**
+ * out[p] = Σ_j w[j] m[j * ld + p] for p < d: a weighted sum of n rows, each chunk of out in a register (also a row
+ * times a matrix stored transposed: w the row, m from transposeRows).
+ */
 inline void weightedRows(const float* w, const float* m, int64_t ld, int64_t n, int64_t d, float* out) {
   int64_t p = 0;
   for (; p + kLanes <= d; p += kLanes) {
@@ -593,7 +582,7 @@ void attentionScoresPairLoop(const AttentionPair& a) {
   gatherRows(a.k, a.ldk, a.tk, a.dK, k);
   transposeRows(k, a.tk, a.dK, kt);
   for (int64_t i = 0; i < a.tq; i++) {
-    rowTimesTransposed(a.q + i * a.ldq, kt, a.dK, vecCeil(a.tk), row);
+    weightedRows(a.q + i * a.ldq, kt, vecCeil(a.tk), a.dK, vecCeil(a.tk), row);  // q_i K^T
     softmaxRowLoop(row, a.mask == nullptr ? nullptr : a.mask + i * a.maskRow, a.maskCol, a.tk, a.scale, false, a.probs + i * a.tk);
   }
 }
@@ -620,7 +609,7 @@ void attentionBackwardPairLoop(const AttentionPair& a) {
   transposeRows(v, a.tk, a.dV, vt);
   for (int64_t i = 0; i < a.tq; i++) {
     const float* pi = a.probs + i * a.tk;
-    rowTimesTransposed(go + i * a.dV, vt, a.dV, np, ds);  // dOut_i V^T
+    weightedRows(go + i * a.dV, vt, np, a.dV, np, ds);  // dOut_i V^T
     for (int64_t j = 0; j < a.tk; j++) {
       const int64_t e = a.bitBase + i * a.tk + j;
       const float kept = a.keepBits == nullptr ? 1.0f : ((static_cast<uint32_t>(a.keepBits[e >> 5]) >> (e & 31)) & 1u ? a.keep : 0.0f);
