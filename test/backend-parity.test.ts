@@ -302,6 +302,23 @@ test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, 
   }
 });
 
+test('gemm: a tall transposed-A product computed transposed equals dnnl_sgemm on it, into a padded output', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  const [m, nn, k, ldc] = [16400, 16, 1024, 19]; // m >= 16 n and 2^28 multiply-adds: the rerouted path
+  const a = randn(k * m);
+  const b = randn(k * nn);
+  const want = new Float32Array(m * nn);
+  loadNativeAddon().directSgemm(true, false, m, nn, k, 0.5, a, m, b, nn, 0, want, nn);
+  const got = new Float32Array(m * ldc).fill(NaN);
+  n.gemm({ batch: 1, m, n: nn, k, transA: true, transB: false, a, aOffset: 0, lda: m, strideA: 0, b, bOffset: 0, ldb: nn, strideB: 0,
+    out: got, alpha: 0.5, beta: 0, ldc });
+  const rows = new Float32Array(m * nn);
+  for (let i = 0; i < m; i++) rows.set(got.subarray(i * ldc, i * ldc + nn), i * nn);
+  close(rows, want, 'tall A^T B');
+  for (let i = 0; i < m; i++) assert.ok(got.subarray(i * ldc + nn, (i + 1) * ldc).every(Number.isNaN), `row ${i}: padding written`);
+});
+
 test('gemm over a two-level batch (outer and inner strides), on every path', (t) => {
   const n = nat(t);
   if (n === undefined) return;

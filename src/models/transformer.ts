@@ -157,9 +157,13 @@ export class Transformer extends Module {
 
   /** Source ids (B, S) and target input ids (B, T), int32 -> logits (B, T, V). */
   forward(src: Tensor, tgt: Tensor, pad?: PadMasks): Tensor {
+    return this.generator.forward(this.states(src, tgt, pad)); // (B, T, V)
+  }
+
+  /** forward() before the generator: encode src, then the decoder stack's output (B, T, d) for tgt. */
+  private states(src: Tensor, tgt: Tensor, pad?: PadMasks): Tensor {
     const masks = this.padMasks(src, tgt, pad);
-    const memory = this.encode(src, masks.src);
-    return this.decode(tgt, memory, { srcPadMask: masks.src, tgtPadMask: masks.tgt });
+    return this.decoderOutput(tgt, this.encode(src, masks.src), { srcPadMask: masks.src, tgtPadMask: masks.tgt });
   }
 
   /**
@@ -169,10 +173,7 @@ export class Transformer extends Module {
    * (linearCrossEntropy), so the logits are neither kept beside their gradient nor biased in a pass of their own.
    */
   loss(src: Tensor, tgtIn: Tensor, tgtOut: Tensor, opts: { padId: number; labelSmoothing?: number }): Tensor {
-    const masks = this.padMasks(src, tgtIn, opts.padId);
-    const memory = this.encode(src, masks.src);
-    const h = this.decoderOutput(tgtIn, memory, { srcPadMask: masks.src, tgtPadMask: masks.tgt }); // (B, T, d)
-    return linearCrossEntropy(h, this.generator.weight, this.generator.bias, tgtOut,
+    return linearCrossEntropy(this.states(src, tgtIn, opts.padId), this.generator.weight, this.generator.bias, tgtOut,
       { ignoreIndex: opts.padId, labelSmoothing: opts.labelSmoothing ?? this.config.labelSmoothing });
   }
 }
