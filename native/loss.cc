@@ -106,12 +106,12 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
       const double uniform = lse - all / static_cast<double>(vocab);
       losses.data[r] = static_cast<float>((1.0 - smoothing) * nll + smoothing * uniform);
       if (d != nullptr) {  // d holds exp(l - mx): softmax = d / sum
-        vm.scaleShift(d, vocab, scale / sum, scale * off);
-        d[t] = static_cast<float>(d[t] - scale * (1.0 - smoothing));
-        if (sums != nullptr) {
-          vm.accumulateRow(block.data(), d, vocab);
-          if (++blocked == kSumBlock) flush();
-        }
+        // The target's term joins the column sum before scaleShift adds the row, so block gets the final row.
+        const float hit = static_cast<float>(scale * (1.0 - smoothing));
+        if (sums != nullptr) block[t] -= hit;
+        vm.scaleShift(d, vocab, scale / sum, scale * off, sums != nullptr ? block.data() : nullptr);
+        d[t] -= hit;
+        if (sums != nullptr && ++blocked == kSumBlock) flush();
       }
     }
     if (sums != nullptr && blocked > 0) flush();

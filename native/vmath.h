@@ -29,26 +29,27 @@ struct VMath {
   /** One row of softmax's backward: dx = scale * (log ? dy - exp(y) * Σdy : y * (dy - Σ dy * y)). */
   void (*softmaxGradRow)(const float* y, const float* dy, int64_t n, double scale, bool log, float* dx);
   /**
-   * sum = Σ exp(l[j] - mx) (float exps, double sum) and all = Σ l[j] over a row of logits whose max is mx; the
-   * exps also go to e[j] unless e is null.
+   * sum = Σ exp(l[j] - mx) and all = Σ l[j] over a row of logits whose max is mx (float exps, float sums over
+   * chunks added in double); the exps also go to e[j] unless e is null.
    */
   void (*ceStats)(const float* l, int64_t n, double mx, double* sum, double* all, float* e);
   /** The largest of l[0..n) (NaNs skipped; -inf when there is none). */
   float (*rowMax)(const float* l, int64_t n);
   /** z[j] = l[j] + bias[j] (bias nullptr: a copy of l) over a row; returns the largest z (NaNs skipped; -inf when none). */
   float (*biasRowMax)(const float* l, const float* bias, int64_t n, float* z);
-  /** acc[j] += x[j] over a row (column sums, a row at a time). */
-  void (*accumulateRow)(float* acc, const float* x, int64_t n);
-  /** d[j] = a * d[j] - b in place (turns stored exps into the cross-entropy gradient). */
-  void (*scaleShift)(float* d, int64_t n, double a, double b);
+  /**
+   * d[j] = a * d[j] - b in place, in float (turns stored exps into the cross-entropy gradient), then acc[j] += d[j]
+   * unless acc is null (column sums, a row at a time).
+   */
+  void (*scaleShift)(float* d, int64_t n, double a, double b, float* acc);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
   /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
   void (*smallGemmNT)(const SmallGemmArgs& g, int64_t j0, int64_t j1);
   /**
    * c = a b for a = [m, k] read as a[i * ai + p * ap] (any layout: its elements are broadcast), b row-major
-   * [k, n] with leading dimension ldb and c [m, n] with ldc, n a multiple of 16: the inner product of small
-   * batched GEMMs (attention), gemm.cc packing b when it is stored transposed.
+   * [k, n] with leading dimension ldb and c [m, n] with ldc (columns past the last whole vector one at a time):
+   * the inner product of small batched GEMMs (attention), gemm.cc packing b when it is stored transposed.
    */
   void (*packedGemm)(const PackedGemmArgs& g);
   /** out[p * ldo + j] = b[j * ldb + p] for j < n, p < k: a transposed copy (gathers where the target has them). */
@@ -90,12 +91,12 @@ struct VMath {
  * holds attentionScratch(tk, dK, dV) floats.
  */
 /**
- * Floats of scratch an AttentionPair needs: a transposed K or V and two rows of weights (rows padded to 16), and
- * the gathered rows: K (scores); Q, K, V and dOut and the transposed dS and weights (backward).
+ * Floats of scratch an AttentionPair needs: a transposed K or V (rows padded to 16), the scores or dP of every
+ * query row (padded likewise), the weights after dropout, and the gathered rows: K (scores); Q, K, V, dOut (backward).
  */
 inline int64_t attentionScratch(int64_t tq, int64_t tk, int64_t dK, int64_t dV) {
   const int64_t np = (tk + 15) / 16 * 16;
-  return ((dK > dV ? dK : dV) + 2) * np + 2 * tk * tq + (tq + tk) * (dK + dV);
+  return ((dK > dV ? dK : dV) + tq) * np + tq * tk + (tq + tk) * (dK + dV);
 }
 
 struct AttentionPair {

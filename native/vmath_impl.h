@@ -23,14 +23,17 @@ void sigmoidLoop(const float* x, float* out, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = static_cast<float>(1.0 / (1.0 + vexp(-static_cast<double>(x[i]))));
 }
 
+/** Elements summed in float lanes before the partial sum joins a double total (softmax and loss rows). */
+constexpr int64_t kFloatChunk = 256;
+
 /**
- * Σ exp(z[j] - mx) (also stored into e unless it is null) as double totals of float sums over 256 elements:
+ * Σ exp(z[j] - mx) (also stored into e unless it is null) as double totals of float sums over kFloatChunk elements:
  * loops of floats alone vectorise down to their last elements, which matters for rows of 24 or 32.
  */
 double sumChunks(float* z, int64_t n, float mx, float* e) {
   double total = 0.0;
-  for (int64_t j0 = 0; j0 < n; j0 += 256) {
-    const int64_t j1 = n - j0 < 256 ? n : j0 + 256;
+  for (int64_t j0 = 0; j0 < n; j0 += kFloatChunk) {
+    const int64_t j1 = n - j0 < kFloatChunk ? n : j0 + kFloatChunk;
     float s = 0.0f;
     if (e == nullptr) {
 #pragma omp simd reduction(+ : s)
@@ -105,25 +108,31 @@ void ceStatsLoop(const float* l, int64_t n, double mx, double* sum, double* all,
   double s = 0.0;
   double a = 0.0;
   const float m = static_cast<float>(mx);
-  if (e == nullptr) {
-#pragma omp simd reduction(+ : s, a)
-    for (int64_t j = 0; j < n; j++) {
-      s += vexpf(l[j] - m);
-      a += l[j];
+  for (int64_t j0 = 0; j0 < n; j0 += kFloatChunk) {  // float lanes within a chunk, double across chunks
+    const int64_t j1 = n - j0 < kFloatChunk ? n : j0 + kFloatChunk;
+    float cs = 0.0f;
+    float ca = 0.0f;
+    if (e == nullptr) {
+#pragma omp simd reduction(+ : cs, ca)
+      for (int64_t j = j0; j < j1; j++) {
+        cs += vexpf(l[j] - m);
+        ca += l[j];
+      }
+    } else {
+#pragma omp simd reduction(+ : cs, ca)
+      for (int64_t j = j0; j < j1; j++) {
+        e[j] = vexpf(l[j] - m);
+        cs += e[j];
+        ca += l[j];
+      }
     }
-  } else {
-#pragma omp simd reduction(+ : s, a)
-    for (int64_t j = 0; j < n; j++) {
-      e[j] = vexpf(l[j] - m);
-      s += e[j];
-      a += l[j];
-    }
+    s += cs;
+    a += ca;
   }
   *sum = s;
   *all = a;
 }
 
-/** See VMath::rowMax. */
 float rowMaxLoop(const float* l, int64_t n) {
   float mx = -__builtin_inff();
 #pragma omp simd reduction(max : mx)
@@ -151,15 +160,19 @@ float biasRowMaxLoop(const float* l, const float* bias, int64_t n, float* z) {
 }
 
 /** See VMath::accumulateRow. */
-void accumulateRowLoop(float* acc, const float* x, int64_t n) {
+void scaleShiftLoop(float* d, int64_t n, double a, double b, float* acc) {
+  const float fa = static_cast<float>(a);
+  const float fb = static_cast<float>(b);
+  if (acc == nullptr) {
 #pragma omp simd
-  for (int64_t j = 0; j < n; j++) acc[j] += x[j];
-}
-
-/** See VMath::scaleShift. */
-void scaleShiftLoop(float* d, int64_t n, double a, double b) {
+    for (int64_t j = 0; j < n; j++) d[j] = fa * d[j] - fb;
+    return;
+  }
 #pragma omp simd
-  for (int64_t j = 0; j < n; j++) d[j] = static_cast<float>(a * d[j] - b);
+  for (int64_t j = 0; j < n; j++) {
+    d[j] = fa * d[j] - fb;
+    acc[j] += d[j];
+  }
 }
 
 /** See VMath::adam; mirrors the TypeScript adam exactly, including where values are rounded to float. */
@@ -352,7 +365,18 @@ template <int MR>
 void packedRows(const PackedGemmArgs& g, int64_t i) {
   int64_t j = 0;
   for (; j + 2 * kLanes <= g.n; j += 2 * kLanes) packedBlock<MR, 2>(g, i, j);
-  for (; j < g.n; j += kLanes) packedBlock<MR, 1>(g, i, j);
+  for (; j + kLanes <= g.n; j += kLanes) packedBlock<MR, 1>(g, i, j);
+}
+
+/** Columns [j0, n) of c one at a time: what is left past the last whole vector. */
+void packedTail(const PackedGemmArgs& g, int64_t j0) {
+  for (int64_t i = 0; i < g.m; i++) {
+    for (int64_t j = j0; j < g.n; j++) {
+      float acc = 0.0f;
+      for (int64_t p = 0; p < g.k; p++) acc += g.a[i * g.ai + p * g.ap] * g.b[p * g.ldb + j];
+      g.c[i * g.ldc + j] = acc;
+    }
+  }
 }
 
 /** See VMath::packedGemm. */
@@ -368,6 +392,7 @@ void packedGemmLoop(const PackedGemmArgs& g) {
     case 1: packedRows<1>(g, i); break;
     default: break;
   }
+  if (g.n % kLanes != 0) packedTail(g, g.n / kLanes * kLanes);
 }
 
 /** See VMath::transpose. */
@@ -552,53 +577,92 @@ inline void transposeRows(const float* m, int64_t n, int64_t d, float* mt) {
 }
 
 /**
- * out[p] = Σ_j w[j] m[j * ld + p] for p < d: a weighted sum of n rows, each chunk of out in a register (also a row
- * times a matrix stored transposed: w the row, m from transposeRows).
+ * out[0, n) = softmax(scale * s + mask) for a row of scores padded to np (whole vectors), mask element j at
+ * mask[j * maskCol] (nullptr: none); the padding becomes -inf, so the exps run on whole vectors, never a scalar tail.
  */
-inline void weightedRows(const float* w, const float* m, int64_t ld, int64_t n, int64_t d, float* out) {
-  int64_t p = 0;
-  for (; p + kLanes <= d; p += kLanes) {
-    Vec acc[4] = {};  // four chains of FMAs instead of one
-    int64_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-      for (int u = 0; u < 4; u++) acc[u] = fmaVec(splat(w[j + u]), loadVec(m + (j + u) * ld + p), acc[u]);
-    }
-    for (; j < n; j++) acc[0] = fmaVec(splat(w[j]), loadVec(m + j * ld + p), acc[0]);
-    const Vec sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    __builtin_memcpy(out + p, &sum, sizeof(Vec));
+void softmaxPaddedRow(float* s, int64_t n, int64_t np, const float* mask, int64_t maskCol, float scale, float* out) {
+#pragma omp simd
+  for (int64_t j = 0; j < np; j++) s[j] *= scale;
+  if (mask != nullptr) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) s[j] += mask[j * maskCol];
   }
-  for (; p < d; p++) {
-    float acc = 0.0f;
-    for (int64_t j = 0; j < n; j++) acc += w[j] * m[j * ld + p];
-    out[p] = acc;
+  for (int64_t j = n; j < np; j++) s[j] = -__builtin_inff();
+  Vec top = splat(-__builtin_inff());
+  for (int64_t j = 0; j < np; j += kLanes) {
+    const Vec x = loadVec(s + j);
+    top = x > top ? x : top;  // NaNs skipped, as softmaxRow's max skips them
   }
+  float mx = -__builtin_inff();
+  for (int l = 0; l < kLanes; l++) mx = top[l] > mx ? top[l] : mx;
+  if (mx == -__builtin_inff()) mx = 0.0f;  // every entry masked: the row sums to 0 and gives NaNs, as softmaxRow does
+#pragma omp simd
+  for (int64_t j = 0; j < np; j++) s[j] = vexpf(s[j] - mx);
+  Vec sum = {};
+  for (int64_t j = 0; j < np; j += kLanes) sum += loadVec(s + j);
+  const float inv = 1.0f / sumLanes(sum);
+#pragma omp simd
+  for (int64_t j = 0; j < n; j++) out[j] = s[j] * inv;
 }
 
-/** See VMath::attentionScoresPair: K transposed once, then each query row is a row times a matrix. */
+/** See VMath::attentionScoresPair: K transposed once, Q K^T as one register-blocked product, then a softmax per row. */
 void attentionScoresPairLoop(const AttentionPair& a) {
-  float* kt = a.scratch;
-  float* row = kt + a.dK * vecCeil(a.tk);
-  float* k = row + vecCeil(a.tk);  // tk x dK gathered
+  const int64_t np = vecCeil(a.tk);
+  float* kt = a.scratch;               // dK x np
+  float* scores = kt + a.dK * np;      // tq x np
+  float* k = scores + a.tq * np;       // tk x dK gathered
   gatherRows(a.k, a.ldk, a.tk, a.dK, k);
   transposeRows(k, a.tk, a.dK, kt);
+  packedGemmLoop({a.q, a.ldq, 1, kt, np, scores, np, a.tq, np, a.dK});  // Q K^T
   for (int64_t i = 0; i < a.tq; i++) {
-    weightedRows(a.q + i * a.ldq, kt, vecCeil(a.tk), a.dK, vecCeil(a.tk), row);  // q_i K^T
-    softmaxRowLoop(row, a.mask == nullptr ? nullptr : a.mask + i * a.maskRow, a.maskCol, a.tk, a.scale, false, a.probs + i * a.tk);
+    softmaxPaddedRow(scores + i * np, a.tk, np, a.mask == nullptr ? nullptr : a.mask + i * a.maskRow, a.maskCol, a.scale,
+                     a.probs + i * a.tk);
   }
 }
 
 /**
- * See VMath::attentionBackwardPair. V transposed once; per query row i: dP_i = dOut_i V^T through dropout, dS_i
- * (softmax backward), dQ_i = dS_i K; then per key j, dK_j = Σ_i dS_ij Q_i and dV_j = Σ_i dropout(P)_ij dOut_i from
- * the transposed dS and weights, each output chunk summed in registers and stored once.
+ * Row i of dP and of the weights through dropout: dp[j] *= f_j and pd[j] = p[j] f_j, f_j = keep or 0 by keep bit
+ * bitBase + i * tk + j, taken 32 at a time from the two words the window spans.
+ */
+void dropRow(const AttentionPair& a, int64_t i, const float* p, float* dp, float* pd) {
+  const int64_t e0 = a.bitBase + i * a.tk;
+  for (int64_t j0 = 0; j0 < a.tk; j0 += 32) {
+    const int64_t count = a.tk - j0 < 32 ? a.tk - j0 : 32;
+    const int64_t e = e0 + j0;
+    const int shift = static_cast<int>(e & 31);
+    uint64_t bits = static_cast<uint32_t>(a.keepBits[e >> 5]);
+    if (shift + count > 32) bits |= static_cast<uint64_t>(static_cast<uint32_t>(a.keepBits[(e >> 5) + 1])) << 32;
+    const uint32_t window = static_cast<uint32_t>(bits >> shift);
+#if defined(__AVX512F__)
+    const __m512 keep = _mm512_set1_ps(a.keep);
+    for (int64_t j = 0; j < count; j += 16) {  // the window's bits are the lanes' mask
+      const __mmask16 lanes = static_cast<__mmask16>(count - j >= 16 ? 0xffffu : (1u << (count - j)) - 1u);
+      const __mmask16 kept = static_cast<__mmask16>(window >> j) & lanes;
+      const __m512 f = _mm512_maskz_mov_ps(kept, keep);
+      _mm512_mask_storeu_ps(dp + j0 + j, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, dp + j0 + j), f));
+      _mm512_mask_storeu_ps(pd + j0 + j, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, p + j0 + j), f));
+    }
+#else
+    for (int64_t j = 0; j < count; j++) {
+      const float f = (window >> j) & 1u ? a.keep : 0.0f;
+      dp[j0 + j] *= f;
+      pd[j0 + j] = p[j0 + j] * f;
+    }
+#endif
+  }
+}
+
+/**
+ * See VMath::attentionBackwardPair. dP = dOut V^T (V transposed once); per row, dropout and the softmax backward
+ * dS = scale P (dP - Σ_j P dP); then dQ = dS K, dK = dS^T Q and dV = dropout(P)^T dOut, each one register-blocked
+ * product written straight into the gradient's rows (the transposed operands read by broadcast, never copied).
  */
 void attentionBackwardPairLoop(const AttentionPair& a) {
   const int64_t np = vecCeil(a.tk);
   float* vt = a.scratch;               // dV x np
-  float* ds = vt + a.dV * np;          // np: dP of row i, then dS
-  float* dsT = ds + np;                // tk x tq
-  float* pdT = dsT + a.tk * a.tq;      // tk x tq: the dropped weights, transposed
-  float* q = pdT + a.tk * a.tq;        // tq x dK, the pair's rows gathered (each is read tk times)
+  float* ds = vt + a.dV * np;          // tq x np: dP, then dS
+  float* pd = ds + a.tq * np;          // tq x tk: the weights after dropout
+  float* q = pd + a.tq * a.tk;         // tq x dK, the pair's rows gathered (each is read again and again)
   float* k = q + a.tq * a.dK;          // tk x dK
   float* go = k + a.tk * a.dK;         // tq x dV
   float* v = go + a.tq * a.dV;         // tk x dV
@@ -607,35 +671,28 @@ void attentionBackwardPairLoop(const AttentionPair& a) {
   gatherRows(a.dOut, a.ldo, a.tq, a.dV, go);
   gatherRows(a.v, a.ldv, a.tk, a.dV, v);
   transposeRows(v, a.tk, a.dV, vt);
+  packedGemmLoop({go, a.dV, 1, vt, np, ds, np, a.tq, np, a.dV});  // dP = dOut V^T
+  const float* weights = a.keepBits == nullptr ? a.probs : pd;
   for (int64_t i = 0; i < a.tq; i++) {
     const float* pi = a.probs + i * a.tk;
-    weightedRows(go + i * a.dV, vt, np, a.dV, np, ds);  // dOut_i V^T
-    for (int64_t j = 0; j < a.tk; j++) {
-      const int64_t e = a.bitBase + i * a.tk + j;
-      const float kept = a.keepBits == nullptr ? 1.0f : ((static_cast<uint32_t>(a.keepBits[e >> 5]) >> (e & 31)) & 1u ? a.keep : 0.0f);
-      ds[j] *= kept;  // through dropout
-      pdT[j * a.tq + i] = pi[j] * kept;
-    }
+    float* di = ds + i * np;
+    if (a.keepBits != nullptr) dropRow(a, i, pi, di, pd + i * a.tk);
     double dot = 0.0;
 #pragma omp simd reduction(+ : dot)
-    for (int64_t j = 0; j < a.tk; j++) dot += static_cast<double>(pi[j]) * ds[j];
+    for (int64_t j = 0; j < a.tk; j++) dot += static_cast<double>(pi[j]) * di[j];
     const float d = static_cast<float>(dot);
-    for (int64_t j = 0; j < a.tk; j++) {
-      ds[j] = a.scale * pi[j] * (ds[j] - d);  // dS: softmax backward, the scores' scale
-      dsT[j * a.tq + i] = ds[j];
-    }
-    weightedRows(ds, k, a.dK, a.tk, a.dK, a.dq + i * a.lddq);  // dQ_i = dS_i K
+#pragma omp simd
+    for (int64_t j = 0; j < a.tk; j++) di[j] = a.scale * pi[j] * (di[j] - d);  // dS: softmax backward, the scores' scale
   }
-  for (int64_t j = 0; j < a.tk; j++) {
-    weightedRows(dsT + j * a.tq, q, a.dK, a.tq, a.dK, a.dk + j * a.lddk);   // dK_j = Σ_i dS_ij Q_i
-    weightedRows(pdT + j * a.tq, go, a.dV, a.tq, a.dV, a.dv + j * a.lddv);  // dV_j = Σ_i dropout(P)_ij dOut_i
-  }
+  packedGemmLoop({ds, np, 1, k, a.dK, a.dq, a.lddq, a.tq, a.dK, a.tk});        // dQ = dS K
+  packedGemmLoop({ds, 1, np, q, a.dK, a.dk, a.lddk, a.tk, a.dK, a.tq});        // dK = dS^T Q
+  packedGemmLoop({weights, 1, a.tk, go, a.dV, a.dv, a.lddv, a.tk, a.dV, a.tq});  // dV = dropout(P)^T dOut
 }
 
 }  // namespace
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, accumulateRowLoop, scaleShiftLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop,
                            attentionScoresPairLoop, attentionBackwardPairLoop};

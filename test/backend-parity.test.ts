@@ -58,14 +58,15 @@ function dense(shape: readonly number[]): number[] {
 
 /**
  * Asserts actual ≈ expected element by element: equal (NaN matching NaN), or within `tol` relative to
- * max(|expected|, rms(expected)) — the rms floor covers values that cancel to near zero.
+ * max(|expected|, rms(expected), minScale) — the floors cover values that cancel to near zero (minScale: the size
+ * of the terms that cancel, where every value may).
  */
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-5): void {
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-5, minScale = 0): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   let sq = 0;
   let count = 0;
   for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i]!)) { sq += expected[i]! ** 2; count++; }
-  const floor = count === 0 ? 0 : Math.sqrt(sq / count);
+  const floor = Math.max(count === 0 ? 0 : Math.sqrt(sq / count), minScale);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
@@ -503,7 +504,7 @@ test('label-smoothed cross entropy with and without its gradient, with ignored r
       const what = `crossEntropy ${rows}x${vocab} eps=${smoothing} ${variant}`;
       close(results[1]!.losses, results[0]!.losses, `${what} losses`);
       close(results[1]!.lse, results[0]!.lse, `${what} logSumExp`);
-      close(results[1]!.dlogits, results[0]!.dlogits, `${what} dlogits`);
+      close(results[1]!.dlogits, results[0]!.dlogits, `${what} dlogits`, 1e-5, 1 / rows); // softmax and target terms of size 1 / rows cancel
       if (rows > 1) assert.ok(results[1]!.dlogits.subarray((rows - 1) * vocab).every((v) => v === 0), `${what} ignored row`);
     }
   } });
@@ -648,24 +649,26 @@ test('attentionScores and attentionBackward over head-packed projections, masks 
     ts.attentionScores({ ...dims, q: qp, k: kp, mask, probs: expected });
     const keepBits = Int32Array.from({ length: Math.ceil(weights / 32) }, () => (rand() * 2 ** 32) | 0);
     const dOut = randn(batch * tq * heads * dV);
-    const grads = (be: Backend): Float32Array[] => {
+    const grads = (be: Backend, dropped: boolean): Float32Array[] => {
       const dq = new Float32Array(batch * tq * qW + 3).fill(7); // columns no head covers are left alone
       const dkv = new Float32Array(batch * tk * kvW).fill(NaN);
-      const args: AttentionBackwardArgs = { ...dims, q: qp, k: kp, v: vp, probs: expected, dropout: { keepBits, p: 0.25 }, dOut,
-        dq: { ...qp, data: dq }, dk: { ...kp, data: dkv }, dv: { ...vp, data: dkv } };
+      const args: AttentionBackwardArgs = { ...dims, q: qp, k: kp, v: vp, probs: expected, dropout: dropped ? { keepBits, p: 0.25 } : null,
+        dOut, dq: { ...qp, data: dq }, dk: { ...kp, data: dkv }, dv: { ...vp, data: dkv } };
       be.attentionBackward(args);
       return [dq, dkv];
     };
-    const want = grads(ts);
     const what = `attention ${shape.join('x')} dK ${dK} dV ${dV}`;
-    eachSimd((variant) => {
-      const probs = new Float32Array(weights);
-      n.attentionScores({ ...dims, q: qp, k: kp, mask, probs });
-      close(probs, expected, `${what} [${variant}] weights`);
-      const got = grads(n);
-      close(got[0]!, want[0]!, `${what} [${variant}] dq`, 1e-4);
-      close(got[1]!, want[1]!, `${what} [${variant}] dk, dv`, 1e-4);
-    });
+    for (const dropped of [true, false]) {
+      const want = grads(ts, dropped);
+      eachSimd((variant) => {
+        const probs = new Float32Array(weights);
+        n.attentionScores({ ...dims, q: qp, k: kp, mask, probs });
+        close(probs, expected, `${what} [${variant}] weights`);
+        const got = grads(n, dropped);
+        close(got[0]!, want[0]!, `${what} [${variant}] dropout ${dropped} dq`, 1e-4);
+        close(got[1]!, want[1]!, `${what} [${variant}] dropout ${dropped} dk, dv`, 1e-4);
+      });
+    }
   }
 });
 
