@@ -13,6 +13,9 @@ namespace aiayn {
 /** Below this many elements of work a kernel stays single-threaded: OpenMP start-up would cost more. */
 constexpr int64_t kParallelGrain = 1 << 15;
 
+/** Rows whose column sums (bias, gamma and beta gradients) accumulate in float before joining double totals. */
+constexpr int64_t kSumBlock = 32;
+
 /**
  * Runs `region` as an OpenMP parallel region when `parallel`, else once on the calling thread, where
  * omp_get_thread_num() is 0, omp_get_num_threads() is 1 and an orphaned `omp for` runs every iteration. Unlike

@@ -1,6 +1,7 @@
 // LayerNorm over the last dimension (biased variance) and its backward, which accumulates (+=) into dgamma and
 // dbeta. Statistics in double (vector partial sums, so the row loops vectorise); parameter gradients summed per
 // thread in double and added in a fixed order.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -89,7 +90,18 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
     const size_t slot = static_cast<size_t>(omp_get_thread_num());
     const int64_t r0 = rows * omp_get_thread_num() / omp_get_num_threads();
     const int64_t r1 = rows * (omp_get_thread_num() + 1) / omp_get_num_threads();
-    vm.layerNormBackwardRows(a, r0, r1, partG.data() + slot * cols, partB.data() + slot * cols);
+    thread_local std::vector<float> blockG, blockB;  // kSumBlock rows of dgamma and dbeta terms in float
+    double* sg = partG.data() + slot * cols;
+    double* sb = partB.data() + slot * cols;
+    for (int64_t b = r0; b < r1; b += kSumBlock) {
+      blockG.assign(cols, 0.0f);
+      blockB.assign(cols, 0.0f);
+      vm.layerNormBackwardRows(a, b, std::min(r1, b + kSumBlock), blockG.data(), blockB.data());
+      for (int64_t j = 0; j < cols; j++) {
+        sg[j] += blockG[j];
+        sb[j] += blockB[j];
+      }
+    }
   });
   for (int64_t j = 0; j < cols; j++) {
     double sg = 0.0;

@@ -13,9 +13,6 @@
 namespace aiayn {
 namespace {
 
-/** Rows whose gradient column sums accumulate in float before joining the double totals. */
-constexpr int64_t kSumBlock = 32;
-
 /** Throws unless every target is in [0, vocab) or equals ignoreIndex. */
 void checkTargets(Napi::Env env, const I32& targets, int64_t rows, int64_t vocab, int64_t ignoreIndex) {
   for (int64_t r = 0; r < rows; r++) {

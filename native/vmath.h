@@ -56,8 +56,8 @@ struct VMath {
   void (*transpose)(const float* b, int64_t ldb, int64_t n, int64_t k, float* out, int64_t ldo);
   /** LayerNorm forward over rows [r0, r1); see LayerNormArgs. */
   void (*layerNormRows)(const LayerNormArgs& a, int64_t r0, int64_t r1);
-  /** LayerNorm backward over rows [r0, r1), adding this range's dgamma and dbeta terms into pg and pb. */
-  void (*layerNormBackwardRows)(const LayerNormArgs& a, int64_t r0, int64_t r1, double* pg, double* pb);
+  /** LayerNorm backward over rows [r0, r1) in float, adding this range's dgamma and dbeta terms into pg and pb. */
+  void (*layerNormBackwardRows)(const LayerNormArgs& a, int64_t r0, int64_t r1, float* pg, float* pb);
   /** out[i] = Σ_j x[j * ld + i] for i < len <= 64, j < n, accumulated in double. */
   void (*sumColumns)(const float* x, int64_t n, int64_t ld, int64_t len, float* out);
   /**

@@ -422,7 +422,7 @@ void smallGemmNTLoop(const SmallGemmArgs& g, int64_t j0, int64_t j1) {
 }
 
 
-/** See VMath::layerNormRows: statistics in double, one row at a time. */
+/** See VMath::layerNormRows: statistics in float lanes per chunk of a row, the chunks' sums added in double. */
 void layerNormRowsLoop(const LayerNormArgs& a, int64_t r0, int64_t r1) {
   const int64_t cols = a.cols;
   const float* gamma = a.gamma;
@@ -430,55 +430,73 @@ void layerNormRowsLoop(const LayerNormArgs& a, int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; r++) {
     const float* xr = a.x + r * cols;
     float* o = a.out + r * cols;
-    double mu = 0.0;
-#pragma omp simd reduction(+ : mu)
-    for (int64_t j = 0; j < cols; j++) mu += xr[j];
-    mu /= static_cast<double>(cols);
-    double v = 0.0;
-#pragma omp simd reduction(+ : v)
-    for (int64_t j = 0; j < cols; j++) {
-      const double d = xr[j] - mu;
-      v += d * d;
+    // Σ (x - x0) with x0 the row's first value: float lanes within a chunk, double across chunks. Shifted so,
+    // a row far from zero sums its small deviations, not values that float rounding would blur (mean 5, std 0.1).
+    const float x0 = xr[0];
+    double sum = 0.0;
+    for (int64_t j0 = 0; j0 < cols; j0 += kFloatChunk) {
+      const int64_t j1 = cols - j0 < kFloatChunk ? cols : j0 + kFloatChunk;
+      float c = 0.0f;
+#pragma omp simd reduction(+ : c)
+      for (int64_t j = j0; j < j1; j++) c += xr[j] - x0;
+      sum += c;
     }
-    const double rs = 1.0 / __builtin_sqrt(v / static_cast<double>(cols) + a.eps);
-    a.mean[r] = static_cast<float>(mu);
-    a.rstd[r] = static_cast<float>(rs);
+    // The mean as a float and its remainder: x - hi is exact near the mean, so such rows also centre accurately
+    // (rounding the mean alone would shift every x - mean by up to |mean| * 6e-8).
+    const double mu = x0 + sum / static_cast<double>(cols);
+    const float hi = static_cast<float>(mu);
+    const float lo = static_cast<float>(mu - hi);
+    double sq = 0.0;
+    for (int64_t j0 = 0; j0 < cols; j0 += kFloatChunk) {
+      const int64_t j1 = cols - j0 < kFloatChunk ? cols : j0 + kFloatChunk;
+      float c = 0.0f;
+#pragma omp simd reduction(+ : c)
+      for (int64_t j = j0; j < j1; j++) {
+        const float d = (xr[j] - hi) - lo;
+        c += d * d;
+      }
+      sq += c;
+    }
+    const float rs = static_cast<float>(1.0 / __builtin_sqrt(sq / static_cast<double>(cols) + a.eps));
+    a.mean[r] = hi;
+    a.rstd[r] = rs;
 #pragma omp simd
-    for (int64_t j = 0; j < cols; j++) o[j] = static_cast<float>((xr[j] - mu) * rs * gamma[j] + beta[j]);
+    for (int64_t j = 0; j < cols; j++) o[j] = ((xr[j] - hi) - lo) * rs * gamma[j] + beta[j];
   }
 }
 
 /** See VMath::layerNormBackwardRows. */
-void layerNormBackwardRowsLoop(const LayerNormArgs& a, int64_t r0, int64_t r1, double* pg, double* pb) {
+void layerNormBackwardRowsLoop(const LayerNormArgs& a, int64_t r0, int64_t r1, float* pg, float* pb) {
   const int64_t cols = a.cols;
   const float* gamma = a.gamma;
   for (int64_t r = r0; r < r1; r++) {
     const float* xr = a.x + r * cols;
     const float* g = a.dy + r * cols;
     float* o = a.dx + r * cols;
-    const double mu = a.mean[r];
-    const double rs = a.rstd[r];
+    const float mu = a.mean[r];
+    const float rs = a.rstd[r];
     double sumG = 0.0;
     double sumGX = 0.0;
-#pragma omp simd reduction(+ : sumG, sumGX)
-    for (int64_t j = 0; j < cols; j++) {
-      const double xhat = (xr[j] - mu) * rs;
-      const double gj = static_cast<double>(g[j]) * gamma[j];
-      sumG += gj;
-      sumGX += gj * xhat;
+    for (int64_t j0 = 0; j0 < cols; j0 += kFloatChunk) {  // float lanes within a chunk, double across chunks
+      const int64_t j1 = cols - j0 < kFloatChunk ? cols : j0 + kFloatChunk;
+      float cg = 0.0f;
+      float cgx = 0.0f;
+#pragma omp simd reduction(+ : cg, cgx)
+      for (int64_t j = j0; j < j1; j++) {
+        const float xhat = (xr[j] - mu) * rs;
+        const float gj = g[j] * gamma[j];
+        cg += gj;
+        cgx += gj * xhat;
+        pg[j] += g[j] * xhat;
+        pb[j] += g[j];
+      }
+      sumG += cg;
+      sumGX += cgx;
     }
+    const float meanG = static_cast<float>(sumG / static_cast<double>(cols));
+    const float meanGX = static_cast<float>(sumGX / static_cast<double>(cols));
 #pragma omp simd
-    for (int64_t j = 0; j < cols; j++) {  // a loop of its own: beside the reductions it did not vectorise
-      pg[j] += g[j] * ((xr[j] - mu) * rs);
-      pb[j] += g[j];
-    }
-    sumG /= static_cast<double>(cols);
-    sumGX /= static_cast<double>(cols);
-#pragma omp simd
-    for (int64_t j = 0; j < cols; j++) {
-      const double xhat = (xr[j] - mu) * rs;
-      o[j] = static_cast<float>(rs * (static_cast<double>(g[j]) * gamma[j] - sumG - xhat * sumGX));
-    }
+    for (int64_t j = 0; j < cols; j++) o[j] = rs * (g[j] * gamma[j] - meanG - (xr[j] - mu) * rs * meanGX);
   }
 }
 
