@@ -26,6 +26,17 @@ enum Layer {
   kSelfK, kSelfV, kCrossK, kCrossV, kLayerTensors
 };
 
+/** Names of the head tensors, for error messages. */
+const char* const kHeadNames[kHeadTensors] = {"embedding", "positional", "generator weight", "generator bias", "final norm weight",
+                                              "final norm bias", "srcPad"};
+
+/** Names of one layer's tensors, for error messages. */
+const char* const kLayerNames[kLayerTensors] = {
+    "self in_proj weight", "self in_proj bias", "self out_proj weight", "self out_proj bias", "norm1 weight", "norm1 bias",
+    "cross query weight", "cross query bias", "cross out_proj weight", "cross out_proj bias", "norm2 weight", "norm2 bias",
+    "linear1 weight", "linear1 bias", "linear2 weight", "linear2 bias", "norm3 weight", "norm3 bias",
+    "self keys", "self values", "cross keys", "cross values"};
+
 /** Sizes of one step. */
 struct Dims {
   int64_t rows, d, h, dk, ff, vocab, src, past, capacity;
@@ -259,7 +270,8 @@ std::string step(const Dims& D, const int32_t* ids, float embedScale, const std:
 
 /**
  * decoderStep(dims [rows, dModel, heads, dFF, vocab, srcLen, past, capacity], normFirst, gelu, eps, ids,
- * embedScale, tensors, out): see Backend.decoderStep. Every tensor's length is checked against the dims.
+ * embedScale, out, ...tensors): see Backend.decoderStep; the tensors follow as arguments of their own (read
+ * without an array's element lookups). Every tensor's length is checked against the dims.
  */
 Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -273,23 +285,17 @@ Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   D.dk = D.d / D.h;
   const I32 ids = argI32(info, 4, "ids");
   const float embedScale = static_cast<float>(argNumber(info, 5, "embedScale"));
-  if (!info[6].IsArray()) fail(env, "'tensors' must be an array of Float32Arrays");
-  Napi::Array list = info[6].As<Napi::Array>();
-  const uint32_t count = list.Length();
+  constexpr size_t kFirstTensor = 7;
+  const size_t count = info.Length() > kFirstTensor ? info.Length() - kFirstTensor : 0;
   if (count < kHeadTensors + kLayerTensors || (count - kHeadTensors) % kLayerTensors != 0) {
-    fail(env, "decoderStep: 'tensors' needs " + std::to_string(kHeadTensors) + " + " + std::to_string(kLayerTensors) +
-              " per layer Float32Arrays, got " + std::to_string(count), true);
+    fail(env, "decoderStep: needs " + std::to_string(kHeadTensors) + " + " + std::to_string(kLayerTensors) +
+              " per layer Float32Arrays after 'out', got " + std::to_string(count), true);
   }
   std::vector<F32> t(count);
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Value v = list.Get(i);
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      fail(env, "decoderStep: tensors[" + std::to_string(i) + "] must be a Float32Array");
-    }
-    auto a = v.As<Napi::Float32Array>();
-    t[i] = F32{a.Data(), static_cast<int64_t>(a.ElementLength())};
+  for (size_t i = 0; i < count; i++) {
+    t[i] = argF32(info, kFirstTensor + i, i < kHeadTensors ? kHeadNames[i] : kLayerNames[(i - kHeadTensors) % kLayerTensors]);
   }
-  F32 out = argF32(info, 7, "out");
+  F32 out = argF32(info, 6, "out");
   const int64_t d = D.d;
   needLength(env, ids.length, D.rows, "ids");
   const int64_t tableRows = t[kEmbedding].length / d;
@@ -311,12 +317,7 @@ Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
       3 * d * d, 3 * d, d * d, d, d, d, d * d, d, d * d, d, d, d, D.ff * d, D.ff, d * D.ff, d, d, d,
       product(env, {D.rows, d, D.capacity}), product(env, {D.rows, d, D.capacity}), product(env, {D.rows, d, D.src}),
       product(env, {D.rows, d, D.src})};
-  static const char* const kNames[kLayerTensors] = {
-      "self in_proj weight", "self in_proj bias", "self out_proj weight", "self out_proj bias", "norm1 weight", "norm1 bias",
-      "cross query weight", "cross query bias", "cross out_proj weight", "cross out_proj bias", "norm2 weight", "norm2 bias",
-      "linear1 weight", "linear1 bias", "linear2 weight", "linear2 bias", "norm3 weight", "norm3 bias",
-      "self keys", "self values", "cross keys", "cross values"};
-  for (uint32_t i = kHeadTensors; i < count; i++) needLength(env, t[i].length, need[(i - kHeadTensors) % kLayerTensors], kNames[(i - kHeadTensors) % kLayerTensors]);
+  for (uint32_t i = kHeadTensors; i < count; i++) needLength(env, t[i].length, need[(i - kHeadTensors) % kLayerTensors], kLayerNames[(i - kHeadTensors) % kLayerTensors]);
   needLength(env, out.length, product(env, {D.rows, D.vocab}), "out");
   if (D.rows == 0) return env.Undefined();
   const std::string error = step(D, ids.data, embedScale, t, out.data);
