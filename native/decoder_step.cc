@@ -1,7 +1,10 @@
 // One token of the Transformer decoder (§3.1) for every row of a batch, with key/value caches, in one call:
 // what TransformerDecoder.step otherwise computes through about 60 kernel calls a token, without returning to
-// JavaScript between them. Operands and semantics: Backend.decoderStep in src/backend/backend.ts; the order of
-// the `tensors` array: src/backend/native/index.ts (decoderStepTensors).
+// JavaScript between them. With a few rows and several threads the whole token is one OpenMP region whose
+// threads split every product by columns and meet at a spinning barrier (one sentence streams ~19 MB of weights
+// a token, the small model, so this is a memory-bound pass over the weights). Operands and semantics:
+// Backend.decoderStep in src/backend/backend.ts; the order of the tensor arguments:
+// src/backend/native/index.ts (decoderStepTensors).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
