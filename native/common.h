@@ -110,10 +110,11 @@ Napi::Array opNames(Napi::Env env, const char* const* list, int count);
 constexpr int64_t kColumnChunk = 16;
 
 /**
- * Whether x W^T for `rows` rows of x and a weight W [n, k] runs on VMath::smallGemmNT, the columns split over
- * the threads (a few rows, more than one thread: gemm.cc's kSmallRows), rather than on dnnl_sgemm.
+ * Whether x W^T for `rows` rows of x and a weight W [n, k] (rows ldw apart) runs on VMath::smallGemmNT, the
+ * columns split over the threads (a few rows, more than one thread: gemm.cc's kSmallRows), rather than on
+ * dnnl_sgemm.
  */
-bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k);
+bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k, int64_t ldw);
 
 /**
  * out (rows x n) = x W^T + bias for dense x [rows, k] and a Linear weight W [n, k] (bias: nullptr or n values),

@@ -297,8 +297,8 @@ bool stepBody(const Dims& D, const int32_t* ids, float embedScale, const std::ve
  * threads stay on their own columns of each weight.
  */
 bool oneRegion(const Dims& D) {
-  return omp_get_max_threads() > 1 && linearOnSmallGemm(D.rows, 3 * D.d, D.d) && linearOnSmallGemm(D.rows, D.d, D.d) &&
-         linearOnSmallGemm(D.rows, D.ff, D.d) && linearOnSmallGemm(D.rows, D.d, D.ff) && linearOnSmallGemm(D.rows, D.vocab, D.d);
+  return omp_get_max_threads() > 1 && linearOnSmallGemm(D.rows, 3 * D.d, D.d, D.d) && linearOnSmallGemm(D.rows, D.d, D.d, D.d) &&
+         linearOnSmallGemm(D.rows, D.ff, D.d, D.d) && linearOnSmallGemm(D.rows, D.d, D.ff, D.ff) && linearOnSmallGemm(D.rows, D.vocab, D.d, D.d);
 }
 
 /** The step; returns an error message, empty on success. */

@@ -432,11 +432,18 @@ void dotRow16(const SmallGemmArgs& g, int64_t j) {
 }
 #endif
 
+/** See VMath::oneRowKernel. */
+#if defined(__AVX512F__)
+constexpr bool kOneRowKernel = true;
+#else
+constexpr bool kOneRowKernel = false;
+#endif
+
 /** See VMath::smallGemmNT. Blocks of W rows outer, so each block stays in L1 while every row of A passes. */
 void smallGemmNTLoop(const SmallGemmArgs& g, int64_t j0, int64_t j1) {
   int64_t j = j0;
 #if defined(__AVX512F__)
-  if (g.m == 1 && g.k % kLanes == 0 && g.ldw % kLanes == 0) {
+  if (g.m == 1 && g.k % kLanes == 0 && g.ldw % kLanes == 0) {  // see VMath::oneRowKernel
     for (; j + 16 <= j1; j += 16) dotRow16(g, j);
   }
 #endif
@@ -687,7 +694,7 @@ void attentionBackwardPairLoop(const AttentionPair& a) {
 }  // namespace
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, accumulateRowLoop, scaleShiftLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, kLanes, kOneRowKernel, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, accumulateRowLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop,
                            attentionScoresPairLoop, attentionBackwardPairLoop};
