@@ -109,6 +109,16 @@ void needLength(Napi::Env env, int64_t have, int64_t need, const char* name);
 /** A JS array of op names in code order (the wrapper maps names to codes with it). */
 Napi::Array opNames(Napi::Env env, const char* const* list, int count);
 
+/** Columns of out handed to one thread at a time by smallGemmNT (a multiple of every variant's block). */
+constexpr int64_t kColumnChunk = 16;
+
+/**
+ * Whether x W^T for `rows` rows of x and a weight W [n, k] (rows ldw apart) runs on VMath::smallGemmNT, the
+ * columns split over the threads (a few rows, more than one thread: gemm.cc's kSmallRows), rather than on
+ * dnnl_sgemm.
+ */
+bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k, int64_t ldw);
+
 /**
  * out (rows x n) = x W^T + bias for dense x [rows, k] and a Linear weight W [n, k] (bias: nullptr or n values),
  * on the kernel gemm() picks for that shape (gemm.cc); false when oneDNN fails.

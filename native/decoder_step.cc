@@ -1,12 +1,22 @@
 // One token of the Transformer decoder (§3.1) for every row of a batch, with key/value caches, in one call:
 // what TransformerDecoder.step otherwise computes through about 60 kernel calls a token, without returning to
-// JavaScript between them. Operands and semantics: Backend.decoderStep in src/backend/backend.ts; the order of
-// the `tensors` array: src/backend/native/index.ts (decoderStepTensors).
+// JavaScript between them. With a few rows and several threads the whole token is one OpenMP region whose
+// threads split every product by columns and meet at a spinning barrier (one sentence streams ~19 MB of weights
+// a token, the small model, so this is a memory-bound pass over the weights). Operands and semantics:
+// Backend.decoderStep in src/backend/backend.ts; the order of the tensor arguments:
+// src/backend/native/index.ts (decoderStepTensors).
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <omp.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "common.h"
 #include "vmath.h"
@@ -25,6 +35,17 @@ enum Layer {
   kSelfK, kSelfV, kCrossK, kCrossV, kLayerTensors
 };
 
+/** Names of the head tensors, for error messages. */
+const char* const kHeadNames[kHeadTensors] = {"embedding", "positional", "generator weight", "generator bias", "final norm weight",
+                                              "final norm bias", "srcPad"};
+
+/** Names of one layer's tensors, for error messages. */
+const char* const kLayerNames[kLayerTensors] = {
+    "self in_proj weight", "self in_proj bias", "self out_proj weight", "self out_proj bias", "norm1 weight", "norm1 bias",
+    "cross query weight", "cross query bias", "cross out_proj weight", "cross out_proj bias", "norm2 weight", "norm2 bias",
+    "linear1 weight", "linear1 bias", "linear2 weight", "linear2 bias", "norm3 weight", "norm3 bias",
+    "self keys", "self values", "cross keys", "cross values"};
+
 /** Sizes of one step. */
 struct Dims {
   int64_t rows, d, h, dk, ff, vocab, src, past, capacity;
@@ -32,14 +53,72 @@ struct Dims {
   double eps;
 };
 
-/** Scratch of one step, kept between calls. */
-struct Scratch {
-  std::vector<float> x, in, sum, qkv, attn, y, hidden, mask, scores, stats;
+/**
+ * The barrier of the step's region: arrivals counted, the last one advancing a generation the others spin on
+ * (yielding the core after a while, so a thread the OS took away can come back). About 40 a token: libgomp's
+ * barrier took ~1.5 us each here on 2 threads, this one ~0.5 (standalone, 40 in a region: 60 against 21 us).
+ */
+class SpinBarrier {
+ public:
+  /** Returns once `threads` threads have called it (for this generation). */
+  void wait(int64_t threads) {
+    const uint32_t generation = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == threads - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.store(generation + 1, std::memory_order_release);
+      return;
+    }
+    for (int64_t spins = 0; generation_.load(std::memory_order_acquire) == generation; spins++) {
+      if (spins < kSpins) {
+#if defined(__x86_64__)
+        _mm_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  /** Pauses before a waiting thread starts yielding its core (a few hundred microseconds). */
+  static constexpr int64_t kSpins = int64_t(1) << 14;
+  alignas(64) std::atomic<int64_t> arrived_{0};
+  alignas(64) std::atomic<uint32_t> generation_{0};
 };
 
-/** out = LayerNorm(x) over rows of d (stats: 2 * rows floats of scratch). */
-void normRows(const VMath& vm, const Dims& D, const float* x, const float* gamma, const float* beta, float* out, float* stats) {
-  vm.layerNormRows({x, gamma, beta, D.d, D.eps, out, stats, stats + D.rows, nullptr, nullptr}, 0, D.rows);
+/** Scratch of one step, kept between calls (shared by the threads of the step's region). */
+struct Scratch {
+  std::vector<float> x, in, sum, qkv, attn, y, hidden, mask, scores, stats;
+  std::vector<double> partial;  // per-thread maxima and sums of the log-softmax over a split row
+  SpinBarrier barrier;          // of the step's region
+};
+
+/** Inside the step's parallel region, waits for every thread of it; outside, returns at once. */
+void teamBarrier(Scratch& s) {
+  if (omp_in_parallel()) s.barrier.wait(omp_get_num_threads());
+}
+
+/**
+ * Runs body(i) for i < count. Inside the step's parallel region (see step) the threads share the iterations and
+ * meet at the barrier after them; otherwise they run on a region of their own when `spread`, else on this thread.
+ */
+template <class Body>
+void forAll(Scratch& s, int64_t count, bool spread, Body&& body) {
+  if (omp_in_parallel()) {
+#pragma omp for schedule(static) nowait
+    for (int64_t i = 0; i < count; i++) body(i);
+    teamBarrier(s);
+    return;
+  }
+  parallelIf(spread && count > 1, [&] {
+#pragma omp for schedule(static) nowait
+    for (int64_t i = 0; i < count; i++) body(i);
+  });
+}
+
+/** Row r of out = LayerNorm(row r of x) (stats: 2 * rows floats of scratch). */
+void normRow(const VMath& vm, const Dims& D, int64_t r, const float* x, const float* gamma, const float* beta, float* out, float* stats) {
+  vm.layerNormRows({x, gamma, beta, D.d, D.eps, out, stats, stats + D.rows, nullptr, nullptr}, r, r + 1);
 }
 
 /**
@@ -47,115 +126,203 @@ void normRows(const VMath& vm, const Dims& D, const float* x, const float* gamma
  * sublayer then read LayerNorm(x), see sublayerInput).
  */
 void closeSublayer(const VMath& vm, const Dims& D, float* x, const float* y, const float* gamma, const float* beta, Scratch& s) {
-  const int64_t n = D.rows * D.d;
-  if (D.normFirst) {
-    for (int64_t i = 0; i < n; i++) x[i] += y[i];
-    return;
-  }
-  for (int64_t i = 0; i < n; i++) s.sum[i] = x[i] + y[i];
-  normRows(vm, D, s.sum.data(), gamma, beta, x, s.stats.data());
+  forAll(s, D.rows, false, [&](int64_t r) {
+    float* xr = x + r * D.d;
+    const float* yr = y + r * D.d;
+    if (D.normFirst) {
+      for (int64_t j = 0; j < D.d; j++) xr[j] += yr[j];
+      return;
+    }
+    float* sum = s.sum.data() + r * D.d;
+    for (int64_t j = 0; j < D.d; j++) sum[j] = xr[j] + yr[j];
+    normRow(vm, D, r, s.sum.data(), gamma, beta, x, s.stats.data());
+  });
 }
 
 /** What a sublayer reads: LayerNorm(x) when pre-LN, else x itself. */
 const float* sublayerInput(const VMath& vm, const Dims& D, const float* x, const float* gamma, const float* beta, Scratch& s) {
   if (!D.normFirst) return x;
-  normRows(vm, D, x, gamma, beta, s.in.data(), s.stats.data());
+  forAll(s, D.rows, false, [&](int64_t r) { normRow(vm, D, r, x, gamma, beta, s.in.data(), s.stats.data()); });
   return s.in.data();
 }
 
+/** The FFN's activation (§3.3: ReLU; or the exact GELU, as the elementwise kernel computes it) over out[0, n). */
+void activate(const Dims& D, float* out, int64_t n) {
+  if (D.gelu) {
+    for (int64_t i = 0; i < n; i++) {
+      const double v = out[i];
+      out[i] = static_cast<float>(0.5 * v * std::erfc(-v * M_SQRT1_2));
+    }
+  } else {
+    for (int64_t i = 0; i < n; i++) out[i] = out[i] > 0.0f ? out[i] : 0.0f;
+  }
+}
+
 /**
- * attn (rows, h * dK) = eq. (1) for one query per row and head over n keys of k and v, (rows, h, ld / dK
- * positions, dK); masks (rows, n) additive or nullptr. The heads are spread over the threads.
+ * out (rows x n) = x W^T + bias for x (rows x k) and a Linear weight W [n, k], then the FFN's activation when
+ * `act`. Inside the step's region the threads share kColumnChunk-column chunks of smallGemmNT; otherwise
+ * linearRows picks the kernel. False when oneDNN fails.
  */
-void attendAll(const VMath& vm, const Dims& D, const float* q, int64_t ldq, const float* k, const float* v, int64_t positions,
-               int64_t n, const float* masks, Scratch& s) {
+bool project(const VMath& vm, const Dims& D, const float* x, int64_t k, const float* w, int64_t n, const float* bias, float* out, bool act,
+             Scratch& s) {
+  if (!omp_in_parallel()) {
+    if (!linearRows(x, D.rows, k, w, n, bias, out)) return false;
+    if (act) activate(D, out, D.rows * n);
+    return true;
+  }
+  const SmallGemmArgs g{x, k, w, k, bias, out, n, D.rows, k, 1.0f, 0.0f};
+  const int64_t chunks = (n + kColumnChunk - 1) / kColumnChunk;
+#pragma omp for schedule(static) nowait
+  for (int64_t c = 0; c < chunks; c++) {
+    const int64_t j0 = c * kColumnChunk;
+    const int64_t j1 = std::min(n, j0 + kColumnChunk);
+    vm.smallGemmNT(g, j0, j1);
+    for (int64_t r = 0; act && r < D.rows; r++) activate(D, out + r * n + j0, j1 - j0);
+  }
+  teamBarrier(s);
+  return true;
+}
+
+/**
+ * attn (rows, h * dK) = eq. (1) for one query per row and head over n keys of k and v, (rows, h, positions, dK);
+ * masks (rows, n) additive or nullptr. With `append`, each (row, head) first writes this position's key and value
+ * (from qkv, at n - 1) into k and v. The (row, head) pairs are spread over the threads.
+ */
+void attendAll(const VMath& vm, const Dims& D, const float* q, int64_t ldq, float* k, float* v, int64_t positions,
+               int64_t n, const float* masks, bool append, Scratch& s) {
   const int64_t pairs = D.rows * D.h;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D.dk)));
-  float* attn = s.attn.data();
-  float* scores = s.scores.data();
-  parallelIf(pairs > 1 && pairs * n * D.dk >= kParallelGrain, [&] {
-#pragma omp for schedule(static) nowait
-    for (int64_t p = 0; p < pairs; p++) {
-      const int64_t r = p / D.h;
-      const int64_t head = p % D.h;
-      const int64_t at = p * positions * D.dk;  // (r, head, 0, 0) of k and v
-      vm.attendRow(q + r * ldq + head * D.dk, k + at, v + at, D.dk, n, D.dk, scale, masks == nullptr ? nullptr : masks + r * n,
-                   scores + p * n, attn + r * D.d + head * D.dk);
+  forAll(s, pairs, pairs * n * D.dk >= kParallelGrain, [&](int64_t p) {
+    const int64_t r = p / D.h;
+    const int64_t head = p % D.h;
+    const int64_t at = p * positions * D.dk;  // (r, head, 0, 0) of k and v
+    const float* qr = q + r * ldq + head * D.dk;
+    if (append) {  // qkv row r holds q, k, v of every head one after another
+      std::copy(qr + D.d, qr + D.d + D.dk, k + at + (n - 1) * D.dk);
+      std::copy(qr + 2 * D.d, qr + 2 * D.d + D.dk, v + at + (n - 1) * D.dk);
     }
+    vm.attendRow(qr, k + at, v + at, D.dk, n, D.dk, scale, masks == nullptr ? nullptr : masks + r * n, s.scores.data() + p * n,
+                 s.attn.data() + r * D.d + head * D.dk);
   });
 }
 
-/** The step; returns an error message, empty on success. */
-std::string step(const Dims& D, const int32_t* ids, float embedScale, const std::vector<F32>& t, float* out) {
-  static thread_local Scratch s;
+/**
+ * out = log-softmax of each row of logits in place. Inside the step's region with fewer rows than threads (one
+ * sentence), each row's vocabulary is split over the threads: maxima, then sums of exps, then the shift, a
+ * barrier between; otherwise whole rows go to softmaxRow.
+ */
+void logSoftmaxRows(const VMath& vm, const Dims& D, float* out, Scratch& s) {
+  const int64_t threads = omp_in_parallel() ? omp_get_num_threads() : 1;
+  if (D.rows >= threads) {
+    forAll(s, D.rows, D.rows > 1 && D.rows * D.vocab >= kParallelGrain, [&](int64_t r) {
+      vm.softmaxRow(out + r * D.vocab, nullptr, 0, D.vocab, 1.0f, true, out + r * D.vocab);
+    });
+    return;
+  }
+  const int64_t t = omp_get_thread_num();
+  const int64_t parts = (D.vocab + 255) / 256;  // 256-column parts, as softmaxRow sums its exps
+  const int64_t j0 = std::min(D.vocab, parts * t / threads * 256);
+  const int64_t j1 = std::min(D.vocab, parts * (t + 1) / threads * 256);
+  double* maxima = s.partial.data();
+  double* sums = maxima + D.rows * threads;
+  for (int64_t r = 0; r < D.rows; r++) maxima[r * threads + t] = vm.rowMax(out + r * D.vocab + j0, j1 - j0);
+  teamBarrier(s);
+  for (int64_t r = 0; r < D.rows; r++) {
+    double mx = -INFINITY;
+    for (int64_t i = 0; i < threads; i++) mx = std::max(mx, maxima[r * threads + i]);
+    if (mx == -INFINITY) mx = 0.0;  // every logit -inf: as softmaxRow, exps of 0
+    double all;
+    vm.ceStats(out + r * D.vocab + j0, j1 - j0, mx, &sums[r * threads + t], &all, nullptr);
+  }
+  teamBarrier(s);
+  for (int64_t r = 0; r < D.rows; r++) {
+    double mx = -INFINITY;
+    double sum = 0.0;
+    for (int64_t i = 0; i < threads; i++) {
+      mx = std::max(mx, maxima[r * threads + i]);
+      sum += sums[r * threads + i];
+    }
+    if (mx == -INFINITY) mx = 0.0;
+    const float lse = static_cast<float>(static_cast<float>(mx) + std::log(sum));
+    float* row = out + r * D.vocab;
+    for (int64_t j = j0; j < j1; j++) row[j] -= lse;
+  }
+}
+
+/**
+ * The step's arithmetic (§3.1): run by every thread of the step's region, sharing each kernel's work, or by the
+ * calling thread alone, each kernel then parallel on its own. False when oneDNN fails (never inside the region).
+ */
+bool stepBody(const Dims& D, const int32_t* ids, float embedScale, const std::vector<F32>& t, float* out, Scratch& s) {
   const VMath& vm = vmath();
-  const int64_t rd = D.rows * D.d;
-  const int64_t keys = std::max(D.past + 1, D.src);
-  s.x.resize(rd); s.in.resize(rd); s.sum.resize(rd); s.attn.resize(rd); s.y.resize(rd);
-  s.qkv.resize(3 * rd); s.hidden.resize(D.rows * D.ff); s.mask.resize(D.rows * D.src);
-  s.scores.resize(D.rows * D.h * keys); s.stats.resize(2 * D.rows);
   float* x = s.x.data();
-  for (int64_t r = 0; r < D.rows; r++) {  // token embedding * sqrt(d_model) (§3.4) + PE(past) (§3.5)
+  forAll(s, D.rows, false, [&](int64_t r) {  // token embedding * sqrt(d_model) (§3.4) + PE(past) (§3.5), padding mask
     const float* e = t[kEmbedding].data + static_cast<int64_t>(ids[r]) * D.d;
     for (int64_t j = 0; j < D.d; j++) x[r * D.d + j] = e[j] * embedScale + t[kPositional].data[j];
-  }
-  for (int64_t i = 0; i < D.rows * D.src; i++) s.mask[i] = t[kSrcPad].data[i] != 0.0f ? -INFINITY : 0.0f;
+    for (int64_t j = 0; j < D.src; j++) s.mask[r * D.src + j] = t[kSrcPad].data[r * D.src + j] != 0.0f ? -INFINITY : 0.0f;
+  });
   const size_t layers = (t.size() - kHeadTensors) / kLayerTensors;
   for (size_t l = 0; l < layers; l++) {
     const F32* w = t.data() + kHeadTensors + l * kLayerTensors;
     // Masked self-attention: this position's keys and values join the cache, the query sees positions 0..past.
     const float* in = sublayerInput(vm, D, x, w[kNorm1G].data, w[kNorm1B].data, s);
-    if (!linearRows(in, D.rows, D.d, w[kSelfInW].data, 3 * D.d, w[kSelfInB].data, s.qkv.data())) return "dnnl_sgemm failed";
-    for (int64_t r = 0; r < D.rows; r++) {
-      for (int64_t head = 0; head < D.h; head++) {
-        const int64_t at = ((r * D.h + head) * D.capacity + D.past) * D.dk;
-        const float* kv = s.qkv.data() + r * 3 * D.d + head * D.dk;
-        for (int64_t j = 0; j < D.dk; j++) {
-          w[kSelfK].data[at + j] = kv[D.d + j];
-          w[kSelfV].data[at + j] = kv[2 * D.d + j];
-        }
-      }
-    }
-    attendAll(vm, D, s.qkv.data(), 3 * D.d, w[kSelfK].data, w[kSelfV].data, D.capacity, D.past + 1, nullptr, s);
-    if (!linearRows(s.attn.data(), D.rows, D.d, w[kSelfOutW].data, D.d, w[kSelfOutB].data, s.y.data())) return "dnnl_sgemm failed";
+    if (!project(vm, D, in, D.d, w[kSelfInW].data, 3 * D.d, w[kSelfInB].data, s.qkv.data(), false, s)) return false;
+    attendAll(vm, D, s.qkv.data(), 3 * D.d, w[kSelfK].data, w[kSelfV].data, D.capacity, D.past + 1, nullptr, true, s);
+    if (!project(vm, D, s.attn.data(), D.d, w[kSelfOutW].data, D.d, w[kSelfOutB].data, s.y.data(), false, s)) return false;
     closeSublayer(vm, D, x, s.y.data(), w[kNorm1G].data, w[kNorm1B].data, s);
     // Encoder-decoder attention over the memory's cached keys and values, padding masked.
     in = sublayerInput(vm, D, x, w[kNorm2G].data, w[kNorm2B].data, s);
-    if (!linearRows(in, D.rows, D.d, w[kCrossQW].data, D.d, w[kCrossQB].data, s.qkv.data())) return "dnnl_sgemm failed";
-    attendAll(vm, D, s.qkv.data(), D.d, w[kCrossK].data, w[kCrossV].data, D.src, D.src, s.mask.data(), s);
-    if (!linearRows(s.attn.data(), D.rows, D.d, w[kCrossOutW].data, D.d, w[kCrossOutB].data, s.y.data())) return "dnnl_sgemm failed";
+    if (!project(vm, D, in, D.d, w[kCrossQW].data, D.d, w[kCrossQB].data, s.qkv.data(), false, s)) return false;
+    attendAll(vm, D, s.qkv.data(), D.d, w[kCrossK].data, w[kCrossV].data, D.src, D.src, s.mask.data(), false, s);
+    if (!project(vm, D, s.attn.data(), D.d, w[kCrossOutW].data, D.d, w[kCrossOutB].data, s.y.data(), false, s)) return false;
     closeSublayer(vm, D, x, s.y.data(), w[kNorm2G].data, w[kNorm2B].data, s);
     // Position-wise FFN, eq. (2).
     in = sublayerInput(vm, D, x, w[kNorm3G].data, w[kNorm3B].data, s);
-    float* hidden = s.hidden.data();
-    if (!linearRows(in, D.rows, D.d, w[kFf1W].data, D.ff, w[kFf1B].data, hidden)) return "dnnl_sgemm failed";
-    const int64_t nh = D.rows * D.ff;
-    if (D.gelu) {
-      for (int64_t i = 0; i < nh; i++) {  // exact GELU, as the elementwise kernel computes it
-        const double v = hidden[i];
-        hidden[i] = static_cast<float>(0.5 * v * std::erfc(-v * M_SQRT1_2));
-      }
-    } else {
-      for (int64_t i = 0; i < nh; i++) hidden[i] = hidden[i] > 0.0f ? hidden[i] : 0.0f;
-    }
-    if (!linearRows(hidden, D.rows, D.ff, w[kFf2W].data, D.d, w[kFf2B].data, s.y.data())) return "dnnl_sgemm failed";
+    if (!project(vm, D, in, D.d, w[kFf1W].data, D.ff, w[kFf1B].data, s.hidden.data(), true, s)) return false;
+    if (!project(vm, D, s.hidden.data(), D.ff, w[kFf2W].data, D.d, w[kFf2B].data, s.y.data(), false, s)) return false;
     closeSublayer(vm, D, x, s.y.data(), w[kNorm3G].data, w[kNorm3B].data, s);
   }
   if (t[kFinalGamma].length > 0) {
-    normRows(vm, D, x, t[kFinalGamma].data, t[kFinalBeta].data, s.in.data(), s.stats.data());
+    forAll(s, D.rows, false, [&](int64_t r) { normRow(vm, D, r, x, t[kFinalGamma].data, t[kFinalBeta].data, s.in.data(), s.stats.data()); });
     x = s.in.data();
   }
-  if (!linearRows(x, D.rows, D.d, t[kGeneratorW].data, D.vocab, t[kGeneratorB].data, out)) return "dnnl_sgemm failed";
-  parallelIf(D.rows > 1 && D.rows * D.vocab >= kParallelGrain, [&] {
-#pragma omp for schedule(static) nowait
-    for (int64_t r = 0; r < D.rows; r++) vm.softmaxRow(out + r * D.vocab, nullptr, 0, D.vocab, 1.0f, true, out + r * D.vocab);
-  });
-  return "";
+  if (!project(vm, D, x, D.d, t[kGeneratorW].data, D.vocab, t[kGeneratorB].data, out, false, s)) return false;
+  logSoftmaxRows(vm, D, out, s);
+  return true;
+}
+
+/**
+ * Whether the whole step runs as one parallel region: with threads to share and every product on smallGemmNT
+ * (a few rows), one region and about 40 barriers a token replace a region per product (about 20), and the
+ * threads stay on their own columns of each weight.
+ */
+bool oneRegion(const Dims& D) {
+  return omp_get_max_threads() > 1 && linearOnSmallGemm(D.rows, 3 * D.d, D.d, D.d) && linearOnSmallGemm(D.rows, D.d, D.d, D.d) &&
+         linearOnSmallGemm(D.rows, D.ff, D.d, D.d) && linearOnSmallGemm(D.rows, D.d, D.ff, D.ff) && linearOnSmallGemm(D.rows, D.vocab, D.d, D.d);
+}
+
+/** The step; returns an error message, empty on success. */
+std::string step(const Dims& D, const int32_t* ids, float embedScale, const std::vector<F32>& t, float* out) {
+  static thread_local Scratch s;
+  const int64_t rd = D.rows * D.d;
+  const int64_t keys = std::max(D.past + 1, D.src);
+  s.x.resize(rd); s.in.resize(rd); s.sum.resize(rd); s.attn.resize(rd); s.y.resize(rd);
+  s.qkv.resize(3 * rd); s.hidden.resize(D.rows * D.ff); s.mask.resize(D.rows * D.src);
+  s.scores.resize(D.rows * D.h * keys); s.stats.resize(2 * D.rows);
+  s.partial.resize(2 * D.rows * omp_get_max_threads());
+  if (oneRegion(D)) {
+    Scratch* shared = &s;  // this thread's scratch: inside the region, `s` would name each thread's own
+#pragma omp parallel
+    stepBody(D, ids, embedScale, t, out, *shared);  // smallGemmNT cannot fail
+    return "";
+  }
+  return stepBody(D, ids, embedScale, t, out, s) ? "" : "dnnl_sgemm failed";
 }
 
 /**
  * decoderStep(dims [rows, dModel, heads, dFF, vocab, srcLen, past, capacity], normFirst, gelu, eps, ids,
- * embedScale, tensors, out): see Backend.decoderStep. Every tensor's length is checked against the dims.
+ * embedScale, out, ...tensors): see Backend.decoderStep; the tensors follow as arguments of their own (read
+ * without an array's element lookups). Every tensor's length is checked against the dims.
  */
 Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -169,23 +336,17 @@ Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   D.dk = D.d / D.h;
   const I32 ids = argI32(info, 4, "ids");
   const float embedScale = static_cast<float>(argNumber(info, 5, "embedScale"));
-  if (!info[6].IsArray()) fail(env, "'tensors' must be an array of Float32Arrays");
-  Napi::Array list = info[6].As<Napi::Array>();
-  const uint32_t count = list.Length();
+  constexpr size_t kFirstTensor = 7;
+  const size_t count = info.Length() > kFirstTensor ? info.Length() - kFirstTensor : 0;
   if (count < kHeadTensors + kLayerTensors || (count - kHeadTensors) % kLayerTensors != 0) {
-    fail(env, "decoderStep: 'tensors' needs " + std::to_string(kHeadTensors) + " + " + std::to_string(kLayerTensors) +
-              " per layer Float32Arrays, got " + std::to_string(count), true);
+    fail(env, "decoderStep: needs " + std::to_string(kHeadTensors) + " + " + std::to_string(kLayerTensors) +
+              " per layer Float32Arrays after 'out', got " + std::to_string(count), true);
   }
   std::vector<F32> t(count);
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Value v = list.Get(i);
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      fail(env, "decoderStep: tensors[" + std::to_string(i) + "] must be a Float32Array");
-    }
-    auto a = v.As<Napi::Float32Array>();
-    t[i] = F32{a.Data(), static_cast<int64_t>(a.ElementLength())};
+  for (size_t i = 0; i < count; i++) {
+    t[i] = argF32(info, kFirstTensor + i, i < kHeadTensors ? kHeadNames[i] : kLayerNames[(i - kHeadTensors) % kLayerTensors]);
   }
-  F32 out = argF32(info, 7, "out");
+  F32 out = argF32(info, 6, "out");
   const int64_t d = D.d;
   needLength(env, ids.length, D.rows, "ids");
   const int64_t tableRows = t[kEmbedding].length / d;
@@ -207,12 +368,7 @@ Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
       3 * d * d, 3 * d, d * d, d, d, d, d * d, d, d * d, d, d, d, D.ff * d, D.ff, d * D.ff, d, d, d,
       product(env, {D.rows, d, D.capacity}), product(env, {D.rows, d, D.capacity}), product(env, {D.rows, d, D.src}),
       product(env, {D.rows, d, D.src})};
-  static const char* const kNames[kLayerTensors] = {
-      "self in_proj weight", "self in_proj bias", "self out_proj weight", "self out_proj bias", "norm1 weight", "norm1 bias",
-      "cross query weight", "cross query bias", "cross out_proj weight", "cross out_proj bias", "norm2 weight", "norm2 bias",
-      "linear1 weight", "linear1 bias", "linear2 weight", "linear2 bias", "norm3 weight", "norm3 bias",
-      "self keys", "self values", "cross keys", "cross values"};
-  for (uint32_t i = kHeadTensors; i < count; i++) needLength(env, t[i].length, need[(i - kHeadTensors) % kLayerTensors], kNames[(i - kHeadTensors) % kLayerTensors]);
+  for (uint32_t i = kHeadTensors; i < count; i++) needLength(env, t[i].length, need[(i - kHeadTensors) % kLayerTensors], kLayerNames[(i - kHeadTensors) % kLayerTensors]);
   needLength(env, out.length, product(env, {D.rows, D.vocab}), "out");
   if (D.rows == 0) return env.Undefined();
   const std::string error = step(D, ids.data, embedScale, t, out.data);

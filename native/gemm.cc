@@ -28,20 +28,19 @@ constexpr int64_t kSmallGemm = int64_t(1) << 24;
  * A single product of 1..kSmallRows rows times a transposed operand takes smallGemmNT when there are threads
  * to split it over: dnnl_sgemm leaves the second thread idle on these short, wide products and packs the whole
  * weight for a few rows. `bench/small-gemm.ts`, 2 threads: ours 1.3-2.2x faster on 4..32 x 256..8000 x 256 and
- * 4.6-7.4x on 16 and 32 x 256 x 1024; one row 1.15-1.45x up to 1 x 1024 x 256, where dnnl_sgemm's GEMV pays
- * ~10 us a call, but 0.8x on 1 x 8000 x 256, so single rows past kSmallRowWeights keep dnnl_sgemm, as does
- * every product on one thread.
+ * 4.6-7.4x on 16 and 32 x 256 x 1024; one row on the single-row kernel (VMath::oneRowKernel: AVX-512, k and
+ * ldw multiples of 16) 1.4-1.6x on 1 x 256..1024 x 256..1024, where dnnl_sgemm's GEMV pays ~10 us a call, 1.3x
+ * on 1 x 8000 x 256 (60 against 78-80 us), 1.2-1.4x on 1 x 2048 x 512 and 1.8-2.1x on 1 x 16000 x 512. Without
+ * that kernel one row took 1.15-1.45x up to 1 x 1024 x 256 but 0.8x on 1 x 8000 x 256, so there single rows
+ * past kSmallRowWeights keep dnnl_sgemm. On one thread every product keeps dnnl_sgemm.
  */
 constexpr int64_t kSmallRows = 32;
 
-/** Weight elements (n * k) above which a single row goes to dnnl_sgemm (see kSmallRows). */
+/** Weight elements (n * k) above which a single row goes to dnnl_sgemm unless the single-row kernel applies. */
 constexpr int64_t kSmallRowWeights = int64_t(1) << 20;
 
 /** Below this many multiply-adds smallGemmNT stays on one thread. */
 constexpr int64_t kSmallGemmGrain = int64_t(1) << 16;
-
-/** Columns of out handed to one thread at a time by smallGemmNT (a multiple of every variant's block). */
-constexpr int64_t kColumnChunk = 16;
 
 /** out (m x n) = alpha * A W^T + beta * out + bias on smallGemmNT, the columns split over the threads. */
 void smallGemm(const SmallGemmArgs& g, int64_t n) {
@@ -51,11 +50,6 @@ void smallGemm(const SmallGemmArgs& g, int64_t n) {
 #pragma omp for schedule(static) nowait
     for (int64_t c = 0; c < chunks; c++) vm.smallGemmNT(g, c * kColumnChunk, std::min(n, (c + 1) * kColumnChunk));
   });
-}
-
-/** Whether x W^T for m rows of x and a weight W [n, k] goes to smallGemm (see kSmallRows). */
-bool useSmallGemm(int64_t m, int64_t n, int64_t k) {
-  return m >= 1 && m <= kSmallRows && (m > 1 || n * k <= kSmallRowWeights) && omp_get_max_threads() > 1;
 }
 
 /**
@@ -267,7 +261,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   checkMatrix(env, "b", b.length, bOff, tb ? n : k, tb ? k : n, ldb);
   checkMatrix(env, "b", b.length, lastB, tb ? n : k, tb ? k : n, ldb);
   // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
-  if (batch == 1 && !ta && tb && useSmallGemm(m, n, k)) {
+  if (batch == 1 && !ta && tb && linearOnSmallGemm(m, n, k, ldb)) {
     smallGemm({a.data + aOff, lda, b.data + bOff, ldb, bias, out.data + offC(0), ldc, m, k, alpha, beta}, n);
     return env.Undefined();
   }
@@ -351,9 +345,15 @@ Napi::Value DirectSgemm(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k, int64_t ldw) {
+  const VMath& vm = vmath();
+  const bool oneRow = vm.oneRowKernel && k % vm.oneRowAlign == 0 && ldw % vm.oneRowAlign == 0;
+  return rows >= 1 && rows <= kSmallRows && (rows > 1 || n * k <= kSmallRowWeights || oneRow) && omp_get_max_threads() > 1;
+}
+
 bool linearRows(const float* x, int64_t rows, int64_t k, const float* w, int64_t n, const float* bias, float* out) {
   if (rows == 0 || n == 0) return true;
-  if (useSmallGemm(rows, n, k)) {
+  if (linearOnSmallGemm(rows, n, k, k)) {
     smallGemm({x, k, w, k, bias, out, n, rows, k, 1.0f, 0.0f}, n);
     return true;
   }

@@ -17,6 +17,12 @@ struct VMath {
   const char* name;
   /** Generators drawKeepWords runs side by side (32-bit lanes of the widest vector). */
   int keepLanes;
+  /**
+   * Whether smallGemmNT has the single-row kernel (AVX-512: 16 outputs a block, cache-line-aligned loads of W),
+   * used for one row when k and ldw are multiples of oneRowAlign.
+   */
+  bool oneRowKernel;
+  int64_t oneRowAlign;
   /** out[i] = exp(x[i]). */
   void (*exp)(const float* x, float* out, int64_t n);
   /** out[i] = 1 / (1 + exp(-x[i])). */

@@ -303,6 +303,31 @@ test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, 
   }
 });
 
+test('gemm of one row times a transposed weight: every alignment of the weight, bias, alpha and beta, every vector variant', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  // One row with k and ldb multiples of 16 takes the AVX-512 kernel that reads W from the start of each cache line
+  // (lanes outside the row masked): weight offsets 0..15 floats cover every place a row can start in its line.
+  eachSimd((variant) => {
+    for (const [nn, k] of [[16, 16], [40, 48], [200, 256]] as const) {
+      for (let offset = 0; offset < 16; offset++) {
+        for (const [withBias, beta] of [[true, 0], [false, 0.5]] as const) {
+          const a = randn(k);
+          const b = randn(offset + nn * k);
+          const init = beta === 0 ? new Float32Array(nn).fill(NaN) : randn(nn);
+          const args: Omit<GemmArgs, 'out'> = { batch: 1, m: 1, n: nn, k, transA: false, transB: true, a, aOffset: 0, lda: k, strideA: 0,
+            b, bOffset: offset, ldb: k, strideB: 0, alpha: 1.25, beta, bias: withBias ? randn(nn) : null, biasOffset: 0 };
+          const want = Float32Array.from(init);
+          const got = Float32Array.from(init);
+          ts.gemm({ ...args, out: want });
+          n.gemm({ ...args, out: got });
+          close(got, want, `gemm ${variant} 1x${nn}x${k} weight offset ${offset} bias=${withBias} beta=${beta}`);
+        }
+      }
+    }
+  });
+});
+
 test('gemm: a tall transposed-A product computed transposed equals dnnl_sgemm on it, into a padded output', (t) => {
   const n = nat(t);
   if (n === undefined) return;
@@ -678,8 +703,9 @@ test('attentionScores and attentionBackward over head-packed projections, masks 
  * Random operands of a decoder step: `rows` rows, 2 layers, d 16, 4 heads, dFF 24, vocab 40, source length 5 (row 0
  * has 2 padded positions), `past` cached positions in buffers of capacity past + 3.
  */
-function decoderStepArgs(rows: number, past: number, normFirst: boolean, activation: 'relu' | 'gelu', finalNorm: boolean): DecoderStepArgs {
-  const [d, h, dFF, vocab, srcLen, capacity] = [16, 4, 24, 40, 5, past + 3];
+function decoderStepArgs(rows: number, past: number, normFirst: boolean, activation: 'relu' | 'gelu', finalNorm: boolean,
+  [d, h, dFF, vocab, srcLen] = [16, 4, 24, 40, 5]): DecoderStepArgs {
+  const capacity = past + 3;
   const w = (n: number): Float32Array => randn(n, -0.5, 0.5);
   const gain = (): Float32Array => randn(d, 0.5, 1.5);
   const srcPad = new Float32Array(rows * srcLen);
@@ -722,6 +748,30 @@ test('decoderStep: log-probabilities and cache writes, post- and pre-LN, ReLU an
       got.layers.forEach((l, i) => {
         close(l.selfK, expected.layers[i]!.selfK, `${what} [${variant}] layer ${i} keys`);
         close(l.selfV, expected.layers[i]!.selfV, `${what} [${variant}] layer ${i} values`);
+      });
+    });
+  }
+});
+
+test('decoderStep at sizes that split each product, the attention heads and a long log-softmax over the threads', (t) => {
+  const n = nat(t);
+  if (n === undefined) return;
+  // With several threads and at most 32 rows the step runs as one parallel region: weights of 64..192 x 64 and
+  // 64 x 128 in 16-column chunks (one row: the aligned single-row kernel), a vocabulary of 700 whose log-softmax
+  // one sentence splits over the threads in 256-column parts, and 1 and 16 rows. On one thread every product is
+  // dnnl_sgemm's, whose sums round differently: layer 1's keys then differ by up to ~1.3e-5 relative.
+  for (const [rows, normFirst, activation] of [[1, false, 'relu'], [1, true, 'gelu'], [16, false, 'gelu']] as const) {
+    const args = decoderStepArgs(rows, 5, normFirst, activation, true, [64, 4, 128, 700, 7]);
+    const expected = cloneStepArgs(args);
+    ts.decoderStep(expected);
+    const what = `rows ${rows}, normFirst ${normFirst}, ${activation}`;
+    eachSimd((variant) => {
+      const got = cloneStepArgs(args);
+      n.decoderStep(got);
+      close(got.out, expected.out, `${what} [${variant}] out`, 2e-5);
+      got.layers.forEach((l, i) => {
+        close(l.selfK, expected.layers[i]!.selfK, `${what} [${variant}] layer ${i} keys`, 5e-5);
+        close(l.selfV, expected.layers[i]!.selfV, `${what} [${variant}] layer ${i} values`, 5e-5);
       });
     });
   }

@@ -3,7 +3,7 @@
 // TransformerDecoder uses it once the caches hold the memory's keys and values, in eval mode, with the
 // paper's scaled dot-product attention and no attention being recorded; otherwise it steps through the modules.
 
-import { getBackend, type DecoderStepLayer } from '../backend/index.js';
+import { getBackend, type DecoderStepArgs, type DecoderStepLayer } from '../backend/index.js';
 import type { Transformer } from '../models/transformer.js';
 import { reserveCache, setCacheBuffers } from '../nn/attention.js';
 import type { LayerCache } from '../nn/decoder.js';
@@ -19,15 +19,24 @@ function dense(t: Tensor): Float32Array {
 /** Whether the fused step computes what model.decode would for this model in its current mode. */
 export function fusedStepApplies(model: Transformer): boolean {
   return !model.training && model.config.attention === 'scaled-dot'
-    && model.attentionLayers().every(({ attention }) => !attention.recordWeights);
+    && model.transformer.decoder.layers.items.every((l) => !l.selfAttn.recordWeights && !l.crossAttn.recordWeights);
 }
 
 /** The parameters of the decoder's layers as Backend.decoderStep reads them (caches filled in per step). */
 type LayerWeights = Omit<DecoderStepLayer, 'selfK' | 'selfV' | 'crossK' | 'crossV'>;
 
+/** Whether two lists hold the same tensors in the same order. */
+function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
 /** The model's decoder weights, viewed once per decode. */
 export class FusedDecoderStep {
   private readonly layers: LayerWeights[];
+  /** The last step's operands, reused (only the per-token fields set) while `bound` stays the same. */
+  private args: DecoderStepArgs | null = null;
+  /** The tensors args views: source padding, then each layer's self-attention buffers and memory keys and values. */
+  private bound: Tensor[] = [];
 
   constructor(private readonly model: Transformer) {
     const d = model.config.dModel;
@@ -47,35 +56,49 @@ export class FusedDecoderStep {
     });
   }
 
+  /** Operands viewing `bound` (srcPad, then kBuf, vBuf, memory keys, memory values per layer); per-token fields left to step. */
+  private bind(bound: Tensor[], n: number, srcLen: number): DecoderStepArgs {
+    const { model } = this;
+    const c = model.config;
+    const finalNorm = model.transformer.decoder.norm;
+    return {
+      rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, past: 0, capacity: bound[1]!.shape[2]!,
+      normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
+      ids: new Int32Array(n), embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel),
+      positional: new Float32Array(c.dModel), srcPad: dense(bound[0]!),
+      layers: this.layers.map((w, i) => ({
+        ...w, selfK: dense(bound[1 + 4 * i]!), selfV: dense(bound[2 + 4 * i]!), crossK: dense(bound[3 + 4 * i]!), crossV: dense(bound[4 + 4 * i]!),
+      })),
+      finalNorm: finalNorm === null ? null : { gamma: dense(finalNorm.weight), beta: dense(finalNorm.bias) },
+      generatorW: dense(model.generator.weight), generatorB: dense(model.generator.bias), out: new Float32Array(0),
+    };
+  }
+
   /**
    * Log-probabilities [n, V] of the next token after `lastTokens` (n), given caches that hold `past` positions and
    * the memory's keys and values, and the source padding srcPad (n, S); appends this position to the caches.
    */
   step(lastTokens: Int32Array, caches: LayerCache[], srcPad: Tensor): Float32Array {
-    const { model } = this;
-    const c = model.config;
+    const c = this.model.config;
     const [n, srcLen] = srcPad.shape as [number, number];
     const past = caches[0]!.self.k?.shape[2] ?? 0;
-    const table = model.positionalEncoding.table();
+    const table = this.model.positionalEncoding.table();
     if (past >= table.shape[0]!) throw new Error(`decoder step: position ${past} exceeds maxLen ${table.shape[0]}`);
     const dK = c.dModel / c.h;
     const buffers = caches.map((cache) => reserveCache(cache.self, [n, c.h, past + 1, dK]));
-    const capacity = buffers[0]!.kBuf.shape[2]!;
-    const out = new Float32Array(n * c.tgtVocab);
-    const finalNorm = model.transformer.decoder.norm;
-    getBackend().decoderStep({
-      rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, past, capacity,
-      normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
-      ids: lastTokens, embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel),
-      positional: dense(table).subarray(past * c.dModel, (past + 1) * c.dModel), srcPad: dense(srcPad),
-      layers: this.layers.map((w, i) => ({
-        ...w, selfK: dense(buffers[i]!.kBuf), selfV: dense(buffers[i]!.vBuf),
-        crossK: dense(caches[i]!.cross.k!), crossV: dense(caches[i]!.cross.v!),
-      })),
-      finalNorm: finalNorm === null ? null : { gamma: dense(finalNorm.weight), beta: dense(finalNorm.bias) },
-      generatorW: dense(model.generator.weight), generatorB: dense(model.generator.bias), out,
-    });
+    const bound = [srcPad];
+    caches.forEach((cache, i) => bound.push(buffers[i]!.kBuf, buffers[i]!.vBuf, cache.cross.k!, cache.cross.v!));
+    if (this.args === null || !sameTensors(bound, this.bound)) {
+      this.args = this.bind(bound, n, srcLen);
+      this.bound = bound;
+    }
+    const args = this.args;
+    args.past = past;
+    args.ids = lastTokens;
+    args.positional = dense(table).subarray(past * c.dModel, (past + 1) * c.dModel);
+    args.out = new Float32Array(n * c.tgtVocab);
+    getBackend().decoderStep(args);
     caches.forEach((cache, i) => setCacheBuffers(cache.self, buffers[i]!.kBuf, buffers[i]!.vBuf, past + 1));
-    return out;
+    return args.out;
   }
 }

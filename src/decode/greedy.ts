@@ -35,7 +35,11 @@ export function decodeStepwise(model: IncrementalDecoder, batch: number, opts: S
 /** The index of the largest value in logp[offset .. offset + V) (first on ties). */
 export function argmaxRow(logp: Float32Array, offset: number, V: number): number {
   let best = 0;
-  for (let v = 1; v < V; v++) if (logp[offset + v]! > logp[offset + best]!) best = v;
+  let top = logp[offset]!; // logp[offset + best], held so each element is read once
+  for (let v = 1; v < V; v++) {
+    const x = logp[offset + v]!;
+    if (x > top) { best = v; top = x; }
+  }
   return best;
 }
 

@@ -60,7 +60,7 @@ export interface NativeAddon {
     probs: F32, keepBits: Int32Array | null, p: number, dOut: F32, dq: F32, dqOffset: number, dqRowStride: number, dqCol: number,
     dk: F32, dkOffset: number, dkRowStride: number, dkCol: number, dv: F32, dvOffset: number, dvRowStride: number, dvCol: number): void;
   decoderStep(dims: readonly number[], normFirst: boolean, gelu: boolean, eps: number, ids: Int32Array, embedScale: number,
-    tensors: readonly F32[], out: F32): void;
+    out: F32, ...tensors: F32[]): void;
 }
 
 /** The nearest directory at or above this module's that holds a package.json (the package root). */

@@ -84,6 +84,6 @@ export function loadNativeBackend(): Backend {
       ...packed(a.k), ...packed(a.v), a.probs, a.dropout?.keepBits ?? null, a.dropout?.p ?? 0, a.dOut, ...packed(a.dq),
       ...packed(a.dk), ...packed(a.dv)),
     decoderStep: (a) => n.decoderStep([a.rows, a.dModel, a.heads, a.dFF, a.vocab, a.srcLen, a.past, a.capacity], a.normFirst,
-      a.activation === 'gelu', a.eps, a.ids, a.embedScale, decoderStepTensors(a), a.out),
+      a.activation === 'gelu', a.eps, a.ids, a.embedScale, a.out, ...decoderStepTensors(a)),
   };
 }
