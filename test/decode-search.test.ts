@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { beamSearch, greedyDecode, lengthPenalty, sampleDecode, sampleToken, type IncrementalDecoder } from '../src/decode/index.js';
+import { argmaxRows } from '../src/decode/greedy.js';
 import { Rng } from '../src/tensor/random.js';
 
 /** log-softmax of a seeded random table indexed by (sentence, position, last token). */
@@ -123,4 +124,18 @@ test('sampling with topK = 1 is greedy; top-p keeps the smallest nucleus and ren
   for (let i = 0; i < n; i++) hot[sampleToken(logp, 0, 4, { ...opts, temperature: 2 }, rng)]!++;
   const z = probs.reduce((a, p) => a + Math.sqrt(p), 0);
   probs.forEach((p, v) => assert.ok(Math.abs(hot[v]! / n - Math.sqrt(p) / z) < 0.015, `temperature 2, token ${v}`));
+});
+
+test('argmaxRows takes each row\'s first largest value, never a NaN over a number, at vocabulary sizes either side of the parallel grain', () => {
+  const rng = new Rng(5);
+  for (const [rows, V] of [[1, 1], [3, 7], [1, 8000], [16, 8000]] as const) {
+    const logp = Float32Array.from({ length: rows * V }, () => Math.round(rng.uniform() * 20) - 30); // ties are common
+    if (V > 2) { logp[0] = NaN; logp[V - 1] = NaN; }
+    const got = argmaxRows(logp, rows, V);
+    for (let r = 0; r < rows; r++) {
+      let best = -1;
+      for (let v = 0; v < V; v++) if (!Number.isNaN(logp[r * V + v]!) && (best < 0 || logp[r * V + v]! > logp[r * V + best]!)) best = v;
+      assert.equal(got[r], Math.max(best, 0), `row ${r} of [${rows}, ${V}]`);
+    }
+  }
 });

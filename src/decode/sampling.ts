@@ -43,5 +43,5 @@ export function sampleToken(logp: Float32Array, offset: number, V: number, opts:
 /** Samples a batch of sentences; returns tokens without bos/eos. */
 export function sampleDecode(model: IncrementalDecoder, batch: number, opts: SamplingOptions): number[][] {
   const rng = opts.rng ?? new Rng(0);
-  return decodeStepwise(model, batch, opts, (logp, offset, V) => sampleToken(logp, offset, V, opts, rng));
+  return decodeStepwise(model, batch, opts, (logp, rows, V) => Array.from({ length: rows }, (_, r) => sampleToken(logp, r * V, V, opts, rng)));
 }
