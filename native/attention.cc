@@ -37,10 +37,19 @@ struct Dims {
   int64_t batch, heads, tq, tk, dK, dV;
 };
 
-Dims argDims(const Napi::CallbackInfo& info) {
+/** The arguments both kernels start with: dims, scale, q (4 arguments from 2) and k (4 from 6). */
+struct PairArgs {
+  Dims D;
+  float scale;
+  Packed q, k;
+};
+
+PairArgs argPairArgs(const Napi::CallbackInfo& info) {
   const std::vector<int64_t> d = argShape(info, 0, "dims");
   if (d.size() != 6) fail(info.Env(), "attention: dims needs [batch, heads, tq, tk, dK, dV]", true);
-  return {d[0], d[1], d[2], d[3], d[4], d[5]};
+  const Dims D{d[0], d[1], d[2], d[3], d[4], d[5]};
+  return {D, static_cast<float>(argNumber(info, 1, "scale")), argPacked(info, 2, D.batch * D.tq, D.heads, D.dK, "q"),
+          argPacked(info, 6, D.batch * D.tk, D.heads, D.dK, "k")};
 }
 
 /** The pair of (b, h) of a projection: its first row and head. */
@@ -54,7 +63,10 @@ auto pairAt(const P& x, int64_t row, int64_t head, int64_t d) {
  * `work` multiply-adds or more; a arrives with the pair's query and key heads, the sizes, the scale and scratch.
  */
 template <class Fill, class Run>
-void forEachPair(const Dims& D, float scale, const Packed& q, const Packed& k, int64_t work, Fill fill, Run run) {
+void forEachPair(const PairArgs& args, int64_t work, Fill fill, Run run) {
+  const Dims& D = args.D;
+  const Packed& q = args.q;
+  const Packed& k = args.k;
   const int64_t pairs = D.batch * D.heads;
   parallelIf(pairs > 1 && work >= kParallelGrain, [&] {
     thread_local std::vector<float> scratch;
@@ -66,7 +78,7 @@ void forEachPair(const Dims& D, float scale, const Packed& q, const Packed& k, i
       AttentionPair a{};
       a.q = pairAt(q, b * D.tq, h, D.dK); a.ldq = q.rowStride;
       a.k = pairAt(k, b * D.tk, h, D.dK); a.ldk = k.rowStride;
-      a.tq = D.tq; a.tk = D.tk; a.dK = D.dK; a.dV = D.dV; a.scale = scale;
+      a.tq = D.tq; a.tk = D.tk; a.dK = D.dK; a.dV = D.dV; a.scale = args.scale;
       a.scratch = scratch.data();
       fill(a, b, h);
       run(a);
@@ -77,17 +89,15 @@ void forEachPair(const Dims& D, float scale, const Packed& q, const Packed& k, i
 /** attentionScores(dims, scale, q, qOffset, qRowStride, qCol, k, ..., mask | null, maskOffset, maskStrides, probs) */
 Napi::Value AttentionScores(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Dims D = argDims(info);
-  const float scale = static_cast<float>(argNumber(info, 1, "scale"));
-  const Packed q = argPacked(info, 2, D.batch * D.tq, D.heads, D.dK, "q");
-  const Packed k = argPacked(info, 6, D.batch * D.tk, D.heads, D.dK, "k");
+  const PairArgs args = argPairArgs(info);
+  const Dims& D = args.D;
   const bool masked = !info[10].IsNull() && !info[10].IsUndefined();
   const StridedArg mask = masked ? argStrided(info, 10, {D.batch, D.heads, D.tq, D.tk}, "mask") : StridedArg{nullptr, 0, {0, 0, 0, 0}};
   F32 probs = argF32(info, 13, "probs");
   const int64_t pairs = product(env, {D.batch, D.heads});
   needLength(env, probs.length, product(env, {pairs, D.tq, D.tk}), "probs");
   const VMath& vm = vmath();
-  forEachPair(D, scale, q, k, pairs * D.tq * D.tk * D.dK, [&](AttentionPair& a, int64_t b, int64_t h) {
+  forEachPair(args, pairs * D.tq * D.tk * D.dK, [&](AttentionPair& a, int64_t b, int64_t h) {
     if (masked) {
       a.mask = mask.data + mask.offset + b * mask.strides[0] + h * mask.strides[1];
       a.maskRow = mask.strides[2];
@@ -103,10 +113,8 @@ Napi::Value AttentionScores(const Napi::CallbackInfo& info) {
  */
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Dims D = argDims(info);
-  const float scale = static_cast<float>(argNumber(info, 1, "scale"));
-  const Packed q = argPacked(info, 2, D.batch * D.tq, D.heads, D.dK, "q");
-  const Packed k = argPacked(info, 6, D.batch * D.tk, D.heads, D.dK, "k");
+  const PairArgs args = argPairArgs(info);
+  const Dims& D = args.D;
   const Packed v = argPacked(info, 10, D.batch * D.tk, D.heads, D.dV, "v");
   F32 probs = argF32(info, 14, "probs");
   const bool dropped = !info[15].IsNull() && !info[15].IsUndefined();
@@ -126,7 +134,7 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   }
   const float keep = dropped ? static_cast<float>(1.0 / (1.0 - p)) : 1.0f;
   const VMath& vm = vmath();
-  forEachPair(D, scale, q, k, pairs * D.tq * D.tk * (D.dK + D.dV), [&](AttentionPair& a, int64_t b, int64_t h) {
+  forEachPair(args, pairs * D.tq * D.tk * (D.dK + D.dV), [&](AttentionPair& a, int64_t b, int64_t h) {
     const int64_t pr = b * D.heads + h;
     a.v = pairAt(v, b * D.tk, h, D.dV); a.ldv = v.rowStride;
     a.probs = probs.data + pr * D.tq * D.tk;

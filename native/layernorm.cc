@@ -1,6 +1,6 @@
 // LayerNorm over the last dimension (biased variance) and its backward, which accumulates (+=) into dgamma and
-// dbeta. Statistics in double (vector partial sums, so the row loops vectorise); parameter gradients summed per
-// thread in double and added in a fixed order.
+// dbeta. Row statistics in float vector lanes per chunk, the chunks added in double; parameter gradients summed
+// in float over kSumBlock rows, then per thread in double, the threads added in a fixed order.
 #include <algorithm>
 #include <cmath>
 #include <vector>

@@ -106,7 +106,7 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
         // The target's term joins the column sum before scaleShift adds the row, so block gets the final row.
         const float hit = static_cast<float>(scale * (1.0 - smoothing));
         if (sums != nullptr) block[t] -= hit;
-        vm.scaleShift(d, vocab, scale / sum, scale * off, sums != nullptr ? block.data() : nullptr);
+        vm.scaleShift(d, vocab, static_cast<float>(scale / sum), static_cast<float>(scale * off), sums != nullptr ? block.data() : nullptr);
         d[t] -= hit;
         if (sums != nullptr && ++blocked == kSumBlock) flush();
       }

@@ -44,10 +44,10 @@ struct VMath {
   /** z[j] = l[j] + bias[j] (bias nullptr: a copy of l) over a row; returns the largest z (NaNs skipped; -inf when none). */
   float (*biasRowMax)(const float* l, const float* bias, int64_t n, float* z);
   /**
-   * d[j] = a * d[j] - b in place, in float (turns stored exps into the cross-entropy gradient), then acc[j] += d[j]
+   * d[j] = a * d[j] - b in place (turns stored exps into the cross-entropy gradient), then acc[j] += d[j]
    * unless acc is null (column sums, a row at a time).
    */
-  void (*scaleShift)(float* d, int64_t n, double a, double b, float* acc);
+  void (*scaleShift)(float* d, int64_t n, float a, float b, float* acc);
   /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamArgs& a);
   /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
@@ -90,13 +90,6 @@ struct VMath {
 };
 
 /**
- * One (batch, head) pair of eq. (1): query i at q + i * ldq (dK values), key j at k + j * ldk, value j at
- * v + j * ldv (dV values); mask element (i, j) at mask[i * maskRow + j * maskCol] (nullptr: none); probs
- * [tq, tk] dense. The backward also reads the keep bits (bit bitBase + i * tk + j; nullptr: no dropout, keep
- * 1) and dOut row i at dOut + i * ldo, and writes dq, dk, dv rows with their own leading dimensions. scratch
- * holds attentionScratch(tk, dK, dV) floats.
- */
-/**
  * Floats of scratch an AttentionPair needs: a transposed K or V (rows padded to 16), the scores or dP of every
  * query row (padded likewise), the weights after dropout, and the gathered rows: K (scores); Q, K, V, dOut (backward).
  */
@@ -105,6 +98,13 @@ inline int64_t attentionScratch(int64_t tq, int64_t tk, int64_t dK, int64_t dV) 
   return ((dK > dV ? dK : dV) + tq) * np + tq * tk + (tq + tk) * (dK + dV);
 }
 
+/**
+ * One (batch, head) pair of eq. (1): query i at q + i * ldq (dK values), key j at k + j * ldk, value j at
+ * v + j * ldv (dV values); mask element (i, j) at mask[i * maskRow + j * maskCol] (nullptr: none); probs
+ * [tq, tk] dense. The backward also reads the keep bits (bit bitBase + i * tk + j; nullptr: no dropout, keep
+ * 1) and dOut row i at dOut + i * ldo, and writes dq, dk, dv rows with their own leading dimensions. scratch
+ * holds attentionScratch(tq, tk, dK, dV) floats.
+ */
 struct AttentionPair {
   const float* q; int64_t ldq;
   const float* k; int64_t ldk;

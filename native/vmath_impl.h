@@ -160,17 +160,15 @@ float biasRowMaxLoop(const float* l, const float* bias, int64_t n, float* z) {
 }
 
 /** See VMath::accumulateRow. */
-void scaleShiftLoop(float* d, int64_t n, double a, double b, float* acc) {
-  const float fa = static_cast<float>(a);
-  const float fb = static_cast<float>(b);
+void scaleShiftLoop(float* d, int64_t n, float a, float b, float* acc) {
   if (acc == nullptr) {
 #pragma omp simd
-    for (int64_t j = 0; j < n; j++) d[j] = fa * d[j] - fb;
+    for (int64_t j = 0; j < n; j++) d[j] = a * d[j] - b;
     return;
   }
 #pragma omp simd
   for (int64_t j = 0; j < n; j++) {
-    d[j] = fa * d[j] - fb;
+    d[j] = a * d[j] - b;
     acc[j] += d[j];
   }
 }
