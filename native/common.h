@@ -109,8 +109,14 @@ void needLength(Napi::Env env, int64_t have, int64_t need, const char* name);
 /** A JS array of op names in code order (the wrapper maps names to codes with it). */
 Napi::Array opNames(Napi::Env env, const char* const* list, int count);
 
-/** Columns of out handed to one thread at a time by smallGemmNT (a multiple of every variant's block). */
+/** Columns of out dealt to the threads by smallGemmNT's callers in whole chunks (a multiple of every variant's block). */
 constexpr int64_t kColumnChunk = 16;
+
+/**
+ * The columns [first, last) of n that this thread of the current team takes, whole kColumnChunk chunks in one
+ * contiguous run (all of them outside a parallel region), so smallGemmNT sees each thread's share in one call.
+ */
+void teamColumns(int64_t n, int64_t* first, int64_t* last);
 
 /**
  * Whether x W^T for `rows` rows of x and a weight W [n, k] (rows ldw apart) runs on VMath::smallGemmNT, the

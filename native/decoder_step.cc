@@ -160,7 +160,7 @@ void activate(const Dims& D, float* out, int64_t n) {
 
 /**
  * out (rows x n) = x W^T + bias for x (rows x k) and a Linear weight W [n, k], then the FFN's activation when
- * `act`. Inside the step's region the threads share kColumnChunk-column chunks of smallGemmNT; otherwise
+ * `act`. Inside the step's region each thread takes its run of columns (teamColumns) on smallGemmNT; otherwise
  * linearRows picks the kernel. False when oneDNN fails.
  */
 bool project(const VMath& vm, const Dims& D, const float* x, int64_t k, const float* w, int64_t n, const float* bias, float* out, bool act,
@@ -170,13 +170,10 @@ bool project(const VMath& vm, const Dims& D, const float* x, int64_t k, const fl
     if (act) activate(D, out, D.rows * n);
     return true;
   }
-  const SmallGemmArgs g{x, k, w, k, bias, out, n, D.rows, k, 1.0f, 0.0f};
-  const int64_t chunks = (n + kColumnChunk - 1) / kColumnChunk;
-#pragma omp for schedule(static) nowait
-  for (int64_t c = 0; c < chunks; c++) {
-    const int64_t j0 = c * kColumnChunk;
-    const int64_t j1 = std::min(n, j0 + kColumnChunk);
-    vm.smallGemmNT(g, j0, j1);
+  int64_t j0, j1;
+  teamColumns(n, &j0, &j1);
+  if (j0 < j1) {
+    vm.smallGemmNT({x, k, w, k, bias, out, n, D.rows, k, 1.0f, 0.0f}, j0, j1);
     for (int64_t r = 0; act && r < D.rows; r++) activate(D, out + r * n + j0, j1 - j0);
   }
   teamBarrier(s);

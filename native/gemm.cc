@@ -45,10 +45,10 @@ constexpr int64_t kSmallGemmGrain = int64_t(1) << 16;
 /** out (m x n) = alpha * A W^T + beta * out + bias on smallGemmNT, the columns split over the threads. */
 void smallGemm(const SmallGemmArgs& g, int64_t n) {
   const VMath& vm = vmath();
-  const int64_t chunks = (n + kColumnChunk - 1) / kColumnChunk;
-  parallelIf(g.m * n * g.k >= kSmallGemmGrain && chunks > 1, [&] {
-#pragma omp for schedule(static) nowait
-    for (int64_t c = 0; c < chunks; c++) vm.smallGemmNT(g, c * kColumnChunk, std::min(n, (c + 1) * kColumnChunk));
+  parallelIf(g.m * n * g.k >= kSmallGemmGrain && n > kColumnChunk, [&] {
+    int64_t j0, j1;
+    teamColumns(n, &j0, &j1);
+    if (j0 < j1) vm.smallGemmNT(g, j0, j1);
   });
 }
 
@@ -344,6 +344,14 @@ Napi::Value DirectSgemm(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+void teamColumns(int64_t n, int64_t* first, int64_t* last) {
+  const int64_t chunks = (n + kColumnChunk - 1) / kColumnChunk;
+  const int64_t t = omp_get_thread_num();
+  const int64_t threads = omp_get_num_threads();
+  *first = std::min(n, chunks * t / threads * kColumnChunk);
+  *last = std::min(n, chunks * (t + 1) / threads * kColumnChunk);
+}
 
 bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k, int64_t ldw) {
   const VMath& vm = vmath();

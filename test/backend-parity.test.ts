@@ -264,11 +264,13 @@ test('gemm with a bias row and the few-rows x W^T kernel: block tails, threads, 
   const n = nat(t);
   if (n === undefined) return;
   // m <= 32 with transB takes the dot-product kernel (4 x 4 / 4 x 2 blocks, k in vectors of 4 / 8 / 16 plus a
-  // tail); the larger shapes cross its threading threshold; m = 33 and 300 and transA take dnnl_sgemm. Without
+  // tail); the larger shapes cross its threading threshold; 9 to 16 rows with at least 64 columns a thread take
+  // AVX-512's broadcast kernel (16 x 1024 x 256; 9 x 150 x 300: a column tail and a second, partial depth chunk;
+  // 16 x 256 x 1024 without padding: W rows 4 KB apart, back on the dot blocks); m = 33 and 300 and transA take dnnl_sgemm. Without
   // transB, products of up to 2^14 multiply-adds take the plain loops (batch 2 x 4 x 33 x 64, 1 x 2 x 37 x 17).
   // 1030 x 9 x 40 (k >= 2n, 1,024 rows or more) copies the transposed weight for dnnl_sgemm's plain kernel.
   const shapes: Array<[number, number, number, number]> = [
-    [1, 1, 1, 1], [1, 1, 8000, 256], [1, 2, 37, 17], [1, 3, 5, 1000], [1, 5, 300, 257], [1, 16, 1024, 256],
+    [1, 1, 1, 1], [1, 1, 8000, 256], [1, 2, 37, 17], [1, 3, 5, 1000], [1, 5, 300, 257], [1, 16, 1024, 256], [1, 9, 150, 300], [1, 16, 256, 1024],
     [2, 4, 33, 64], [1, 17, 40, 31], [1, 32, 256, 64], [1, 33, 40, 31], [1, 300, 70, 45], [1, 6, 9, 0], [1, 1030, 9, 40],
   ];
   eachSimd((variant) => {
