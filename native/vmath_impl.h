@@ -692,13 +692,23 @@ void drawKeepWordsLoop(uint32_t* states, int64_t words, uint32_t drop, int32_t* 
 }
 
 /** See VMath::dropoutGradWords. */
-void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, float* dx) {
+void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, DropoutRelu relu,
+                          const float* gate, float* dx) {
   for (int64_t w = w0; w < w1; w++) {
     const uint32_t b = static_cast<uint32_t>(bits[w]);
     const float* d = dy + w * 32;
     float* o = dx + w * 32;
+    if (relu == DropoutRelu::kInput) {
 #pragma omp simd
-    for (int j = 0; j < 32; j++) o[j] = d[j] * ((b >> j) & 1u ? keep : 0.0f);
+      for (int j = 0; j < 32; j++) o[j] = (d[j] > 0.0f ? d[j] : 0.0f) * ((b >> j) & 1u ? keep : 0.0f);
+    } else if (relu == DropoutRelu::kGate) {
+      const float* g = gate + w * 32;
+#pragma omp simd
+      for (int j = 0; j < 32; j++) o[j] = d[j] * ((b >> j) & 1u && g[j] > 0.0f ? keep : 0.0f);
+    } else {
+#pragma omp simd
+      for (int j = 0; j < 32; j++) o[j] = d[j] * ((b >> j) & 1u ? keep : 0.0f);
+    }
   }
 }
 

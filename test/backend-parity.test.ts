@@ -629,6 +629,26 @@ test('dropout: identical masks and generator states, keep rate 1 - p, Rng advanc
         const rate = kept / size;
         assert.ok(Math.abs(rate - (1 - p)) < 4 * Math.sqrt(p * (1 - p) / size), `${what} keep rate ${rate}`);
       }
+      // dropout(ReLU(x)): the same draws; its backward gated by its own output.
+      const relu: Array<{ state: Uint32Array; out: Float32Array; bits: Int32Array; dx: Float32Array }> = [ts, n].map((be) => {
+        const state = Uint32Array.from(start.slice(0, 4));
+        const out = new Float32Array(size).fill(NaN);
+        const bits = new Int32Array(words).fill(-1);
+        be.dropout(x, p, state, out, bits, true);
+        const dx = new Float32Array(size).fill(NaN);
+        be.dropoutBackward(dy, bits, p, dx, out);
+        return { state, out, bits, dx };
+      });
+      assert.deepStrictEqual(relu[1], relu[0], `${what} relu: native against TypeScript`);
+      assert.deepStrictEqual(relu[0]!.bits, results[0]!.bits, `${what} relu: the same keep bits`);
+      assert.deepStrictEqual(relu[0]!.state, results[0]!.state, `${what} relu: the same state`);
+      for (let i = 0; i < size; i++) {
+        const k = ((results[0]!.bits[i >> 5]! >>> (i & 31)) & 1) === 1;
+        const reluX = x[i]! > 0 ? x[i]! : 0;
+        assert.ok(Object.is(relu[0]!.out[i], Math.fround(reluX * (k ? keep : 0))), `${what} relu out[${i}]`);
+        // relu's backward of dropout's: (dy * (k ? keep : 0)) * (x > 0 ? 1 : 0), signed zeros included
+        assert.ok(Object.is(relu[0]!.dx[i], Math.fround(Math.fround(dy[i]! * (k ? keep : 0)) * (x[i]! > 0 ? 1 : 0))), `${what} relu dx[${i}]`);
+      }
     }
   } });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  Rng, argmax, concat, dropout, isGradEnabled, noGrad, split, stack, tensor, tidy, type Tensor,
+  Rng, argmax, concat, dropout, reluDropout, isGradEnabled, noGrad, split, stack, tensor, tidy, type Tensor,
 } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
 import { assertClose, sample, toTensor } from './helpers/gradcheck.js';
@@ -102,6 +102,24 @@ forEachBackend('tensor ops', () => {
     assert.notDeepEqual(a, c);
     assert.ok(a.every((v) => v === 0 || v === 2), 'kept values are scaled by 1 / (1 - p)');
     assert.equal(dropout(x, 0.5, false), x, 'identity when not training');
+  }));
+
+  test('reluDropout is dropout(relu(x)) with the same draws, in value and gradient, signed zeros included', () => tidy(() => {
+    const rng = new Rng(3);
+    const values = Float32Array.from({ length: 30 * 17 }, (_, i) => (i % 7 === 0 ? 0 : rng.normal()));
+    const w = tensor(Float32Array.from({ length: 17 * 30 }, () => rng.normal()), [17, 30]);
+    const fused = tensor(values, [30, 17]).requireGrad();
+    const plain = tensor(values, [30, 17]).requireGrad();
+    const y1 = reluDropout(fused.transpose(), 0.3, true, new Rng(5)); // a strided input, (17, 30)
+    const y2 = dropout(plain.transpose().relu(), 0.3, true, new Rng(5));
+    y1.mul(w).sum().backward();
+    y2.mul(w).sum().backward();
+    const [a, b] = [y1.toArray(), y2.toArray()];
+    const [ga, gb] = [fused.grad!.toArray(), plain.grad!.toArray()];
+    for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `out[${i}]: ${a[i]} against ${b[i]}`);
+    for (let i = 0; i < ga.length; i++) assert.ok(Object.is(ga[i], gb[i]), `grad[${i}]: ${ga[i]} against ${gb[i]}`);
+    assert.ok(a.some((v) => v === 0) && a.some((v) => v > 0), 'some values dropped or negative, some kept');
+    assert.deepEqual(Array.from(reluDropout(fused, 0.3, false).toArray()), Array.from(fused.relu().toArray()), 'relu when not training');
   }));
 
   test('noGrad records nothing and restores grad mode, even on throw', () => tidy(() => {

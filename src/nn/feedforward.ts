@@ -2,6 +2,7 @@
 // position separately; inner size d_ff. GELU may replace ReLU. Named linear1 / linear2 as in
 // torch.nn.TransformerEncoderLayer; like it, dropout is applied to the hidden activation (off in eval mode).
 
+import { reluDropout } from '../tensor/ops/nn.js';
 import type { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Dropout } from './dropout.js';
@@ -27,7 +28,9 @@ export class PositionwiseFeedForward extends Module {
   /** (B, T, d_model) -> (B, T, d_model). */
   forward(x: Tensor): Tensor {
     const hidden = this.linear1.forward(x); // (B, T, d_ff)
-    const act = this.activation === 'relu' ? hidden.relu() : hidden.gelu();
-    return this.linear2.forward(this.dropout.forward(act)); // (B, T, d_model)
+    const dropped = this.activation === 'relu'
+      ? reluDropout(hidden, this.dropout.p, this.dropout.training, this.dropout.rng) // one pass: max(0, .) and the mask
+      : this.dropout.forward(hidden.gelu());
+    return this.linear2.forward(dropped); // (B, T, d_model)
   }
 }

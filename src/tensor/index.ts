@@ -13,4 +13,4 @@ export { sum, mean, max, argmax } from './ops/reduce.js';
 export { reshape, transpose, permute, slice, expand, unsqueeze, squeeze, contiguous, concat, split, stack } from './ops/shape.js';
 export { matmul, linear } from './ops/matmul.js';
 export { packedAttention, type PackedAttentionOptions, type PackedHeads } from './ops/attention.js';
-export { softmax, logSoftmax, layerNorm, addLayerNorm, dropout, embedding, crossEntropy, linearCrossEntropy, type SoftmaxOptions, type CrossEntropyOptions } from './ops/nn.js';
+export { softmax, logSoftmax, layerNorm, addLayerNorm, dropout, reluDropout, embedding, crossEntropy, linearCrossEntropy, type SoftmaxOptions, type CrossEntropyOptions } from './ops/nn.js';

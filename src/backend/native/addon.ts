@@ -46,8 +46,8 @@ export interface NativeAddon {
     dgamma: F32, dbeta: F32): void;
   crossEntropy(logits: F32, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number, smoothing: number,
     losses: F32, logSumExp: F32, scale?: number, dlogits?: F32, bias?: F32 | null, columnSums?: F32 | null): void;
-  dropout(x: F32, p: number, state: Uint32Array, out: F32, keepBits: Int32Array): void;
-  dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32): void;
+  dropout(x: F32, p: number, state: Uint32Array, out: F32, keepBits: Int32Array, relu: boolean): void;
+  dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32, reluOut: F32 | null): void;
   embedding(weight: F32, ids: Int32Array, dim: number, out: F32): void;
   embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32): void;
   adam(param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number,

@@ -72,8 +72,8 @@ export function loadNativeBackend(): Backend {
     crossEntropy: (logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad, bias) =>
       n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad?.scale, grad?.dlogits, bias ?? null,
         grad?.columnSums ?? null),
-    dropout: (x, p, state, out, keepBits) => n.dropout(x, p, state, out, keepBits),
-    dropoutBackward: (dy, keepBits, p, dx) => n.dropoutBackward(dy, keepBits, p, dx),
+    dropout: (x, p, state, out, keepBits, relu = false) => n.dropout(x, p, state, out, keepBits, relu),
+    dropoutBackward: (dy, keepBits, p, dx, reluOut) => n.dropoutBackward(dy, keepBits, p, dx, reluOut ?? null),
     embedding: (weight, ids, dim, out) => n.embedding(weight, ids, dim, out),
     embeddingBackward: (dy, ids, dim, dweight) => n.embeddingBackward(dy, ids, dim, dweight),
     adam: (param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled) =>

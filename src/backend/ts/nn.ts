@@ -131,23 +131,30 @@ export function crossEntropy(logits: Float32Array, targets: Int32Array, rows: nu
   if (sums !== null) grad!.columnSums!.set(sums);
 }
 
-/** Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place); kept = bit set. */
-export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, keepBits: Int32Array): void {
+/**
+ * Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place); kept = bit set.
+ * With `relu`, of ReLU(x).
+ */
+export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, keepBits: Int32Array, relu = false): void {
   checkDropout(p, x.length, keepBits);
   const keep = Math.fround(1 / (1 - p));
   keepBits.fill(0, 0, Math.ceil(x.length / 32));
   for (let i = 0; i < x.length; i++) {
     const kept = xoshiro128Next(state) / 4294967296 >= p;
     if (kept) keepBits[i >> 5] |= 1 << (i & 31);
-    out[i] = x[i]! * (kept ? keep : 0);
+    const v = relu ? (x[i]! > 0 ? x[i]! : 0) : x[i]!;
+    out[i] = v * (kept ? keep : 0);
   }
 }
 
-/** dx = dy * (kept ? 1 / (1 - p) : 0) with the bits dropout wrote. */
-export function dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array): void {
+/** dx = dy * (kept ? 1 / (1 - p) : 0) with the bits dropout wrote, and 0 where reluOut <= 0 when given. */
+export function dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array, reluOut?: Float32Array): void {
   checkDropout(p, dy.length, keepBits);
   const keep = Math.fround(1 / (1 - p));
-  for (let i = 0; i < dy.length; i++) dx[i] = dy[i]! * ((keepBits[i >> 5]! >>> (i & 31)) & 1 ? keep : 0);
+  for (let i = 0; i < dy.length; i++) {
+    const kept = ((keepBits[i >> 5]! >>> (i & 31)) & 1) === 1 && (reluOut === undefined || reluOut[i]! > 0);
+    dx[i] = dy[i]! * (kept ? keep : 0);
+  }
 }
 
 function checkDropout(p: number, n: number, keepBits: Int32Array): void {

@@ -121,16 +121,31 @@ function normalise(x0: Tensor, y0: Tensor | null, gamma: Tensor, beta: Tensor, e
  * Draws one rng.uniform() per element in row-major order (the kernel advances rng's state; its spare normal stays).
  */
 export function dropout(x: Tensor, p: number, training = true, rng: Rng = globalRng): Tensor {
-  if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  if (!training || p === 0) return x;
-  const xc = asTensor(x, 'dropout').contiguous();
+  return maskedDropout('dropout', x, p, training, rng, false);
+}
+
+/**
+ * dropout(relu(x)) in one pass each way, with the same mask (the FFN's hidden layer, eq. (2) with dropout as
+ * torch.nn.TransformerEncoderLayer applies it): its backward reads the output, positive exactly where x > 0 and
+ * kept. relu(x) in eval mode or with p = 0.
+ */
+export function reluDropout(x: Tensor, p: number, training = true, rng: Rng = globalRng): Tensor {
+  return maskedDropout('reluDropout', x, p, training, rng, true);
+}
+
+/** dropout or, with `relu`, reluDropout. */
+function maskedDropout(name: string, x: Tensor, p: number, training: boolean, rng: Rng, relu: boolean): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`${name}: p must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return relu ? x.relu() : x;
+  const xc = asTensor(x, name).contiguous();
   const out = Tensor.empty(x.shape);
   const keepBits = Tensor.empty([Math.ceil(xc.size / 32)], 'int32'); // one bit per element, 1 = kept
-  getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, keepBits.ids);
-  return record(out, 'dropout', [x], (g) => {
+  getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, keepBits.ids, relu);
+  return record(out, name, [x], (g) => {
+    if (relu) out.assertAlive(`${name} backward`);
     const gc = g.contiguous();
     const dx = Tensor.empty(x.shape);
-    getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data);
+    getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data, relu ? out.data : undefined);
     if (gc !== g) gc.dispose();
     return [dx];
   });
