@@ -91,7 +91,7 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   U32 state = argU32(info, 2, "state");
   F32 out = argF32(info, 3, "out");
   I32 keepBits = argI32(info, 4, "keepBits");
-  const DropoutRelu relu = argBool(info, 5, "relu") ? DropoutRelu::kInput : DropoutRelu::kNone;
+  const bool relu = argBool(info, 5, "relu");
   const float keep = keepScale(env, p);
   needLength(env, state.length, 4, "state");
   needLength(env, out.length, x.length, "out");
@@ -130,16 +130,19 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
       for (int j = 0; j < 32; j++) bits |= static_cast<uint32_t>(xoshiro128Next(s) >= drop) << j;
       keepBits.data[w] = static_cast<int32_t>(bits);
     }
-    if (whole > w0) vm.dropoutGradWords(x.data, keepBits.data, keep, w0, whole, relu, nullptr, out.data);
+    if (whole > w0) vm.dropoutGradWords(x.data, keepBits.data, keep, w0, whole, relu, out.data);
     for (int64_t w = std::max(w0, whole); w < w1; w++) {  // the last, partial word
       const int64_t i0 = w * 32;
       const int64_t count = n - i0;
       uint32_t bits = 0;
-      for (int64_t j = 0; j < count; j++) bits |= static_cast<uint32_t>(xoshiro128Next(s) >= drop) << j;
+      for (int64_t j = 0; j < count; j++) {
+        const bool kept = xoshiro128Next(s) >= drop;
+        bits |= static_cast<uint32_t>(relu ? kept && x.data[i0 + j] > 0.0f : kept) << j;
+      }
       keepBits.data[w] = static_cast<int32_t>(bits);
       for (int64_t j = 0; j < count; j++) {
         const float v = x.data[i0 + j];
-        out.data[i0 + j] = (relu == DropoutRelu::kInput ? (v > 0.0f ? v : 0.0f) : v) * ((bits >> j) & 1u ? keep : 0.0f);
+        out.data[i0 + j] = relu ? ((bits >> j) & 1u ? v * keep : 0.0f) : v * ((bits >> j) & 1u ? keep : 0.0f);
       }
     }
     if (w1 == words && omp_get_thread_num() == omp_get_num_threads() - 1) {  // ends where a serial draw would
@@ -149,32 +152,25 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-/** dropoutBackward(dy, keepBits, p, dx, reluOut): dx = dy * (kept and (no reluOut or reluOut > 0) ? 1 / (1 - p) : 0). */
+/** dropoutBackward(dy, keepBits, p, dx): dx = dy * (kept ? 1 / (1 - p) : 0). */
 Napi::Value DropoutBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 dy = argF32(info, 0, "dy");
   I32 keepBits = argI32(info, 1, "keepBits");
   const float keep = keepScale(env, argNumber(info, 2, "p"));
   F32 dx = argF32(info, 3, "dx");
-  const bool gated = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined();
-  const F32 reluOut = gated ? argF32(info, 4, "reluOut") : F32{nullptr, 0};
   const int64_t n = dy.length;
   needLength(env, dx.length, n, "dx");
-  if (gated) needLength(env, reluOut.length, n, "reluOut");
-  const DropoutRelu relu = gated ? DropoutRelu::kGate : DropoutRelu::kNone;
   needLength(env, keepBits.length, maskWords(n), "keepBits");
   const int64_t whole = n / 32;  // full words on the vector loop, the last partial one here
   const VMath& vm = vmath();
   parallelIf(n >= kParallelGrain, [&] {
     const int64_t w0 = whole * omp_get_thread_num() / omp_get_num_threads();
     const int64_t w1 = whole * (omp_get_thread_num() + 1) / omp_get_num_threads();
-    vm.dropoutGradWords(dy.data, keepBits.data, keep, w0, w1, relu, reluOut.data, dx.data);
+    vm.dropoutGradWords(dy.data, keepBits.data, keep, w0, w1, false, dx.data);
   });
   const uint32_t bits = n % 32 == 0 ? 0u : static_cast<uint32_t>(keepBits.data[whole]);
-  for (int64_t i = whole * 32; i < n; i++) {
-    const bool kept = (bits >> (i - whole * 32)) & 1u && (!gated || reluOut.data[i] > 0.0f);
-    dx.data[i] = dy.data[i] * (kept ? keep : 0.0f);
-  }
+  for (int64_t i = whole * 32; i < n; i++) dx.data[i] = dy.data[i] * ((bits >> (i - whole * 32)) & 1u ? keep : 0.0f);
   return env.Undefined();
 }
 

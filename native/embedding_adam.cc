@@ -1,5 +1,6 @@
 // Embedding gather and scatter-add (parallel over columns, so repeated ids never race and the summation order
 // matches the TypeScript oracle), and the Adam / AdamW update with bias correction (loop in vmath_impl.h).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -40,19 +41,27 @@ Napi::Value Embedding(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-/** embeddingBackward(dy, ids, dim, dweight) */
+/** embeddingBackward(dy, ids, dim, dweight, fresh): dweight zeroed first when fresh. */
 Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   F32 dy = argF32(info, 0, "dy");
   I32 ids = argI32(info, 1, "ids");
   const int64_t dim = argSize(info, 2, "dim");
   F32 dw = argF32(info, 3, "dweight");
+  const bool fresh = argBool(info, 4, "fresh");
   needLength(env, dy.length, product(env, {ids.length, dim}), "dy");
-  if (dim == 0) return env.Undefined();
+  if (dim == 0) {
+    if (fresh) std::fill(dw.data, dw.data + dw.length, 0.0f);
+    return env.Undefined();
+  }
   checkIds(env, ids, dw.length / dim);
-  parallelIf(ids.length * dim >= kParallelGrain && dim >= 64, [&] {
+  parallelIf((ids.length * dim >= kParallelGrain && dim >= 64) || (fresh && dw.length >= kParallelGrain), [&] {
     const int64_t nth = omp_get_num_threads();
     const int64_t tid = omp_get_thread_num();
+    if (fresh) {  // each thread zeroes a contiguous share, then all scatter
+      std::fill(dw.data + dw.length * tid / nth, dw.data + dw.length * (tid + 1) / nth, 0.0f);
+#pragma omp barrier
+    }
     const int64_t j0 = dim * tid / nth;
     const int64_t j1 = dim * (tid + 1) / nth;
     for (int64_t i = 0; i < ids.length; i++) {

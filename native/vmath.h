@@ -12,9 +12,6 @@ struct LayerNormArgs;
 struct PackedGemmArgs;
 struct SmallGemmArgs;
 
-/** Where a ReLU joins dropoutGradWords: nowhere, on its input, or as a gate from a relu dropout's output. */
-enum class DropoutRelu { kNone, kInput, kGate };
-
 /** One instruction-set variant of the vectorised loops. */
 struct VMath {
   const char* name;
@@ -77,12 +74,10 @@ struct VMath {
   void (*drawKeepWords)(uint32_t* states, int64_t words, uint32_t drop, int32_t* out, int64_t laneStride);
   /**
    * dx[i] = dy[i] * (bit i & 31 of bits[i >> 5] ? keep : 0) for whole 32-element words [w0, w1): dropout's
-   * output and its gradient (variable shifts make this a vector loop from AVX2 on). DropoutRelu::kInput reads
-   * ReLU(dy[i]) (the forward of dropout(ReLU(x))); kGate also zeroes the factor where gate[i] <= 0 (its backward,
-   * gate its output).
+   * output and its gradient (variable shifts make this a vector loop from AVX2 on). With `relu` (the forward of
+   * dropout(ReLU(x)), dy = x), each word first keeps only the bits of elements > 0, and the others get +0.
    */
-  void (*dropoutGradWords)(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, DropoutRelu relu,
-                           const float* gate, float* dx);
+  void (*dropoutGradWords)(const float* dy, int32_t* bits, float keep, int64_t w0, int64_t w1, bool relu, float* dx);
   /**
    * One query of eq. (1): out[dk] = softmax(scale * K q + mask) V over n keys, rows of K and V ld apart, mask
    * additive (nullptr: none); scores (n floats) is scratch. Incremental decoding's attention for one head.

@@ -691,21 +691,38 @@ void drawKeepWordsLoop(uint32_t* states, int64_t words, uint32_t drop, int32_t* 
   __builtin_memcpy(states + 3 * kLanes, &s3, sizeof(UVec));
 }
 
+/** Bit j set where x[j] > 0, for 32 floats (vector compares to a mask where the target has them). */
+inline uint32_t positiveBits32(const float* x) {
+#if defined(__AVX512F__)
+  const __m512 zero = _mm512_setzero_ps();
+  return static_cast<uint32_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(x), zero, _CMP_GT_OQ)) |
+         static_cast<uint32_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(x + 16), zero, _CMP_GT_OQ)) << 16;
+#elif defined(__AVX2__)
+  uint32_t bits = 0;
+  for (int q = 0; q < 4; q++) {
+    const __m256 gt = _mm256_cmp_ps(_mm256_loadu_ps(x + 8 * q), _mm256_setzero_ps(), _CMP_GT_OQ);
+    bits |= static_cast<uint32_t>(_mm256_movemask_ps(gt)) << (8 * q);
+  }
+  return bits;
+#else
+  uint32_t bits = 0;
+  for (int j = 0; j < 32; j++) bits |= static_cast<uint32_t>(x[j] > 0.0f) << j;
+  return bits;
+#endif
+}
+
 /** See VMath::dropoutGradWords. */
-void dropoutGradWordsLoop(const float* dy, const int32_t* bits, float keep, int64_t w0, int64_t w1, DropoutRelu relu,
-                          const float* gate, float* dx) {
+void dropoutGradWordsLoop(const float* dy, int32_t* bits, float keep, int64_t w0, int64_t w1, bool relu, float* dx) {
   for (int64_t w = w0; w < w1; w++) {
-    const uint32_t b = static_cast<uint32_t>(bits[w]);
     const float* d = dy + w * 32;
     float* o = dx + w * 32;
-    if (relu == DropoutRelu::kInput) {
+    if (relu) {
+      const uint32_t b = static_cast<uint32_t>(bits[w]) & positiveBits32(d);
+      bits[w] = static_cast<int32_t>(b);
 #pragma omp simd
-      for (int j = 0; j < 32; j++) o[j] = (d[j] > 0.0f ? d[j] : 0.0f) * ((b >> j) & 1u ? keep : 0.0f);
-    } else if (relu == DropoutRelu::kGate) {
-      const float* g = gate + w * 32;
-#pragma omp simd
-      for (int j = 0; j < 32; j++) o[j] = d[j] * ((b >> j) & 1u && g[j] > 0.0f ? keep : 0.0f);
+      for (int j = 0; j < 32; j++) o[j] = (b >> j) & 1u ? d[j] * keep : 0.0f;
     } else {
+      const uint32_t b = static_cast<uint32_t>(bits[w]);
 #pragma omp simd
       for (int j = 0; j < 32; j++) o[j] = d[j] * ((b >> j) & 1u ? keep : 0.0f);
     }

@@ -197,20 +197,19 @@ export interface Backend {
    * Inverted dropout over contiguous x: for each i in order, u = (next xoshiro128** output of `state`) / 2^32;
    * element i is kept when u >= p: bit (i & 31) of keepBits[i >> 5] is set and out[i] = x[i] * float(1 / (1 - p)),
    * else the bit is clear and out[i] = x[i] * 0. `state` (4 words) advances in place, exactly as x.length calls of
-   * Rng.uniform() would. keepBits holds ceil(x.length / 32) words. With `relu`, dropout of ReLU(x): out[i] =
-   * (x[i] > 0 ? x[i] : 0) * (kept ? float(1 / (1 - p)) : 0), the same draws (the FFN's hidden layer, eq. (2)).
+   * Rng.uniform() would. keepBits holds ceil(x.length / 32) words. With `relu`, dropout of ReLU(x) from the
+   * same draws (the FFN's hidden layer, eq. (2)): bit i is set when element i is kept and x[i] > 0, out[i] =
+   * x[i] * float(1 / (1 - p)) where it is set and +0 elsewhere, so dropoutBackward with these bits is the
+   * gradient of dropout(ReLU(x)).
    */
   dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, keepBits: Int32Array, relu?: boolean): void;
-  /**
-   * dx[i] = dy[i] * (bit i of keepBits ? float(1 / (1 - p)) : 0): the gradient of dropout. With `reluOut`, the
-   * output of a relu dropout, the factor is also 0 where reluOut[i] <= 0: the gradient of dropout(ReLU(x)).
-   */
-  dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array, reluOut?: Float32Array): void;
+  /** dx[i] = dy[i] * (bit i of keepBits ? float(1 / (1 - p)) : 0): the gradient of dropout. */
+  dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array): void;
 
   /** out[i, :] = weight[ids[i], :]. Ids are checked by the caller. */
   embedding(weight: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void;
-  /** dweight[ids[i], :] += dy[i, :]. */
-  embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array): void;
+  /** dweight[ids[i], :] += dy[i, :]; with `fresh`, dweight is zeroed first (a table's whole gradient). */
+  embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array, fresh?: boolean): void;
 
   /**
    * One Adam(W) step in place. lr already includes bias correction handling: the kernel applies

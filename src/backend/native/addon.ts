@@ -47,9 +47,9 @@ export interface NativeAddon {
   crossEntropy(logits: F32, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number, smoothing: number,
     losses: F32, logSumExp: F32, scale?: number, dlogits?: F32, bias?: F32 | null, columnSums?: F32 | null): void;
   dropout(x: F32, p: number, state: Uint32Array, out: F32, keepBits: Int32Array, relu: boolean): void;
-  dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32, reluOut: F32 | null): void;
+  dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32): void;
   embedding(weight: F32, ids: Int32Array, dim: number, out: F32): void;
-  embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32): void;
+  embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32, fresh: boolean): void;
   adam(param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number, decoupled: boolean): void;
   attentionScores(dims: readonly number[], scale: number, q: F32, qOffset: number, qRowStride: number, qCol: number,

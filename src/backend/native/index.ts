@@ -73,9 +73,9 @@ export function loadNativeBackend(): Backend {
       n.crossEntropy(logits, targets, rows, vocab, ignore, smoothing, losses, lse, grad?.scale, grad?.dlogits, bias ?? null,
         grad?.columnSums ?? null),
     dropout: (x, p, state, out, keepBits, relu = false) => n.dropout(x, p, state, out, keepBits, relu),
-    dropoutBackward: (dy, keepBits, p, dx, reluOut) => n.dropoutBackward(dy, keepBits, p, dx, reluOut ?? null),
+    dropoutBackward: (dy, keepBits, p, dx) => n.dropoutBackward(dy, keepBits, p, dx),
     embedding: (weight, ids, dim, out) => n.embedding(weight, ids, dim, out),
-    embeddingBackward: (dy, ids, dim, dweight) => n.embeddingBackward(dy, ids, dim, dweight),
+    embeddingBackward: (dy, ids, dim, dweight, fresh = false) => n.embeddingBackward(dy, ids, dim, dweight, fresh),
     adam: (param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled) =>
       n.adam(param, grad, m, v, lr, b1, b2, eps, wd, step, decoupled),
     attentionScores: (a) => n.attentionScores([a.batch, a.heads, a.tq, a.tk, a.dK, a.dV], a.scale, ...packed(a.q), ...packed(a.k),

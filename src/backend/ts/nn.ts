@@ -133,7 +133,7 @@ export function crossEntropy(logits: Float32Array, targets: Int32Array, rows: nu
 
 /**
  * Inverted dropout drawing one xoshiro128** uniform per element from `state` (advanced in place); kept = bit set.
- * With `relu`, of ReLU(x).
+ * With `relu`, of ReLU(x): the bit is set where kept and x > 0.
  */
 export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, keepBits: Int32Array, relu = false): void {
   checkDropout(p, x.length, keepBits);
@@ -141,20 +141,22 @@ export function dropout(x: Float32Array, p: number, state: Uint32Array, out: Flo
   keepBits.fill(0, 0, Math.ceil(x.length / 32));
   for (let i = 0; i < x.length; i++) {
     const kept = xoshiro128Next(state) / 4294967296 >= p;
-    if (kept) keepBits[i >> 5] |= 1 << (i & 31);
-    const v = relu ? (x[i]! > 0 ? x[i]! : 0) : x[i]!;
-    out[i] = v * (kept ? keep : 0);
+    if (relu) {
+      const pass = kept && x[i]! > 0;
+      if (pass) keepBits[i >> 5] |= 1 << (i & 31);
+      out[i] = pass ? x[i]! * keep : 0;
+    } else {
+      if (kept) keepBits[i >> 5] |= 1 << (i & 31);
+      out[i] = x[i]! * (kept ? keep : 0);
+    }
   }
 }
 
-/** dx = dy * (kept ? 1 / (1 - p) : 0) with the bits dropout wrote, and 0 where reluOut <= 0 when given. */
-export function dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array, reluOut?: Float32Array): void {
+/** dx = dy * (kept ? 1 / (1 - p) : 0) with the bits dropout wrote. */
+export function dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array): void {
   checkDropout(p, dy.length, keepBits);
   const keep = Math.fround(1 / (1 - p));
-  for (let i = 0; i < dy.length; i++) {
-    const kept = ((keepBits[i >> 5]! >>> (i & 31)) & 1) === 1 && (reluOut === undefined || reluOut[i]! > 0);
-    dx[i] = dy[i]! * (kept ? keep : 0);
-  }
+  for (let i = 0; i < dy.length; i++) dx[i] = dy[i]! * ((keepBits[i >> 5]! >>> (i & 31)) & 1 ? keep : 0);
 }
 
 function checkDropout(p: number, n: number, keepBits: Int32Array): void {
@@ -167,8 +169,9 @@ export function embedding(weight: Float32Array, ids: Int32Array, dim: number, ou
   for (let i = 0; i < ids.length; i++) out.set(weight.subarray(ids[i]! * dim, ids[i]! * dim + dim), i * dim);
 }
 
-/** dweight[ids[i], :] += dy[i, :]. */
-export function embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array): void {
+/** dweight[ids[i], :] += dy[i, :], dweight zeroed first when `fresh`. */
+export function embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array, fresh = false): void {
+  if (fresh) dweight.fill(0);
   for (let i = 0; i < ids.length; i++) {
     const w = ids[i]! * dim;
     for (let j = 0; j < dim; j++) dweight[w + j]! += dy[i * dim + j]!;

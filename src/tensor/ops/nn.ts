@@ -125,9 +125,9 @@ export function dropout(x: Tensor, p: number, training = true, rng: Rng = global
 }
 
 /**
- * dropout(relu(x)) in one pass each way, with the same mask (the FFN's hidden layer, eq. (2) with dropout as
- * torch.nn.TransformerEncoderLayer applies it): its backward reads the output, positive exactly where x > 0 and
- * kept. relu(x) in eval mode or with p = 0.
+ * dropout(relu(x)) in one pass each way, from the same draws (the FFN's hidden layer, eq. (2) with dropout as
+ * torch.nn.TransformerEncoderLayer applies it): its bits mark the elements kept with x > 0, so the backward is
+ * dropout's. relu(x) in eval mode or with p = 0.
  */
 export function reluDropout(x: Tensor, p: number, training = true, rng: Rng = globalRng): Tensor {
   return maskedDropout('reluDropout', x, p, training, rng, true);
@@ -142,10 +142,9 @@ function maskedDropout(name: string, x: Tensor, p: number, training: boolean, rn
   const keepBits = Tensor.empty([Math.ceil(xc.size / 32)], 'int32'); // one bit per element, 1 = kept
   getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, keepBits.ids, relu);
   return record(out, name, [x], (g) => {
-    if (relu) out.assertAlive(`${name} backward`);
     const gc = g.contiguous();
     const dx = Tensor.empty(x.shape);
-    getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data, relu ? out.data : undefined);
+    getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data);
     if (gc !== g) gc.dispose();
     return [dx];
   });
@@ -171,8 +170,8 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
   return record(out, 'embedding', [weight], (g) => {
     idc.assertAlive('embedding backward');
     const gc = g.contiguous();
-    const dw = Tensor.empty(weight.shape, 'float32', true);
-    backend.embeddingBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), idArr, dim, dw.data);
+    const dw = Tensor.empty(weight.shape); // zeroed by the kernel, on its threads
+    backend.embeddingBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), idArr, dim, dw.data, true);
     return [dw];
   });
 }
