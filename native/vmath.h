@@ -96,7 +96,7 @@ struct VMath {
  */
 inline int64_t attentionScratch(int64_t tq, int64_t tk, int64_t dK, int64_t dV) {
   const int64_t np = (tk + 15) / 16 * 16;
-  return ((dK > dV ? dK : dV) + tq) * np + tq * tk + (tq + tk) * (dK + dV);
+  return ((dK > dV ? dK : dV) + tq) * np + tq * tk + (tq + tk) * dK + tq * dV;
 }
 
 /**

@@ -135,6 +135,7 @@ void ceStatsLoop(const float* l, int64_t n, double mx, double* sum, double* all,
   *all = a;
 }
 
+/** See VMath::rowMax. */
 float rowMaxLoop(const float* l, int64_t n) {
   float mx = -__builtin_inff();
 #pragma omp simd reduction(max : mx)
@@ -161,7 +162,7 @@ float biasRowMaxLoop(const float* l, const float* bias, int64_t n, float* z) {
   return mx;
 }
 
-/** See VMath::accumulateRow. */
+/** See VMath::scaleShift. */
 void scaleShiftLoop(float* d, int64_t n, float a, float b, float* acc) {
   if (acc == nullptr) {
 #pragma omp simd
@@ -455,9 +456,7 @@ void dotRow16(const SmallGemmArgs& g, int64_t j) {
   if (g.bias != nullptr) r = _mm512_add_ps(r, _mm512_loadu_ps(g.bias + j));
   _mm512_storeu_ps(out, r);
 }
-#endif
 
-#if defined(__AVX512F__)
 /** Transposes the 16 x 16 block in r (lane j of r[i] becomes lane i of r[j]): 64 shuffles. */
 inline void transpose16x16(__m512 (&r)[16]) {
   __m512 t[16];
@@ -761,13 +760,12 @@ inline void gatherRows(const float* src, int64_t ld, int64_t rows, int64_t d, fl
   for (int64_t r = 0; r < rows; r++) __builtin_memcpy(dst + r * d, src + r * ld, sizeof(float) * d);
 }
 
-/** mt[p * np + j] = m[j * d + p] for n dense rows of d values, np = vecCeil(n), the padding zeroed. */
-inline void transposeRows(const float* m, int64_t n, int64_t d, float* mt) {
+/** mt[p * np + j] = m[j * ld + p] for n rows of d values, np = vecCeil(n): transposeLoop's tiles, the padding zeroed. */
+inline void transposeRows(const float* m, int64_t ld, int64_t n, int64_t d, float* mt) {
   const int64_t np = vecCeil(n);
+  transposeLoop(m, ld, n, d, mt, np);
   for (int64_t p = 0; p < d; p++) {
-    float* r = mt + p * np;
-    for (int64_t j = 0; j < n; j++) r[j] = m[j * d + p];
-    for (int64_t j = n; j < np; j++) r[j] = 0.0f;
+    for (int64_t j = n; j < np; j++) mt[p * np + j] = 0.0f;
   }
 }
 
@@ -805,9 +803,7 @@ void attentionScoresPairLoop(const AttentionPair& a) {
   const int64_t np = vecCeil(a.tk);
   float* kt = a.scratch;               // dK x np
   float* scores = kt + a.dK * np;      // tq x np
-  float* k = scores + a.tq * np;       // tk x dK gathered
-  gatherRows(a.k, a.ldk, a.tk, a.dK, k);
-  transposeRows(k, a.tk, a.dK, kt);
+  transposeRows(a.k, a.ldk, a.tk, a.dK, kt);
   packedGemmLoop({a.q, a.ldq, 1, kt, np, scores, np, a.tq, np, a.dK});  // Q K^T
   for (int64_t i = 0; i < a.tq; i++) {
     softmaxPaddedRow(scores + i * np, a.tk, np, a.mask == nullptr ? nullptr : a.mask + i * a.maskRow, a.maskCol, a.scale,
@@ -860,12 +856,10 @@ void attentionBackwardPairLoop(const AttentionPair& a) {
   float* q = pd + a.tq * a.tk;         // tq x dK, the pair's rows gathered (each is read again and again)
   float* k = q + a.tq * a.dK;          // tk x dK
   float* go = k + a.tk * a.dK;         // tq x dV
-  float* v = go + a.tq * a.dV;         // tk x dV
   gatherRows(a.q, a.ldq, a.tq, a.dK, q);
   gatherRows(a.k, a.ldk, a.tk, a.dK, k);
   gatherRows(a.dOut, a.ldo, a.tq, a.dV, go);
-  gatherRows(a.v, a.ldv, a.tk, a.dV, v);
-  transposeRows(v, a.tk, a.dV, vt);
+  transposeRows(a.v, a.ldv, a.tk, a.dV, vt);
   packedGemmLoop({go, a.dV, 1, vt, np, ds, np, a.tq, np, a.dV});  // dP = dOut V^T
   const float* weights = a.keepBits == nullptr ? a.probs : pd;
   for (int64_t i = 0; i < a.tq; i++) {

@@ -25,6 +25,9 @@ export function fusedStepApplies(model: Transformer): boolean {
 /** The parameters of the decoder's layers as Backend.decoderStep reads them (caches filled in per step). */
 type LayerWeights = Omit<DecoderStepLayer, 'selfK' | 'selfV' | 'crossK' | 'crossV'>;
 
+/** The operands that change with every token. */
+type TokenFields = Pick<DecoderStepArgs, 'past' | 'ids' | 'positional' | 'out'>;
+
 /** Whether two lists hold the same tensors in the same order. */
 function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
@@ -56,21 +59,20 @@ export class FusedDecoderStep {
     });
   }
 
-  /** Operands viewing `bound` (srcPad, then kBuf, vBuf, memory keys, memory values per layer); per-token fields left to step. */
-  private bind(bound: Tensor[], n: number, srcLen: number): DecoderStepArgs {
+  /** Operands viewing `bound` (srcPad, then kBuf, vBuf, memory keys, memory values per layer), with this token's fields. */
+  private bind(bound: Tensor[], n: number, srcLen: number, token: TokenFields): DecoderStepArgs {
     const { model } = this;
     const c = model.config;
     const finalNorm = model.transformer.decoder.norm;
     return {
-      rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, past: 0, capacity: bound[1]!.shape[2]!,
+      ...token, rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, capacity: bound[1]!.shape[2]!,
       normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
-      ids: new Int32Array(n), embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel),
-      positional: new Float32Array(c.dModel), srcPad: dense(bound[0]!),
+      embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel), srcPad: dense(bound[0]!),
       layers: this.layers.map((w, i) => ({
         ...w, selfK: dense(bound[1 + 4 * i]!), selfV: dense(bound[2 + 4 * i]!), crossK: dense(bound[3 + 4 * i]!), crossV: dense(bound[4 + 4 * i]!),
       })),
       finalNorm: finalNorm === null ? null : { gamma: dense(finalNorm.weight), beta: dense(finalNorm.bias) },
-      generatorW: dense(model.generator.weight), generatorB: dense(model.generator.bias), out: new Float32Array(0),
+      generatorW: dense(model.generator.weight), generatorB: dense(model.generator.bias),
     };
   }
 
@@ -88,17 +90,17 @@ export class FusedDecoderStep {
     const buffers = caches.map((cache) => reserveCache(cache.self, [n, c.h, past + 1, dK]));
     const bound = [srcPad];
     caches.forEach((cache, i) => bound.push(buffers[i]!.kBuf, buffers[i]!.vBuf, cache.cross.k!, cache.cross.v!));
+    const token: TokenFields = {
+      past, ids: lastTokens, positional: dense(table).subarray(past * c.dModel, (past + 1) * c.dModel), out: new Float32Array(n * c.tgtVocab),
+    };
     if (this.args === null || !sameTensors(bound, this.bound)) {
-      this.args = this.bind(bound, n, srcLen);
+      this.args = this.bind(bound, n, srcLen, token);
       this.bound = bound;
+    } else {
+      Object.assign(this.args, token);
     }
-    const args = this.args;
-    args.past = past;
-    args.ids = lastTokens;
-    args.positional = dense(table).subarray(past * c.dModel, (past + 1) * c.dModel);
-    args.out = new Float32Array(n * c.tgtVocab);
-    getBackend().decoderStep(args);
+    getBackend().decoderStep(this.args);
     caches.forEach((cache, i) => setCacheBuffers(cache.self, buffers[i]!.kBuf, buffers[i]!.vBuf, past + 1));
-    return args.out;
+    return token.out;
   }
 }
