@@ -1,28 +1,57 @@
-// The kernel interface. Every backend (pure TypeScript, native oneDNN) implements exactly this; the tensor
-// layer above calls only these methods and never knows which backend runs.
+// The kernel interface. Every backend (pure TypeScript, native oneDNN, WebGPU) implements exactly this; the
+// tensor layer above calls only these methods and never knows which backend runs.
 //
-// Conventions: buffers are flat typed arrays. "Contiguous" arguments are row-major and dense. A `Strided`
-// operand is a buffer plus an element offset and one stride per output dimension (stride 0 = broadcast), so
-// views, transposes and broadcasts reach a kernel without a copy.
+// Memory belongs to the backend: a tensor's storage is a `BufferHandle` that its backend allocated (a typed
+// array on the host backends, a device buffer on a GPU). Kernels see operands as a handle plus an element
+// offset (`Dense`), or plus one stride per output dimension (`Strided`, stride 0 = broadcast), so views,
+// transposes and broadcasts reach a kernel without a copy. Values reach the host only through `read`
+// (asynchronous, every backend) or `readSync` (host backends only).
+//
+// The interface has two parts: the core kernels every backend must provide, and optional fused fast paths
+// (`FusedPaths`). Each fused path declares what it computes (`refuses` names what it does not, and anything it
+// was not written for is refused); the ops fall back to the composed core kernels, with the same result within
+// rounding, whenever a path is absent or refuses (docs/architecture.md lists them).
 
-/** A buffer seen through an offset and strides aligned to some shape (stride 0 broadcasts). */
-export interface Strided {
-  readonly data: Float32Array;
-  readonly offset: number;
-  readonly strides: readonly number[];
-}
+/** Element types a buffer can hold. */
+export type DType = 'float32' | 'int32';
+
+/** The host array type of each dtype. */
+export type HostArrayFor<D extends DType> = D extends 'float32' ? Float32Array : Int32Array;
+
+/** A host array of either dtype. */
+export type HostArray = Float32Array | Int32Array;
 
 /** Elementwise functions of one argument. */
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'tanh' | 'relu' | 'sigmoid' | 'gelu' | 'geluTanh' | 'abs';
-
+export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'] as const;
 /** Elementwise functions of two arguments (comparisons give 1 or 0). */
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
-
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 /** Reductions along one axis. */
-export type ReduceOp = 'sum' | 'max';
+export const REDUCE_OPS = ['sum', 'max'] as const;
+/** The optional fused fast paths (see FusedPaths). */
+export const FUSED_PATHS = ['addLayerNorm', 'reluDropout', 'linearCrossEntropy', 'packedAttention', 'decoderStep'] as const;
+
+/** A unary op's name. */
+export type UnaryOp = (typeof UNARY_OPS)[number];
+/** A binary op's name. */
+export type BinaryOp = (typeof BINARY_OPS)[number];
+/** A reduction's name. */
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+/** A fused path's name. */
+export type FusedPathName = (typeof FUSED_PATHS)[number];
+
+/** A buffer owned by a backend; opaque above `backend/` (only its backend reads it). */
+export type BufferHandle = object;
+
+/** Consecutive elements of a buffer from `offset` (row-major when a shape is laid on them). */
+export interface Dense {
+  readonly buf: BufferHandle;
+  readonly offset: number;
+}
+
+/** A buffer seen through an offset and strides aligned to some shape (stride 0 broadcasts). */
+export interface Strided extends Dense {
+  readonly strides: readonly number[];
+}
 
 /** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ a bias row). */
 export interface GemmArgs {
@@ -33,10 +62,11 @@ export interface GemmArgs {
   /** A is stored k x m (read transposed) when true, else m x k. */
   readonly transA: boolean;
   readonly transB: boolean;
-  readonly a: Float32Array; readonly aOffset: number; readonly lda: number; readonly strideA: number;
-  readonly b: Float32Array; readonly bOffset: number; readonly ldb: number; readonly strideB: number;
-  /** Output matrices: dense [batch, m, n] unless ldc / strideC / strideCOuter say otherwise. */
-  readonly out: Float32Array;
+  readonly a: BufferHandle; readonly aOffset: number; readonly lda: number; readonly strideA: number;
+  readonly b: BufferHandle; readonly bOffset: number; readonly ldb: number; readonly strideB: number;
+  /** Output matrices: dense [batch, m, n] from outOffset unless ldc / strideC / strideCOuter say otherwise. */
+  readonly out: BufferHandle;
+  readonly outOffset?: number;
   readonly alpha: number;
   readonly beta: number;
   /**
@@ -53,190 +83,272 @@ export interface GemmArgs {
   readonly ldc?: number;
   readonly strideC?: number;
   readonly strideCOuter?: number;
-  /** Added to every output row (length >= biasOffset + n); beta must then be 0. */
-  readonly bias?: Float32Array | null;
-  readonly biasOffset?: number;
+  /** Added to every output row (n elements from its offset); beta must then be 0. */
+  readonly bias?: Dense | null;
 }
 
-/** The second summand of a residual connection normalised by Backend.layerNorm, and where the sum goes. */
-export interface ResidualInput { y: Float32Array; sum: Float32Array; }
+/** Operands of Backend.softmax: rows of the last dim of x (dense, `shape`). */
+export interface SoftmaxArgs {
+  x: Dense; shape: readonly number[];
+  /** Factor applied to x before the mask. */
+  scale: number;
+  /** Additive mask strided over `shape`, or null. */
+  mask: Strided | null;
+  /** Log-softmax instead of softmax. */
+  log: boolean;
+  out: Dense;
+}
 
-/**
- * Where Backend.crossEntropy writes the gradient of the loss (dlogits may be the logits buffer itself), its scale
- * (1 / rows counted, for a mean) and, optionally, where the gradient's sums over the rows go (a bias gradient).
- */
-export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; columnSums?: Float32Array; }
+/** Operands of Backend.softmaxBackward: y the forward output, all [rows, cols] dense. */
+export interface SoftmaxBackwardArgs { y: Dense; dy: Dense; rows: number; cols: number; scale: number; log: boolean; dx: Dense; }
+
+/** Operands of Backend.layerNorm over [rows, cols]; mean and rstd [rows] are saved for the backward. */
+export interface LayerNormArgs {
+  x: Dense; gamma: Dense; beta: Dense; rows: number; cols: number; eps: number;
+  out: Dense; mean: Dense; rstd: Dense;
+}
+
+/** Operands of Backend.layerNormBackward: dx written, dgamma and dbeta accumulated (+=). */
+export interface LayerNormBackwardArgs {
+  x: Dense; gamma: Dense; mean: Dense; rstd: Dense; dy: Dense; rows: number; cols: number;
+  dx: Dense; dgamma: Dense; dbeta: Dense;
+}
+
+/** Operands of Backend.crossEntropy over logits [rows, vocab] and int32 targets [rows]. */
+export interface CrossEntropyArgs {
+  logits: Dense; targets: Dense; rows: number; vocab: number;
+  /** Rows whose target is this do not count. */
+  ignoreIndex: number;
+  /** Label smoothing eps in [0, 1]. */
+  smoothing: number;
+  /** The mean loss over the counted rows, one element (NaN when none counts). */
+  loss: Dense;
+  /** Where the gradient of that mean goes ([rows, vocab]; may be the logits themselves), or null. */
+  dlogits: Dense | null;
+}
+
+/** Operands of Backend.dropout over n contiguous elements. */
+export interface DropoutArgs {
+  x: Dense; n: number; p: number;
+  /** The 4-word xoshiro128** state; it advances in place exactly as n calls of Rng.uniform() would. */
+  state: Uint32Array;
+  out: Dense;
+  /** ceil(n / 32) int32 words: bit (i & 31) of word i >> 5 set where element i was kept. */
+  keepBits: Dense;
+}
+
+/** Operands of Backend.dropoutBackward over n elements. */
+export interface DropoutBackwardArgs { dy: Dense; keepBits: Dense; n: number; p: number; dx: Dense; }
+
+/** Operands of Backend.embedding: rows of weight [vocab, dim] picked by int32 ids [count]. */
+export interface EmbeddingArgs { weight: Dense; ids: Dense; count: number; dim: number; out: Dense; }
+
+/** Operands of Backend.embeddingBackward: the whole gradient [vocab, dim] of the table. */
+export interface EmbeddingBackwardArgs { dy: Dense; ids: Dense; count: number; dim: number; vocab: number; dweight: Dense; }
+
+/** Operands of Backend.adam: one Adam(W) step in place over n elements. */
+export interface AdamArgs {
+  param: Dense; grad: Dense; m: Dense; v: Dense; n: number;
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** The step number t >= 1 of the bias corrections. */
+  step: number;
+  /** Decoupled weight decay (AdamW) instead of L2 added to the gradient. */
+  decoupled: boolean;
+}
+
+/** The kernels every backend provides. Every method writes into caller-owned output buffers. */
+export interface CoreKernels {
+  /** dst = src element by element over `shape`, both through their strides (dst must not overlap itself). */
+  copy(src: Strided, dst: Strided, shape: readonly number[], dtype: DType): void;
+  /** out[i] = value for n elements. */
+  fill(out: Dense, n: number, value: number, dtype: DType): void;
+  /** out[i] = f(x[i]) over n elements. */
+  unary(op: UnaryOp, x: Dense, out: Dense, n: number): void;
+  /** dx[i] = dy[i] * f'(x[i]) (y = f(x) is passed for ops whose derivative is cheaper from it). */
+  unaryBackward(op: UnaryOp, x: Dense, y: Dense, dy: Dense, dx: Dense, n: number): void;
+  /** out (dense, `shape`) = a op b, both read through strides aligned to `shape`. */
+  binary(op: BinaryOp, a: Strided, b: Strided, shape: readonly number[], out: Dense): void;
+  /** out = cond != 0 ? a : b, all three strided over `shape`. */
+  where(cond: Strided, a: Strided, b: Strided, shape: readonly number[], out: Dense): void;
+  /** Reduces dense x viewed as [outer, n, inner] over n into out [outer, inner]. */
+  reduce(op: ReduceOp, x: Dense, outer: number, n: number, inner: number, out: Dense): void;
+  /** Int32 index of the maximum over n for x viewed as [outer, n, inner]; the first index wins ties, NaN never wins. */
+  argmax(x: Dense, outer: number, n: number, inner: number, out: Dense): void;
+  /** Batched GEMM; see GemmArgs. */
+  gemm(args: GemmArgs): void;
+  /** Row softmax (or log-softmax) of scale * x + mask over the last dimension. */
+  softmax(args: SoftmaxArgs): void;
+  /** Gradient of softmax (or log-softmax) w.r.t. its input, from the output y, times `scale`. */
+  softmaxBackward(args: SoftmaxBackwardArgs): void;
+  /** LayerNorm over the last dim: out = (x - mean) * rstd * gamma + beta; saves mean and rstd per row. */
+  layerNorm(args: LayerNormArgs): void;
+  /** LayerNorm backward; writes dx and accumulates (+=) dgamma and dbeta. */
+  layerNormBackward(args: LayerNormBackwardArgs): void;
+  /**
+   * Mean label-smoothed cross entropy over the rows whose target is not ignoreIndex, as PyTorch defines it:
+   * (1 - eps) * nll(target) + eps * mean_j(-logp_j); with dlogits, also its gradient
+   * (softmax - ((1 - eps) * onehot + eps / V)) / counted, 0 for ignored rows.
+   */
+  crossEntropy(args: CrossEntropyArgs): void;
+  /** Inverted dropout: element i kept when its draw u >= p, out = x * float(1 / (1 - p)) there, x * 0 elsewhere. */
+  dropout(args: DropoutArgs): void;
+  /** dx[i] = dy[i] * (bit i of keepBits ? float(1 / (1 - p)) : 0): the gradient of dropout. */
+  dropoutBackward(args: DropoutBackwardArgs): void;
+  /** out[i, :] = weight[ids[i], :]; ids were checked by the caller. */
+  embedding(args: EmbeddingArgs): void;
+  /** dweight = 0, then dweight[ids[i], :] += dy[i, :]. */
+  embeddingBackward(args: EmbeddingBackwardArgs): void;
+  /** p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps), m and v updated, with weight decay. */
+  adam(args: AdamArgs): void;
+}
+
+/** The second summand of a residual connection and where the sum goes (the backward needs it). */
+export interface AddLayerNormArgs extends LayerNormArgs { y: Dense; sum: Dense; }
+
+/** The generator of §3.4 and the loss in one: logits = x W^T + bias, then crossEntropy with its gradient. */
+export interface LinearCrossEntropyArgs {
+  /** x [rows, d], W [vocab, d], bias [vocab] or null, targets [rows] int32. */
+  x: Dense; weight: Dense; bias: Dense | null; targets: Dense; rows: number; d: number; vocab: number;
+  ignoreIndex: number; smoothing: number;
+  /** The mean loss, one element. */
+  loss: Dense;
+  /** [rows, vocab]: the gradient of the mean loss w.r.t. the logits (scratch when grads are not wanted). */
+  dlogits: Dense;
+  /** Whether to write dlogits (and dbias). */
+  grad: boolean;
+  /** The bias gradient [vocab] (dlogits summed over rows), or null. */
+  dbias: Dense | null;
+}
 
 /**
  * h heads of a projection stored row-major as [rows, rowStride] (rows = batch x positions): head i of row r is
- * data[offset + r * rowStride + col + i * d .. + d), as a Linear's output holds them (Q, K and V may share one).
+ * elements offset + r * rowStride + col + i * d .. + d, as a Linear's output holds them (Q, K and V may share one).
  */
-export interface HeadPacked { data: Float32Array; offset: number; rowStride: number; col: number; }
+export interface HeadPacked { buf: BufferHandle; offset: number; rowStride: number; col: number; }
 
-/** Shapes of Backend.attentionScores and attentionBackward: batch x heads pairs of tq queries over tk keys. */
+/** Shapes of the packed attention kernels: batch x heads pairs of tq queries over tk keys. */
 export interface AttentionDims { batch: number; heads: number; tq: number; tk: number; dK: number; dV: number; scale: number; }
 
-/** Operands of Backend.attentionScores. */
+/** Operands of FusedPaths.packedAttention.scores. */
 export interface AttentionScoresArgs extends AttentionDims {
   q: HeadPacked; k: HeadPacked;
   /** Additive mask read through strides over (batch, heads, tq, tk), or null. */
   mask: Strided | null;
   /** The weights (batch, heads, tq, tk), written. */
-  probs: Float32Array;
+  probs: Dense;
 }
 
-/** Operands of Backend.attentionBackward. */
+/** Operands of FusedPaths.packedAttention.backward. */
 export interface AttentionBackwardArgs extends AttentionDims {
   q: HeadPacked; k: HeadPacked; v: HeadPacked;
   /** The weights P (batch, heads, tq, tk) of the forward, before dropout. */
-  probs: Float32Array;
+  probs: Dense;
   /** Dropout on the weights: its keep bits over P in order (Backend.dropout's) and p; null when none. */
-  dropout: { keepBits: Int32Array; p: number } | null;
+  dropout: { keepBits: Dense; p: number } | null;
   /** Gradient of the output (batch, tq, heads x dV), dense. */
-  dOut: Float32Array;
+  dOut: Dense;
   /** Where the gradients of q, k and v go (written, not accumulated; they may share one buffer). */
   dq: HeadPacked; dk: HeadPacked; dv: HeadPacked;
 }
 
-/** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for Backend.decoderStep. */
+/** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for the fused decoder step. */
 export interface DecoderStepLayer {
   /** Self-attention: packed [W^Q; W^K; W^V] [3d, d] and its bias [3d]; W^O [d, d] and its bias. */
-  selfInW: Float32Array; selfInB: Float32Array; selfOutW: Float32Array; selfOutB: Float32Array;
+  selfInW: Dense; selfInB: Dense; selfOutW: Dense; selfOutB: Dense;
   /** Encoder-decoder attention: W^Q [d, d] and its bias (the keys and values are cached); W^O and its bias. */
-  crossQW: Float32Array; crossQB: Float32Array; crossOutW: Float32Array; crossOutB: Float32Array;
+  crossQW: Dense; crossQB: Dense; crossOutW: Dense; crossOutB: Dense;
   /** FFN, eq. (2): W_1 [dFF, d], b_1, W_2 [d, dFF], b_2. */
-  ff1W: Float32Array; ff1B: Float32Array; ff2W: Float32Array; ff2B: Float32Array;
+  ff1W: Dense; ff1B: Dense; ff2W: Dense; ff2B: Dense;
   /** LayerNorm gains and biases [d] of the three sublayers. */
-  norm1G: Float32Array; norm1B: Float32Array; norm2G: Float32Array; norm2B: Float32Array; norm3G: Float32Array; norm3B: Float32Array;
+  norm1G: Dense; norm1B: Dense; norm2G: Dense; norm2B: Dense; norm3G: Dense; norm3B: Dense;
   /** Self-attention keys and values (rows, h, capacity, dK): positions 0..past-1 filled; the step writes `past`. */
-  selfK: Float32Array; selfV: Float32Array;
+  selfK: Dense; selfV: Dense;
   /** The memory's keys and values (rows, h, srcLen, dK). */
-  crossK: Float32Array; crossV: Float32Array;
+  crossK: Dense; crossV: Dense;
 }
 
-/** Operands of Backend.decoderStep. */
+/**
+ * The sublayers of one decoder layer, in order, as the fused decoder step computes them. nn/decoder.ts declares
+ * the layer's own list (DECODER_SUBLAYERS); a fused step refuses a layer whose list differs, and a test names
+ * the places to change (nn/decoder.ts, backend/ts/decoder-step.ts, native/decoder_step.cc).
+ */
+export const DECODER_STEP_SUBLAYERS = ['selfAttention', 'crossAttention', 'feedForward'] as const;
+
+/** Operands of FusedPaths.decoderStep. */
 export interface DecoderStepArgs {
   rows: number; dModel: number; heads: number; dFF: number; vocab: number; srcLen: number;
+  /** The sublayers of each layer, in order (must equal DECODER_STEP_SUBLAYERS). */
+  sublayers: readonly string[];
   /** Positions already in the self-attention caches (this token's position). */
   past: number;
   /** Positions the self-attention cache buffers hold (> past). */
   capacity: number;
   /** Pre-LN sublayers x + F(LayerNorm(x)) instead of post-LN LayerNorm(x + F(x)). */
   normFirst: boolean;
-  activation: 'relu' | 'gelu';
+  activation: string;
   eps: number;
-  /** The last token of each row (rows), looked up in `embedding` [V', d] and scaled by embedScale. */
-  ids: Int32Array; embedding: Float32Array; embedScale: number;
+  /** The last token of each row (rows, int32 on the host), looked up in `embedding` [V', d] and scaled by embedScale. */
+  ids: Int32Array; embedding: Dense; embedScale: number;
   /** The positional encoding of position `past` (d). */
-  positional: Float32Array;
+  positional: Dense;
   /** Source padding (rows, srcLen), nonzero = pad: those keys are masked out of encoder-decoder attention. */
-  srcPad: Float32Array;
+  srcPad: Dense;
   layers: readonly DecoderStepLayer[];
   /** A LayerNorm after the last layer, or null. */
-  finalNorm: { gamma: Float32Array; beta: Float32Array } | null;
+  finalNorm: { gamma: Dense; beta: Dense } | null;
   /** The pre-softmax linear map [vocab, d] and its bias. */
-  generatorW: Float32Array; generatorB: Float32Array;
+  generatorW: Dense; generatorB: Dense;
   /** Log-probabilities of the next token (rows, vocab). */
-  out: Float32Array;
+  out: Dense;
 }
 
-/** The kernels a backend provides. Every method writes into caller-owned output buffers. */
-export interface Backend {
-  readonly name: 'ts' | 'native';
-  /** Threads the backend uses (1 for ts). */
+/**
+ * A fused fast path: `refuses` says why it does not compute these operands (null: it does). It names every
+ * case it was not written for, so that a new option fails closed into the composed ops instead of being
+ * computed wrongly; `run` throws when called with operands it refuses.
+ */
+export interface FusedPath<A> {
+  refuses(args: A): string | null;
+  run(args: A): void;
+}
+
+/** The optional fused paths of a backend; each replaces a composition of core kernels (docs/architecture.md). */
+export interface FusedPaths {
+  /** LayerNorm(x + y) (§3.1's residual and norm) in one pass; the sum is written for the backward. */
+  addLayerNorm?: FusedPath<AddLayerNormArgs>;
+  /**
+   * dropout(ReLU(x)) from the same draws (the FFN's hidden layer, eq. (2)): keep bits set where kept and x > 0,
+   * out = x * float(1 / (1 - p)) there and +0 elsewhere, so dropoutBackward with these bits is its gradient.
+   */
+  reluDropout?: FusedPath<DropoutArgs>;
+  /** The generator and the label-smoothed loss in fewer passes: the logits buffer becomes the gradient in place. */
+  linearCrossEntropy?: FusedPath<LinearCrossEntropyArgs>;
+  /** Eq. (1) per (batch, head) over head-packed projections: the scores never exist apart from the weights. */
+  packedAttention?: { scores: FusedPath<AttentionScoresArgs>; backward: FusedPath<AttentionBackwardArgs> };
+  /** One token of the Transformer decoder (§3.1) with KV caches, in eval mode, into log-probabilities. */
+  decoderStep?: FusedPath<DecoderStepArgs>;
+}
+
+/** What a backend is called. */
+export type BackendName = 'ts' | 'native' | 'webgpu';
+
+/** A backend: its memory, its core kernels and its optional fused paths. */
+export interface Backend extends CoreKernels {
+  readonly name: BackendName;
+  /** Where its buffers live: host backends share memory (their tensors mix freely); others need Tensor.to(). */
+  readonly memory: 'host' | 'device';
+  /** Threads the backend uses on the host (1 for ts). */
   threads(): number;
-
-  /** dst = src element by element over `shape`, both read/written through their strides (dst must not overlap itself). */
-  copy(src: Strided, dst: Strided, shape: readonly number[]): void;
-  /** out[i] = f(x[i]) over contiguous buffers of equal length. */
-  unary(op: UnaryOp, x: Float32Array, out: Float32Array): void;
-  /** dx[i] = dy[i] * f'(x[i]) (y = f(x) is passed for ops whose derivative is cheaper from it). */
-  unaryBackward(op: UnaryOp, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void;
-  /** out (contiguous, `shape`) = a op b, both read through strides aligned to `shape`. */
-  binary(op: BinaryOp, a: Strided, b: Strided, shape: readonly number[], out: Float32Array): void;
-  /** out = cond != 0 ? a : b, all three strided over `shape`. */
-  where(cond: Strided, a: Strided, b: Strided, shape: readonly number[], out: Float32Array): void;
-  /** Reduces contiguous x viewed as [outer, n, inner] over n into out [outer, inner]. */
-  reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void;
-  /** Index of the maximum over n for x viewed as [outer, n, inner]; first index wins ties. */
-  argmax(x: Float32Array, outer: number, n: number, inner: number, out: Int32Array): void;
-  /** Batched GEMM; see GemmArgs. */
-  gemm(args: GemmArgs): void;
-
-  /**
-   * Row softmax of scale * x + mask over the last dimension of contiguous x with `shape`; mask (optional) is
-   * strided over `shape`. With `log`, writes log-softmax instead.
-   */
-  softmax(x: Float32Array, shape: readonly number[], scale: number, mask: Strided | null, log: boolean, out: Float32Array): void;
-  /** Gradient of softmax (or log-softmax) w.r.t. its input, from the output y, times `scale`. */
-  softmaxBackward(y: Float32Array, dy: Float32Array, rows: number, cols: number, scale: number, log: boolean, dx: Float32Array): void;
-
-  /**
-   * LayerNorm over the last dim: out = (x - mean) * rstd * gamma + beta; saves mean and rstd per row. With
-   * `residual`, normalises s = x + residual.y instead (float sums) and writes s to residual.sum: a residual
-   * connection and its LayerNorm (§3.1) in one pass.
-   */
-  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, rows: number, cols: number, eps: number,
-    out: Float32Array, mean: Float32Array, rstd: Float32Array, residual?: ResidualInput): void;
-  /** LayerNorm backward; writes dx and accumulates (+=) dgamma and dbeta. */
-  layerNormBackward(x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array,
-    rows: number, cols: number, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
-
-  /**
-   * Label-smoothed cross entropy per row, as PyTorch defines it:
-   * loss = (1 - eps) * nll(target) + eps * mean_j(-logp_j); rows whose target is ignoreIndex get 0.
-   * Writes per-row losses and the row log-sum-exp. With `grad`, also writes the gradient
-   * dlogits = scale * (softmax - ((1 - eps) * onehot + eps / V)), 0 for ignored rows, in the same pass over
-   * each row (a loss that is the root of backward() knows its gradient's scale already). With `bias`, row r's
-   * logits are logits[r] + bias (a generator's bias joined in the loss's pass instead of one of its own).
-   */
-  crossEntropy(logits: Float32Array, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number,
-    smoothing: number, losses: Float32Array, logSumExp: Float32Array, grad?: CrossEntropyGrad, bias?: Float32Array): void;
-
-  /**
-   * Inverted dropout over contiguous x: for each i in order, u = (next xoshiro128** output of `state`) / 2^32;
-   * element i is kept when u >= p: bit (i & 31) of keepBits[i >> 5] is set and out[i] = x[i] * float(1 / (1 - p)),
-   * else the bit is clear and out[i] = x[i] * 0. `state` (4 words) advances in place, exactly as x.length calls of
-   * Rng.uniform() would. keepBits holds ceil(x.length / 32) words. With `relu`, dropout of ReLU(x) from the
-   * same draws (the FFN's hidden layer, eq. (2)): bit i is set when element i is kept and x[i] > 0, out[i] =
-   * x[i] * float(1 / (1 - p)) where it is set and +0 elsewhere, so dropoutBackward with these bits is the
-   * gradient of dropout(ReLU(x)).
-   */
-  dropout(x: Float32Array, p: number, state: Uint32Array, out: Float32Array, keepBits: Int32Array, relu?: boolean): void;
-  /** dx[i] = dy[i] * (bit i of keepBits ? float(1 / (1 - p)) : 0): the gradient of dropout. */
-  dropoutBackward(dy: Float32Array, keepBits: Int32Array, p: number, dx: Float32Array): void;
-
-  /** out[i, :] = weight[ids[i], :]. Ids are checked by the caller. */
-  embedding(weight: Float32Array, ids: Int32Array, dim: number, out: Float32Array): void;
-  /** dweight[ids[i], :] += dy[i, :]; with `fresh`, dweight is zeroed first (a table's whole gradient). */
-  embeddingBackward(dy: Float32Array, ids: Int32Array, dim: number, dweight: Float32Array, fresh?: boolean): void;
-
-  /**
-   * One Adam(W) step in place. lr already includes bias correction handling: the kernel applies
-   * p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps), plus decoupled weight decay when
-   * `decoupled`, or L2 added to the gradient otherwise.
-   */
-  adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, lr: number, beta1: number,
-    beta2: number, eps: number, weightDecay: number, step: number, decoupled: boolean): void;
-
-  /**
-   * Eq. (1)'s weights for every (batch, head): probs = softmax(scale * Q K^T + mask) over the keys, q and k read
-   * head by head from their projections: the scores never exist apart from the weights.
-   */
-  attentionScores(args: AttentionScoresArgs): void;
-  /**
-   * The gradients of eq. (1) with dropout on the weights, out = dropout(P) V, for every (batch, head) from P, the
-   * keep bits and dOut: dV = dropout(P)^T dOut, dP = dropout'(dOut V^T), dS = scale * P * (dP - rowsum(P dP)),
-   * dQ = dS K, dK = dS^T Q, written head by head into their projections' layout.
-   */
-  attentionBackward(args: AttentionBackwardArgs): void;
-
-  /**
-   * One token of the Transformer decoder (§3.1) for every row, fused: embedding * embedScale + positional, then
-   * per layer masked self-attention over the cached positions and this one (whose keys and values it writes
-   * into the caches), encoder-decoder attention, the FFN, each a residual sublayer with LayerNorm (post- or
-   * pre-LN), the final norm, the generator and a log-softmax into `out`. Eval mode: no dropout. What the tensor
-   * ops compute for the same step, without one call per op.
-   */
-  decoderStep(args: DecoderStepArgs): void;
+  /** A buffer of at least n elements (zeroed when `zero`); released with `free` once no tensor uses it. */
+  alloc(n: number, dtype: DType, zero: boolean): BufferHandle;
+  /** Gives a buffer back (to a pool, or to the device). */
+  free(buf: BufferHandle, dtype: DType): void;
+  /** Copies host values into a buffer from dst.offset. */
+  write(dst: Dense, src: HostArray): void;
+  /** n elements from src.offset as a new host array; every backend can. */
+  read<D extends DType>(src: Dense, n: number, dtype: D): Promise<HostArrayFor<D>>;
+  /** The same, synchronously; null on backends that cannot (a GPU's reads are asynchronous). */
+  readonly readSync: (<D extends DType>(src: Dense, n: number, dtype: D) => HostArrayFor<D>) | null;
+  /** The fused fast paths this backend has. */
+  readonly fused: FusedPaths;
 }

@@ -1,6 +1,6 @@
 // A seeded random number generator (xoshiro128**), so dropout masks and initialisations are reproducible.
 
-import { xoshiro128Next } from '../backend/ts/random.js';
+import { xoshiro128Next } from '../backend/xoshiro.js';
 
 /** A small, fast, seedable generator of uniform floats in [0, 1) and normals. */
 export class Rng {

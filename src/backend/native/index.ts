@@ -1,7 +1,9 @@
 // The native backend: the oneDNN/OpenMP addon wrapped as a Backend. Typed arrays pass straight through (the
 // addon reads them in place); op names become the addon's op codes.
 
-import type { Backend, BinaryOp, DecoderStepArgs, HeadPacked, ReduceOp, UnaryOp } from '../backend.js';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type Backend } from '../backend.js';
+import { hostBackend } from '../host/backend.js';
+import type { DecoderStepArgs, HeadPacked, HostKernels } from '../host/kernels.js';
 import { loadNativeAddon } from './addon.js';
 
 export { loadNativeAddon, type NativeAddon } from './addon.js';
@@ -17,9 +19,6 @@ function codes<T extends string>(list: readonly string[], wanted: readonly T[]):
   return table;
 }
 
-const UNARY: readonly UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'];
-const BINARY: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
-const REDUCE: readonly ReduceOp[] = ['sum', 'max'];
 
 /** A head-packed operand as the addon's four arguments. */
 function packed(x: HeadPacked): [Float32Array, number, number, number] {
@@ -41,12 +40,16 @@ function decoderStepTensors(a: DecoderStepArgs): Float32Array[] {
 
 /** Loads the addon and returns it as a Backend; throws with the reason when it cannot. */
 export function loadNativeBackend(): Backend {
+  return hostBackend('native', loadNativeKernels());
+}
+
+/** Loads the addon and returns its kernels; throws with the reason when it cannot. */
+export function loadNativeKernels(): HostKernels {
   const n = loadNativeAddon();
-  const unaryCode = codes(n.unaryOps, UNARY);
-  const binaryCode = codes(n.binaryOps, BINARY);
-  const reduceCode = codes(n.reduceOps, REDUCE);
+  const unaryCode = codes(n.unaryOps, UNARY_OPS);
+  const binaryCode = codes(n.binaryOps, BINARY_OPS);
+  const reduceCode = codes(n.reduceOps, REDUCE_OPS);
   return {
-    name: 'native',
     threads: () => n.threads(),
     copy: (s, d, shape) => n.copy(s.data, s.offset, s.strides, d.data, d.offset, d.strides, shape),
     unary: (op, x, out) => n.unary(unaryCode[op], x, out),

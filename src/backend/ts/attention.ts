@@ -1,7 +1,7 @@
 // Scaled dot-product attention kernels over head-packed projections (eq. 1, §3.2.1): the weights, and every
 // gradient at once. Plain loops in float64; the oracle of native/attention.cc.
 
-import type { AttentionBackwardArgs, AttentionScoresArgs, HeadPacked } from '../backend.js';
+import type { AttentionBackwardArgs, AttentionScoresArgs, HeadPacked } from '../host/kernels.js';
 
 /** Index of element j of head `head` of row `row` of a head-packed projection with heads of d values. */
 function at(x: HeadPacked, row: number, head: number, d: number, j: number): number {

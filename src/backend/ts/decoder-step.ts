@@ -1,7 +1,7 @@
 // Backend.decoderStep on the TypeScript backend: one decoder token (§3.1) for every row, built from this
 // backend's own kernels on flat buffers. The oracle of the native addon's fused step (native/decoder_step.cc).
 
-import type { DecoderStepArgs } from '../backend.js';
+import type { DecoderStepArgs } from '../host/kernels.js';
 import { unary } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { layerNorm, softmax } from './nn.js';

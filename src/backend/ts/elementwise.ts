@@ -1,8 +1,8 @@
 // Elementwise kernels of the TypeScript backend: strided copy, unary functions and their derivatives,
 // broadcasting binary functions and `where`. Maths in float64, stored as float32.
 
-import type { BinaryOp, Strided, UnaryOp } from '../backend.js';
-import { forEachStrided } from './strided.js';
+import type { BinaryOp, Strided, UnaryOp } from '../host/kernels.js';
+import { forEachStrided } from '../strided.js';
 
 /** erfc(x) with relative error below 1.2e-7 (Numerical Recipes' Chebyshev fit, `erfcc`). */
 export function erfc(x: number): number {

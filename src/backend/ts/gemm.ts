@@ -1,7 +1,7 @@
 // GEMM of the TypeScript backend: a plain i-p-j loop (j innermost, so B rows stream) with float32 storage.
 // It is the reference for the native oneDNN GEMM, not the fast path.
 
-import type { GemmArgs } from '../backend.js';
+import type { GemmArgs } from '../host/kernels.js';
 
 /** out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ bias row), row-major, see GemmArgs. */
 export function gemm(g: GemmArgs): void {

@@ -1,9 +1,9 @@
 // Fused neural-network kernels of the TypeScript backend: softmax, LayerNorm, label-smoothed cross entropy,
 // dropout, embedding gather/scatter and the Adam update. Each has a native twin that tests compare against.
 
-import type { CrossEntropyGrad, ResidualInput, Strided } from '../backend.js';
-import { xoshiro128Next } from './random.js';
-import { forEachStrided } from './strided.js';
+import type { CrossEntropyGrad, ResidualInput, Strided } from '../host/kernels.js';
+import { xoshiro128Next } from '../xoshiro.js';
+import { forEachStrided } from '../strided.js';
 
 /** Row softmax (or log-softmax) of scale * x + mask over the last dimension. */
 export function softmax(x: Float32Array, shape: readonly number[], scale: number, mask: Strided | null, log: boolean, out: Float32Array): void {

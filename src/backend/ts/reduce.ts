@@ -1,6 +1,6 @@
 // Reductions of the TypeScript backend over the middle axis of [outer, n, inner].
 
-import type { ReduceOp } from '../backend.js';
+import type { ReduceOp } from '../host/kernels.js';
 
 /** Sum or max over n; accumulates in float64. */
 export function reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void {

@@ -1,12 +1,13 @@
 // Walking strided operands in row-major order of an output shape, the loop every elementwise kernel shares.
 
-import type { Strided } from '../backend.js';
+/** An operand walked by forEachStrided: an offset and one stride per dimension. */
+interface Walked { readonly offset: number; readonly strides: readonly number[]; }
 
 /**
  * Calls `body(i, offsets)` for each output element i (row-major over `shape`) with each operand's element
  * offset. The innermost dimension is a tight loop; outer dimensions advance like an odometer.
  */
-export function forEachStrided(shape: readonly number[], operands: readonly Strided[],
+export function forEachStrided(shape: readonly number[], operands: readonly Walked[],
   row: (outStart: number, len: number, offsets: Int32Array | number[], lastStrides: number[]) => void): void {
   const rank = shape.length;
   const count = operands.length;
