@@ -75,14 +75,14 @@ class RecomputingDecoder implements IncrementalDecoder {
   }
 
   /** Appends each row's last token, decodes the prefixes and returns log p of the next token [n, V]. */
-  step(lastTokens: Int32Array): Float32Array {
+  step(lastTokens: Int32Array): Tensor {
     this.prefixes.forEach((p, i) => p.push(lastTokens[i]!));
     const n = this.prefixes.length;
     const t = this.prefixes[0]!.length;
     return tidy(() => noGrad(() => {
       const ys = tensor(Int32Array.from(this.prefixes.flat()), [n, t], 'int32');
       const logits = this.model.decode(ys, this.memory); // (n, t, V)
-      return logits.slice(1, t - 1, t).logSoftmax(-1).toArray() as Float32Array; // (n, 1, V)
+      return logits.slice(1, t - 1, t).logSoftmax(-1).reshape([n, this.vocabSize]); // (n, V)
     }));
   }
 
@@ -119,27 +119,34 @@ function kernelKey(name: string, args: unknown[]): string {
   return name;
 }
 
-/** Wraps every method of the backend object in a timer; returns the table and a function that undoes it. */
+/** Wraps every kernel of the backend object (core and fused) in a timer; returns the table and a function that undoes it. */
 function instrument(backend: Backend): { times: KernelTimes; restore: () => void } {
   const times: KernelTimes = new Map();
-  const target = backend as unknown as Record<string, unknown>;
-  const originals = new Map<string, (...a: unknown[]) => unknown>();
-  for (const [name, fn] of Object.entries(target)) {
-    if (typeof fn !== 'function' || name === 'threads') continue;
-    const original = fn as (...a: unknown[]) => unknown;
-    originals.set(name, original);
-    target[name] = (...args: unknown[]): unknown => {
+  const undo: Array<() => void> = [];
+  const wrap = (target: Record<string, unknown>, key: string, name: string): void => {
+    const original = target[key] as (...a: unknown[]) => unknown;
+    target[key] = (...args: unknown[]): unknown => {
       const t0 = performance.now();
-      const r = original(...args);
-      const key = kernelKey(name, args);
-      const e = times.get(key) ?? { calls: 0, ms: 0 };
+      const r = original.apply(target, args);
+      const k = kernelKey(name, args);
+      const e = times.get(k) ?? { calls: 0, ms: 0 };
       e.calls++;
       e.ms += performance.now() - t0;
-      times.set(key, e);
+      times.set(k, e);
       return r;
     };
+    undo.push(() => { target[key] = original; });
+  };
+  const core = backend as unknown as Record<string, unknown>;
+  const skip = new Set(['threads', 'alloc', 'free', 'write', 'read', 'readSync']);
+  for (const [name, fn] of Object.entries(core)) if (typeof fn === 'function' && !skip.has(name)) wrap(core, name, name);
+  const fused = backend.fused as Record<string, unknown>;
+  for (const [name, path] of Object.entries(fused)) {
+    if (path === undefined) continue;
+    const parts = 'run' in (path as object) ? [['', path]] : Object.entries(path as object); // packedAttention has two paths
+    for (const [part, p] of parts) wrap(p as Record<string, unknown>, 'run', part === '' ? name : `${name}.${part as string}`);
   }
-  return { times, restore: () => { for (const [name, fn] of originals) target[name] = fn; } };
+  return { times, restore: () => { for (const u of undo.reverse()) u(); } };
 }
 
 /** The kernel times per step (or per decode), costliest first. */
@@ -209,13 +216,15 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       for (let i = 0; i < k; i++) {
         const b = batches[steps++ % batches.length]!;
-        loss = tidy(() => {
+        const l = tidy(() => {
           optimizer.zeroGrad();
-          const l = model.loss(b.src, b.tgtIn, b.tgtOut, { padId: PAD, labelSmoothing: 0.1 });
-          l.backward();
+          const step = model.loss(b.src, b.tgtIn, b.tgtOut, { padId: PAD, labelSmoothing: 0.1 });
+          step.backward();
           optimizer.step();
-          return l.item();
+          return step;
         });
+        loss = await l.itemAsync();
+        l.dispose();
       }
       const ms = performance.now() - t0;
       probe?.restore();
@@ -234,7 +243,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       for (let i = 0; i < k; i++) {
         const decoder = kind === 'kv' ? new TransformerDecoder(model, rows, PAD) : new RecomputingDecoder(model, src);
-        const out = greedyDecode(decoder, b, { bos: BOS, eos: -1, maxLen: spec.newTokens });
+        const out = await greedyDecode(decoder, b, { bos: BOS, eos: -1, maxLen: spec.newTokens });
         decoder.dispose();
         tokens = out[0]!.length;
       }

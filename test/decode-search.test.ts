@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { beamSearch, greedyDecode, lengthPenalty, sampleDecode, sampleToken, type IncrementalDecoder } from '../src/decode/index.js';
 import { argmaxRows } from '../src/decode/greedy.js';
+import { tensor } from '../src/tensor/ops/create.js';
 import { Rng } from '../src/tensor/random.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 
 /** log-softmax of a seeded random table indexed by (sentence, position, last token). */
 function toyTable(sentences: number, maxLen: number, V: number, seed: number): Float64Array {
@@ -27,13 +29,13 @@ class ToyDecoder implements IncrementalDecoder {
     const V = this.vocabSize;
     return this.table[((s * this.maxLen + pos) * V + last) * V + v]!;
   }
-  step(last: Int32Array): Float32Array {
+  step(last: Int32Array): Tensor {
     const V = this.vocabSize;
     assert.equal(last.length, this.rows.length);
     const out = new Float32Array(last.length * V);
     this.rows.forEach((r, i) => { for (let v = 0; v < V; v++) out[i * V + v] = this.logp(r.s, r.pos, last[i]!, v); });
     this.rows = this.rows.map((r) => ({ s: r.s, pos: r.pos + 1 }));
-    return out;
+    return tensor(out, [last.length, V]);
   }
   select(indices: Int32Array): void { this.rows = Array.from(indices, (i) => ({ ...this.rows[i]! })); }
 }
@@ -63,32 +65,32 @@ test('lengthPenalty is ((5 + |Y|) / 6)^alpha', () => {
   assert.equal(lengthPenalty(10, 0), 1);
 });
 
-test('beam search wider than the search space finds the exhaustive optimum', () => {
+test('beam search wider than the search space finds the exhaustive optimum', async () => {
   for (const alpha of [0, 0.6, 1.5]) {
     for (const seed of [1, 2, 3]) {
       const table = toyTable(SENTENCES, MAXLEN, V, seed);
-      const got = beamSearch(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { bos: BOS, eos: EOS, maxLen: MAXLEN, beamSize: 200, alpha });
+      const got = await beamSearch(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { bos: BOS, eos: EOS, maxLen: MAXLEN, beamSize: 200, alpha });
       const ref = new ToyDecoder(V, table, MAXLEN, SENTENCES);
       for (let s = 0; s < SENTENCES; s++) assert.deepEqual(got[s], bruteForce(ref, s, alpha), `alpha ${alpha} seed ${seed} sentence ${s}`);
     }
   }
 });
 
-test('beam size 1 equals greedy decoding', () => {
+test('beam size 1 equals greedy decoding', async () => {
   for (const seed of [4, 5, 6, 7]) {
     const table = toyTable(SENTENCES, MAXLEN, V, seed);
     const opts = { bos: BOS, eos: EOS, maxLen: MAXLEN };
-    const greedy = greedyDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, opts);
-    const beam = beamSearch(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { ...opts, beamSize: 1, alpha: 0.6 });
+    const greedy = await greedyDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, opts);
+    const beam = await beamSearch(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { ...opts, beamSize: 1, alpha: 0.6 });
     assert.deepEqual(beam, greedy);
   }
 });
 
-test('greedy decoding picks the argmax at every step and respects per-sentence max lengths', () => {
+test('greedy decoding picks the argmax at every step and respects per-sentence max lengths', async () => {
   const table = toyTable(SENTENCES, MAXLEN, V, 9);
   const ref = new ToyDecoder(V, table, MAXLEN, SENTENCES);
   const maxLen = [1, 2, 4];
-  const got = greedyDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { bos: BOS, eos: EOS, maxLen });
+  const got = await greedyDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { bos: BOS, eos: EOS, maxLen });
   for (let s = 0; s < SENTENCES; s++) {
     const tokens: number[] = [];
     let last = BOS;
@@ -103,11 +105,11 @@ test('greedy decoding picks the argmax at every step and respects per-sentence m
   }
 });
 
-test('sampling with topK = 1 is greedy; top-p keeps the smallest nucleus and renormalises', () => {
+test('sampling with topK = 1 is greedy; top-p keeps the smallest nucleus and renormalises', async () => {
   const table = toyTable(SENTENCES, MAXLEN, V, 11);
   const opts = { bos: BOS, eos: EOS, maxLen: MAXLEN };
-  const greedy = greedyDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, opts);
-  assert.deepEqual(sampleDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { ...opts, topK: 1, rng: new Rng(3) }), greedy);
+  const greedy = await greedyDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, opts);
+  assert.deepEqual(await sampleDecode(new ToyDecoder(V, table, MAXLEN, SENTENCES), SENTENCES, { ...opts, topK: 1, rng: new Rng(3) }), greedy);
 
   const probs = [0.5, 0.3, 0.15, 0.05];
   const logp = Float32Array.from(probs, Math.log);
@@ -126,12 +128,12 @@ test('sampling with topK = 1 is greedy; top-p keeps the smallest nucleus and ren
   probs.forEach((p, v) => assert.ok(Math.abs(hot[v]! / n - Math.sqrt(p) / z) < 0.015, `temperature 2, token ${v}`));
 });
 
-test('argmaxRows takes each row\'s first largest value, never a NaN over a number, at vocabulary sizes either side of the parallel grain', () => {
+test('argmaxRows takes each row\'s first largest value, never a NaN over a number, at vocabulary sizes either side of the parallel grain', async () => {
   const rng = new Rng(5);
   for (const [rows, V] of [[1, 1], [3, 7], [1, 8000], [16, 8000]] as const) {
     const logp = Float32Array.from({ length: rows * V }, () => Math.round(rng.uniform() * 20) - 30); // ties are common
     if (V > 2) { logp[0] = NaN; logp[V - 1] = NaN; }
-    const got = argmaxRows(logp, rows, V);
+    const got = await argmaxRows(tensor(logp, [rows, V]), rows, V);
     for (let r = 0; r < rows; r++) {
       let best = -1;
       for (let v = 0; v < V; v++) if (!Number.isNaN(logp[r * V + v]!) && (best < 0 || logp[r * V + v]! > logp[r * V + best]!)) best = v;

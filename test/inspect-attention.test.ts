@@ -81,8 +81,8 @@ function assertDistributions(maps: number[][][][], layers: number, heads: number
   }
 }
 
-test('maps have the token labels, one distribution per row, S key columns in cross attention, causal zeros', () => {
-  const maps = attentionMaps(model, bpe, SRC, TGT);
+test('maps have the token labels, one distribution per row, S key columns in cross attention, causal zeros', async () => {
+  const maps = await attentionMaps(model, bpe, SRC, TGT);
   const srcWords = bpe.encode(SRC).map((id) => bpe.tokenText(id));
   const tgtWords = bpe.encode(TGT).map((id) => bpe.tokenText(id));
   assert.deepEqual(maps.srcTokens, [...srcWords, '<eos>']);
@@ -101,8 +101,8 @@ test('maps have the token labels, one distribution per row, S key columns in cro
   assert.deepEqual(maps.decoderSelf[0]![0]![0], [1, ...Array(T - 1).fill(0)], 'the first decoder position sees only itself');
 });
 
-test('weights equal softmax(Q K^T / sqrt(d_k)) recomputed from the layer inputs and projections', () => {
-  const maps = attentionMaps(model, bpe, SRC, TGT);
+test('weights equal softmax(Q K^T / sqrt(d_k)) recomputed from the layer inputs and projections', async () => {
+  const maps = await attentionMaps(model, bpe, SRC, TGT);
   model.eval();
   const srcIds = [...bpe.encode(SRC), EOS_ID];
   const tgtIn = [BOS_ID, ...bpe.encode(TGT)];
@@ -122,19 +122,19 @@ test('weights equal softmax(Q K^T / sqrt(d_k)) recomputed from the layer inputs 
   assertMapsClose(maps.cross[0]!, referenceWeights(decoder[0]!.crossAttn, inputs.crossQuery, inputs.memory, false), 1e-5, 'decoder layer 1 cross');
 });
 
-test('without a target the maps use the greedy translation that translate() gives', () => {
-  const maps = attentionMaps(model, bpe, SRC);
-  const [expected] = translate(model, bpe, [SRC], { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } });
+test('without a target the maps use the greedy translation that translate() gives', async () => {
+  const maps = await attentionMaps(model, bpe, SRC);
+  const [expected] = await translate(model, bpe, [SRC], { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } });
   assert.equal(maps.translation, expected);
   const words = bpe.encode(expected!).slice(0, MAX_LEN - 1).map((id) => bpe.tokenText(id));
   assert.deepEqual(maps.tgtTokens, ['<bos>', ...words]);
   assert.equal(maps.cross[1]![0]!.length, words.length + 1, 'cross attention has one row per decoder position');
 });
 
-test('a source or target longer than maxLen is truncated to maxLen tokens and reported', () => {
+test('a source or target longer than maxLen is truncated to maxLen tokens and reported', async () => {
   const long = Array.from({ length: 40 }, (_, i) => `Hund${i}`).join(' ');
   const reports: string[] = [];
-  const maps = attentionMaps(model, bpe, long, long, { onTruncate: (side, length, max) => reports.push(`${side} ${length} ${max}`) });
+  const maps = await attentionMaps(model, bpe, long, long, { onTruncate: (side, length, max) => reports.push(`${side} ${length} ${max}`) });
   const n = bpe.encode(long).length + 1;
   assert.deepEqual(reports, [`source ${n} ${MAX_LEN}`, `target ${n} ${MAX_LEN}`]);
   assert.equal(maps.srcTokens.length, MAX_LEN);
@@ -143,11 +143,11 @@ test('a source or target longer than maxLen is truncated to maxLen tokens and re
   assert.equal(maps.encoderSelf[0]![0]!.length, MAX_LEN);
 });
 
-test('the model keeps its training mode and recording flags', () => {
+test('the model keeps its training mode and recording flags', async () => {
   model.train();
   const [watched] = model.attentionLayers();
   watched!.attention.recordWeights = true; // one layer records on its own; it must stay so
-  attentionMaps(model, bpe, SRC, TGT);
+  await attentionMaps(model, bpe, SRC, TGT);
   assert.equal(model.training, true);
   for (const { attention } of model.attentionLayers()) {
     assert.equal(attention.recordWeights, attention === watched!.attention);
@@ -158,16 +158,16 @@ test('the model keeps its training mode and recording flags', () => {
   watched!.attention.lastWeights = null;
 });
 
-test('no tensor outlives a call (live tensor handles counted through Storage retain/release)', () => {
+test('no tensor outlives a call (live tensor handles counted through Storage retain/release)', async () => {
   let live = 0;
   const { retain, release } = Storage.prototype;
   Storage.prototype.retain = function (this: Storage) { live++; retain.call(this); };
   Storage.prototype.release = function (this: Storage) { live--; release.call(this); };
   try {
-    attentionMaps(model, bpe, SRC, TGT); // warm-up: anything built once and cached
+    await attentionMaps(model, bpe, SRC, TGT); // warm-up: anything built once and cached
     const before = live;
-    attentionMaps(model, bpe, SRC, TGT);
-    attentionMaps(model, bpe, SRC);
+    await attentionMaps(model, bpe, SRC, TGT);
+    await attentionMaps(model, bpe, SRC);
     assert.equal(live - before, 0, `${live - before} tensors were left undisposed`);
     assert.ok(live >= 0);
   } finally {
@@ -175,9 +175,9 @@ test('no tensor outlives a call (live tensor handles counted through Storage ret
   }
 });
 
-test('the HTML page is self-contained, titled with the sentence, and has every label and layers x heads panels per kind', () => {
+test('the HTML page is self-contained, titled with the sentence, and has every label and layers x heads panels per kind', async () => {
   const source = 'Ein <Mann> & "Hund".';
-  const maps: AttentionMaps = attentionMaps(model, bpe, source, TGT);
+  const maps: AttentionMaps = await attentionMaps(model, bpe, source, TGT);
   const html = renderHtml(maps, source);
   assert.match(html, /^<!DOCTYPE html>/);
   assert.ok(html.includes('<title>Attention: Ein &lt;Mann&gt; &amp; &quot;Hund&quot;.</title>'), 'title with the escaped sentence');

@@ -21,7 +21,7 @@ function copyBatch(rng: Rng, n: number) {
   return { seqs, src: tensor(src, [n, LEN + 1], 'int32'), tgtIn: tensor(tgtIn, [n, LEN + 1], 'int32'), tgtOut: tensor(src, [n, LEN + 1], 'int32') };
 }
 
-test('a Transformer learns to copy random sequences (>= 99% token accuracy, greedy)', () => {
+test('a Transformer learns to copy random sequences (>= 99% token accuracy, greedy)', async () => {
   const model = new Transformer(makeConfig('tiny', {
     srcVocab: V, tgtVocab: V, dModel: 32, dFF: 64, h: 2, encoderLayers: 2, decoderLayers: 2, dropout: 0, attentionDropout: 0,
     finalNorm: true, maxLen: 32, seed: 3,
@@ -43,7 +43,7 @@ test('a Transformer learns to copy random sequences (>= 99% token accuracy, gree
   model.eval();
   const test = copyBatch(new Rng(999), 200);
   const decoder = new TransformerDecoder(model, test.seqs.map((s) => [...s, EOS]), PAD);
-  const out = greedyDecode(decoder, test.seqs.length, { bos: BOS, eos: EOS, maxLen: LEN + 5 });
+  const out = await greedyDecode(decoder, test.seqs.length, { bos: BOS, eos: EOS, maxLen: LEN + 5 });
   decoder.dispose();
   let correct = 0;
   test.seqs.forEach((s, i) => s.forEach((tok, j) => { if (out[i]![j] === tok) correct++; }));

@@ -34,7 +34,7 @@ function load(name: string): { config: TransformerConfig; padId: number; tensors
 function ids(t: SafetensorsTensor): Tensor { return tensor(t.data, t.shape, 'int32'); }
 
 for (const name of ['post-ln', 'pre-ln']) {
-  test(`model parity with torch.nn.Transformer (${name})`, (t) => {
+  test(`model parity with torch.nn.Transformer (${name})`, async (t) => {
     const { config, padId, tensors } = load(name);
     const model = new Transformer(config).eval();
     const weights = new Map([...tensors].filter(([n]) => !/^(input|expected|grad)\./.test(n)));
@@ -48,7 +48,7 @@ for (const name of ['post-ln', 'pre-ln']) {
     assert.deepEqual(logits.shape, tensors.get('expected.logits')!.shape);
     assert.ok(logitsErr < TOLERANCE, `logits: relative error ${logitsErr}`);
 
-    const { loss, grads } = lossAndGrads(model, src, tgtIn, tgtOut, { labelSmoothing: config.labelSmoothing, padId });
+    const { loss, grads } = await lossAndGrads(model, src, tgtIn, tgtOut, { labelSmoothing: config.labelSmoothing, padId });
     const lossErr = Math.abs(loss - tensors.get('expected.loss')!.data[0]!) / Math.abs(tensors.get('expected.loss')!.data[0]!);
     assert.ok(lossErr < TOLERANCE, `loss: relative error ${lossErr}`);
     let worst = { name: '', err: 0 };

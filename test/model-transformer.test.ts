@@ -73,7 +73,7 @@ test('forward gives (B, T, V) logits; decoding is causal and source padding is i
   assert.equal(cross.toArray()[(1 * 2 * 4) * 5 + 3], 0, 'sentence 2 does not attend to source padding');
 });
 
-test('lossAndGrads: label-smoothed loss and a gradient for every parameter, every variant', () => {
+test('lossAndGrads: label-smoothed loss and a gradient for every parameter, every variant', async () => {
   const variants: Array<Partial<TransformerConfig>> = [
     {}, { normFirst: true, finalNorm: true, activation: 'gelu' }, { positional: 'learned' },
     { attention: 'additive' }, { attention: 'general' }, { shareEmbeddings: 'target-output' },
@@ -81,7 +81,7 @@ test('lossAndGrads: label-smoothed loss and a gradient for every parameter, ever
   ];
   for (const v of variants) {
     const model = new Transformer(small(v));
-    const { loss, grads } = lossAndGrads(model, src, tgtIn, tgtOut, { labelSmoothing: 0.1, padId: PAD });
+    const { loss, grads } = await lossAndGrads(model, src, tgtIn, tgtOut, { labelSmoothing: 0.1, padId: PAD });
     assert.ok(Number.isFinite(loss) && loss > 0, JSON.stringify(v));
     assert.equal(grads.size, model.parameters().length, JSON.stringify(v));
   }

@@ -105,7 +105,7 @@ test('MultiHeadAttention: torch names, self and cross use agree with explicit pr
   const mha = new MultiHeadAttention(d, 2, { rng: new Rng(2), recordWeights: true }).eval();
   assert.deepEqual(mha.namedParameters().map(([n, t]) => `${n}:${t.shape.join('x')}`),
     ['in_proj_weight:18x6', 'in_proj_bias:18', 'out_proj.weight:6x6', 'out_proj.bias:6']);
-  mha.inProjBias.data.set(Array.from({ length: 18 }, (_, i) => 0.01 * i));
+  mha.inProjBias.assign(Float32Array.from({ length: 18 }, (_, i) => 0.01 * i));
   const x = randn([2, 3, d], { rng });
   const self = mha.forward(x, x, x);
   assert.deepEqual(self.shape, [2, 3, d]);

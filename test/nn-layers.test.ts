@@ -16,14 +16,14 @@ test('Linear computes x W^T + b with weight [out, in] and PyTorch-like init boun
   const lin = new Linear(3, 2, { rng: new Rng(1) });
   const bound = 1 / Math.sqrt(3);
   assert.ok(Array.from(lin.weight.toArray()).every((w) => Math.abs(w) <= bound));
-  lin.weight.data.set([1, 2, 3, 4, 5, 6]);
-  lin.bias!.data.set([0.5, -1]);
+  lin.weight.assign(Float32Array.of(1, 2, 3, 4, 5, 6));
+  lin.bias!.assign(Float32Array.of(0.5, -1));
   close(lin.forward(tensor([[1, 0, -1], [2, 1, 0]])).toArray(), [-2 + 0.5, -2 - 1, 4 + 0.5, 13 - 1]);
 });
 
 test('Embedding looks up rows; LayerNorm normalises the last dim', () => {
   const emb = new Embedding(4, 2);
-  emb.weight.data.set([0, 1, 2, 3, 4, 5, 6, 7]);
+  emb.weight.assign(Float32Array.of(0, 1, 2, 3, 4, 5, 6, 7));
   close(emb.forward(tensor([[3, 1]], undefined, 'int32')).toArray(), [6, 7, 2, 3]);
   const ln = new LayerNorm(4);
   const y = ln.forward(tensor([[1, 2, 3, 4]])).toArray();
@@ -45,10 +45,10 @@ test('Dropout is reproducible from its seed, scales kept units by 1/(1-p), and i
 
 test('PositionwiseFeedForward (eq. 2) matches max(0, x W1 + b1) W2 + b2, and GELU works', () => {
   const ff = new PositionwiseFeedForward(2, 3, 'relu', 0.1, new Rng(0)).eval();
-  ff.linear1.weight.data.set([1, 0, 0, 1, 1, -1]);
-  ff.linear1.bias!.data.set([0, 0, -1]);
-  ff.linear2.weight.data.set([1, 1, 1, 0, 1, 0]);
-  ff.linear2.bias!.data.set([0, 1]);
+  ff.linear1.weight.assign(Float32Array.of(1, 0, 0, 1, 1, -1));
+  ff.linear1.bias!.assign(Float32Array.of(0, 0, -1));
+  ff.linear2.weight.assign(Float32Array.of(1, 1, 1, 0, 1, 0));
+  ff.linear2.bias!.assign(Float32Array.of(0, 1));
   // x = (2, 1): hidden = (2, 1, 0) -> relu (2, 1, 0) -> (3, 2)
   close(ff.forward(tensor([[[2, 1]]])).toArray(), [3, 2]);
   assert.deepEqual(new PositionwiseFeedForward(4, 8, 'gelu', 0, new Rng(0)).forward(ones([2, 3, 4])).shape, [2, 3, 4]);

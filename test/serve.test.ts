@@ -19,7 +19,7 @@ import { loadModelDir, saveModelDir, type LoadedModel } from '../src/io/model-di
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { createServer, type AiaynServer } from '../src/serve/server.js';
-import { pooledStorageBytes } from '../src/tensor/storage.js';
+import { pooledStorageBytes } from '../src/tensor/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
@@ -70,8 +70,8 @@ function post(path: string, body: unknown): Promise<{ status: number; json: any 
 }
 
 /** What translate() gives for one sentence with the server's settings (greedy). */
-function direct(text: string): string {
-  return translate(loaded.model, loaded.tokenizer, [text], { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } })[0]!;
+async function direct(text: string): Promise<string> {
+  return (await translate(loaded.model, loaded.tokenizer, [text], { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } }))[0]!;
 }
 
 test('POST /translate answers what translate() gives when called directly', async () => {
@@ -79,7 +79,7 @@ test('POST /translate answers what translate() gives when called directly', asyn
   for (const text of sentences.slice(0, 4)) {
     const { status, json } = await post('/translate', { text });
     assert.equal(status, 200, JSON.stringify(json));
-    assert.deepEqual(json, { translation: direct(text) });
+    assert.deepEqual(json, { translation: await direct(text) });
   }
 });
 
@@ -87,8 +87,8 @@ test('POST /attention answers tokens and every layer and head, as attentionMaps(
   const text = sentences[0]!;
   const { status, json } = await post('/attention', { text });
   assert.equal(status, 200, JSON.stringify(json));
-  assert.deepEqual(json, attentionMaps(loaded.model, loaded.tokenizer, text));
-  assert.equal(json.translation, direct(text));
+  assert.deepEqual(json, await attentionMaps(loaded.model, loaded.tokenizer, text));
+  assert.equal(json.translation, await direct(text));
   const [s, t] = [json.srcTokens.length, json.tgtTokens.length];
   assert.equal(json.srcTokens.at(-1), '<eos>');
   assert.equal(json.tgtTokens[0], '<bos>');
@@ -135,7 +135,8 @@ test('bad requests get a 4xx with a JSON message', async () => {
 });
 
 test('50 concurrent requests are queued and all answered', async () => {
-  const expected = new Map(sentences.map((text) => [text, direct(text)]));
+  const expected = new Map<string, string>();
+  for (const text of sentences) expected.set(text, await direct(text));
   const texts = Array.from({ length: 50 }, (_, i) => sentences[i % sentences.length]!);
   const answers = await Promise.all(texts.map((text) => post('/translate', { text })));
   answers.forEach(({ status, json }, i) => {
@@ -185,7 +186,7 @@ test('aiayn serve prints its URL, answers, and stops cleanly on SIGINT; bad opti
     child.on('exit', (code) => fail(new Error(`serve exited with ${code} before printing its URL: ${out}`)));
   });
   const res = await fetch(new URL('/translate', served), { method: 'POST', body: JSON.stringify({ text: sentences[0] }) });
-  assert.deepEqual(await res.json(), { translation: direct(sentences[0]!) });
+  assert.deepEqual(await res.json(), { translation: await direct(sentences[0]!) });
   const code = await new Promise<number | null>((done) => { child.on('exit', done); child.kill('SIGINT'); });
   assert.equal(code, 0);
   assert.match(out, /aiayn serve: stopped\n$/);

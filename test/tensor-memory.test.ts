@@ -42,7 +42,7 @@ function makeMlp(rng: Rng) {
     noGrad(() => {
       for (const p of Object.values(params)) {
         const next = p.sub(p.grad!.mul(lr));
-        p.data.set(next.data.subarray(next.offset, next.offset + next.size), p.offset);
+        p.assign(next.toArray());
         p.zeroGrad();
       }
     });

@@ -34,12 +34,12 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel
 }
 
 /** Runs fn once per available backend, restoring the current one afterwards. */
-function onEveryBackend(fn: (backend: string) => void): void {
+async function onEveryBackend(fn: (backend: string) => void | Promise<void>): Promise<void> {
   const before = getBackend().name;
   try {
     for (const name of availableBackends()) {
       setBackend(name);
-      fn(name);
+      await fn(name);
     }
   } finally {
     setBackend(before);
@@ -66,8 +66,8 @@ function makeOptimizer(c: OptimCase, params: Tensor[]): Adam {
     : new Adam(params, { lr, betas, eps, weightDecay: c.weightDecay });
 }
 
-test('Adam, AdamW and Adam with L2 match torch 1.13 after each of 5 steps to 1e-5 relative (+1e-7 absolute), on every backend', () => {
-  onEveryBackend((backend) => {
+test('Adam, AdamW and Adam with L2 match torch 1.13 after each of 5 steps to 1e-5 relative (+1e-7 absolute), on every backend', async () => {
+  await onEveryBackend(async (backend) => {
     for (const c of optimFixture.cases) {
       const params = freshParams(optimFixture.init);
       const opt = makeOptimizer(c, params);
@@ -78,7 +78,7 @@ test('Adam, AdamW and Adam with L2 match torch 1.13 after each of 5 steps to 1e-
         params.forEach((p, i) => assertClose(p.toArray(), expected[i]!, 1e-5, `${backend} ${c.name} step ${s + 1} param ${i}`, 1e-7));
       });
       assert.equal(opt.stepCount, 5);
-      const state = opt.exportState();
+      const state = await opt.exportState();
       assert.deepEqual(state.params.map((p) => p?.step), [5, 4, 5], 'a parameter without grad does not advance its step');
     }
   });
@@ -94,20 +94,20 @@ test('the defaults are those of the paper (§5.3) and AdamW decays by 0.01', () 
   assert.throws(() => new AdamW([p, p]), /AdamW: parameter 1 appears more than once/);
 });
 
-test('parameters without grad are untouched; zeroGrad drops every grad', () => {
+test('parameters without grad are untouched; zeroGrad drops every grad', async () => {
   const [a, b] = freshParams([[1, 2, 3], [4, 5]]) as [Tensor, Tensor];
   const opt = new Adam([a, b], { lr: 0.1 });
   a.grad = tensor([1, 1, 1], [3]);
   opt.step();
   assert.deepEqual(Array.from(b.toArray()), [4, 5]);
-  assert.deepEqual(opt.exportState().params[1], null);
+  assert.deepEqual((await opt.exportState()).params[1], null);
   assert.ok(a.toArray()[0]! < 1);
   opt.zeroGrad();
   assert.equal(a.grad, null);
 });
 
-test('exported state resumes bit-exactly: 3 steps, export, import into a fresh optimizer, 2 steps == 5 steps', () => {
-  onEveryBackend((backend) => {
+test('exported state resumes bit-exactly: 3 steps, export, import into a fresh optimizer, 2 steps == 5 steps', async () => {
+  await onEveryBackend(async (backend) => {
     for (const c of optimFixture.cases) {
       const straight = freshParams(optimFixture.init);
       const straightOpt = makeOptimizer(c, straight);
@@ -116,7 +116,7 @@ test('exported state resumes bit-exactly: 3 steps, export, import into a fresh o
       const first = freshParams(optimFixture.init);
       const firstOpt = makeOptimizer(c, first);
       for (let s = 0; s < 3; s++) { setGrads(first, s); firstOpt.step(); }
-      const saved = firstOpt.exportState();
+      const saved = await firstOpt.exportState();
       const checkpoint = first.map((p) => p.toArray() as Float32Array);
       firstOpt.step(); // moving on must not change what was exported
       first.forEach((p) => p.dispose());
@@ -128,7 +128,7 @@ test('exported state resumes bit-exactly: 3 steps, export, import into a fresh o
       for (let s = 3; s < 5; s++) { setGrads(resumed, s); resumedOpt.step(); }
 
       resumed.forEach((p, i) => assert.deepEqual(p.toArray(), straight[i]!.toArray(), `${backend} ${c.name} param ${i}`));
-      assert.deepEqual(resumedOpt.exportState(), straightOpt.exportState(), `${backend} ${c.name} state`);
+      assert.deepEqual(await resumedOpt.exportState(), await straightOpt.exportState(), `${backend} ${c.name} state`);
     }
   });
 });
@@ -161,17 +161,17 @@ test('the §5.3 schedule follows its formula and peaks at step = warmup', () => 
   assert.equal(constantSchedule(0.5).rate(123), 0.5);
 });
 
-test('clipGradNorm matches torch.nn.utils.clip_grad_norm_', () => {
+test('clipGradNorm matches torch.nn.utils.clip_grad_norm_', async () => {
   const { grads, cases } = readFixture<ClipFixture>('clip.json');
   for (const c of cases) {
     const params = freshParams(grads.map((g) => g.map(() => 0)));
     params.forEach((p, i) => { p.grad = tensor(grads[i]!, [grads[i]!.length]); });
     const noGrad = tensor([1], [1]).requireGrad();
-    const norm = clipGradNorm([...params, noGrad], c.maxNorm);
+    const norm = await clipGradNorm([...params, noGrad], c.maxNorm);
     assertClose([norm], [c.norm], 1e-6, `norm (maxNorm ${c.maxNorm})`);
     params.forEach((p, i) => assertClose(p.grad!.toArray(), c.clipped[i]!, 1e-6, `maxNorm ${c.maxNorm} grad ${i}`));
   }
-  assert.equal(clipGradNorm([], 1), 0);
+  assert.equal(await clipGradNorm([], 1), 0);
 });
 
 test('labelSmoothedLoss matches torch (eps 0.1) and ignores pad', () => {

@@ -1,18 +1,24 @@
-// Backend selection: native (oneDNN addon) when it loads, else the TypeScript backend with one notice.
-// Override with AIAYN_BACKEND=ts|native or setBackend(); threads with AIAYN_THREADS (default: all cores).
+// Backend selection: native (oneDNN addon) when it loads, else the TypeScript backend with one notice; webgpu
+// when asked for (it starts asynchronously: `await initBackend('webgpu')`). Override with
+// AIAYN_BACKEND=ts|native|webgpu or setBackend(); threads with AIAYN_THREADS (default: all cores).
 
-import type { Backend } from './backend.js';
+import type { Backend, BackendName } from './backend.js';
 import { loadNativeBackend } from './native/index.js';
 import { tsBackend } from './ts/index.js';
 
 export type {
-  AttentionBackwardArgs, AttentionScoresArgs, Backend, BinaryOp, DecoderStepArgs, DecoderStepLayer, GemmArgs, HeadPacked, ReduceOp, Strided, UnaryOp,
+  AttentionBackwardArgs, AttentionScoresArgs, Backend, BackendName, BinaryOp, BufferHandle, DecoderStepArgs, DecoderStepLayer, Dense,
+  DType, FusedPath, FusedPathName, FusedPaths, GemmArgs, HeadPacked, HostArray, ReduceOp, Strided, UnaryOp,
 } from './backend.js';
 export { tsBackend } from './ts/index.js';
+export { clearHostPool, pooledHostBytes } from './host/backend.js';
+
+const NAMES: readonly BackendName[] = ['ts', 'native', 'webgpu'];
 
 let current: Backend | undefined;
 let nativeBackend: Backend | undefined;
 let nativeError: Error | undefined;
+let gpuBackend: Backend | undefined;
 
 /** Loads the native backend once; returns it, or undefined with the reason kept for nativeLoadError(). */
 function tryNative(): Backend | undefined {
@@ -31,12 +37,21 @@ export function nativeLoadError(): Error | undefined {
   return nativeError;
 }
 
+/** AIAYN_BACKEND when set, checked. */
+function wantedBackend(): BackendName | undefined {
+  const wanted = typeof process !== 'undefined' ? process.env['AIAYN_BACKEND'] : undefined;
+  if (wanted === undefined || wanted === '') return undefined;
+  if (!(NAMES as readonly string[]).includes(wanted)) throw new Error(`AIAYN_BACKEND must be one of ${NAMES.join(', ')}, got '${wanted}'`);
+  return wanted as BackendName;
+}
+
 /** The backend in use, chosen on first call from AIAYN_BACKEND or by availability. */
 export function getBackend(): Backend {
   if (current !== undefined) return current;
-  const wanted = typeof process !== 'undefined' ? process.env['AIAYN_BACKEND'] : undefined;
-  if (wanted !== undefined && wanted !== '' && wanted !== 'ts' && wanted !== 'native') {
-    throw new Error(`AIAYN_BACKEND must be 'ts' or 'native', got '${wanted}'`);
+  const wanted = wantedBackend();
+  if (wanted === 'webgpu') {
+    if (gpuBackend !== undefined) return (current = gpuBackend);
+    throw new Error("AIAYN_BACKEND=webgpu: the WebGPU backend starts asynchronously; call await initBackend() first");
   }
   if (wanted === 'ts') return (current = tsBackend);
   const native = tryNative();
@@ -46,15 +61,51 @@ export function getBackend(): Backend {
   return (current = tsBackend);
 }
 
-/** Switches backend by name; throws with the load error when 'native' is not available. */
-export function setBackend(name: 'ts' | 'native'): Backend {
-  if (name === 'ts') return (current = tsBackend);
-  const native = tryNative();
-  if (native === undefined) throw new Error(`native backend unavailable: ${nativeError?.message}`);
-  return (current = native);
+/** The named backend if it is ready (ts, native once loaded, webgpu once started), without switching to it. */
+function ready(name: BackendName): Backend | undefined {
+  if (name === 'ts') return tsBackend;
+  if (name === 'native') {
+    const native = tryNative();
+    if (native === undefined) throw new Error(`native backend unavailable: ${nativeError?.message}`);
+    return native;
+  }
+  return gpuBackend;
 }
 
-/** Names of the backends that can run here. */
-export function availableBackends(): Array<'ts' | 'native'> {
-  return tryNative() === undefined ? ['ts'] : ['ts', 'native'];
+/** Switches backend by name; throws with the load error when it is not available ('webgpu': after initBackend). */
+export function setBackend(name: BackendName): Backend {
+  const backend = ready(name);
+  if (backend === undefined) throw new Error(`the ${name} backend starts asynchronously: call await initBackend('${name}') first`);
+  return (current = backend);
+}
+
+/**
+ * Readies a backend (the named one, else AIAYN_BACKEND's, else the default) without switching to it unless none
+ * is in use yet; the WebGPU backend is started here. Returns it.
+ */
+export async function initBackend(name: BackendName | undefined = wantedBackend()): Promise<Backend> {
+  if (name === undefined) return getBackend();
+  let backend = ready(name);
+  if (backend === undefined) {
+    const { createWebGPUBackend } = await import('./webgpu/index.js');
+    backend = gpuBackend = await createWebGPUBackend();
+  }
+  current ??= backend;
+  return backend;
+}
+
+/** Runs fn with `backend` as the current backend, then restores the previous one. */
+export function withBackend<T>(backend: Backend, fn: () => T): T {
+  const previous = current;
+  current = backend;
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}
+
+/** Names of the backends that can run here without starting a device (webgpu is listed once started). */
+export function availableBackends(): BackendName[] {
+  return [...(['ts'] as BackendName[]), ...(tryNative() === undefined ? [] : ['native' as const]), ...(gpuBackend === undefined ? [] : ['webgpu' as const])];
 }

@@ -51,11 +51,13 @@ export function benchGemm(shapes: readonly GemmShape[] = GEMM_SHAPES): GemmResul
   const previous = getBackend().name;
   const rows: GemmResult[] = [];
   for (const s of shapes) {
-    const a = tensor(Float32Array.from({ length: s.m * s.k }, () => Math.random() - 0.5), [s.m, s.k]);
-    const b = tensor(Float32Array.from({ length: s.k * s.n }, () => Math.random() - 0.5), [s.k, s.n]);
+    const aHost = Float32Array.from({ length: s.m * s.k }, () => Math.random() - 0.5);
+    const bHost = Float32Array.from({ length: s.k * s.n }, () => Math.random() - 0.5);
+    const a = tensor(aHost, [s.m, s.k]);
+    const b = tensor(bHost, [s.k, s.n]);
     const out = new Float32Array(s.m * s.n);
     const directCall = addon === undefined ? undefined
-      : () => addon!.directSgemm(false, false, s.m, s.n, s.k, 1, a.data, s.k, b.data, s.n, 0, out, s.n);
+      : () => addon!.directSgemm(false, false, s.m, s.n, s.k, 1, aHost, s.k, bHost, s.n, 0, out, s.n);
     let direct: number | null = null;
     for (const name of availableBackends()) {
       const backend = setBackend(name);

@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const render = RENDERERS[extname(out).toLowerCase()];
   if (render === undefined) throw new CliError(`cannot tell the output format of '${out}': use a .html or .png file name`);
   const { model, tokenizer } = await loadModelArg(args);
-  const maps = attentionMaps(model, tokenizer, src, getString(args, 'tgt'), {
+  const maps = await attentionMaps(model, tokenizer, src, getString(args, 'tgt'), {
     onTruncate: (side, length, max) => console.error(`aiayn: warning: the ${side} has ${length} tokens, more than the model's ${max}; truncated`),
   });
   try {

@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   const subset = test.slice(0, limit);
   const bar = new ProgressBar({ total: subset.length, label: 'translate test2016', unit: 'sent' });
   let last = 0;
-  const hyps = translate(model, tokenizer, subset.map((p) => p.src), {
+  const hyps = await translate(model, tokenizer, subset.map((p) => p.src), {
     special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID }, onProgress: (done) => { bar.tick(done, done - last); last = done; },
   });
   bar.done();

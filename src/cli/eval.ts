@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const bar = new ProgressBar({ total: sources.length, label: 'translate', unit: 'sent' });
   let last = 0;
   const opts = { ...searchOptions(args), onProgress: (done: number) => { bar.tick(done, done - last); last = done; } };
-  const hyps = translateLines(sources, (texts) => translate(model, tokenizer, texts, opts));
+  const hyps = await translateLines(sources, (texts) => translate(model, tokenizer, texts, opts));
   bar.done();
   const out = getString(args, 'out');
   if (out !== undefined) await writeFileAtomic(out, hyps.map((h) => h + '\n').join(''));

@@ -49,9 +49,9 @@ export async function loadModelArg(args: ParsedArgs) {
 }
 
 /** Translates non-empty lines; empty lines stay empty. */
-export function translateLines(lines: readonly string[], run: (texts: string[]) => string[]): string[] {
+export async function translateLines(lines: readonly string[], run: (texts: string[]) => Promise<string[]>): Promise<string[]> {
   const nonEmpty = lines.map((l, i) => [l, i] as const).filter(([l]) => l.trim() !== '');
-  const outputs = run(nonEmpty.map(([l]) => l));
+  const outputs = await run(nonEmpty.map(([l]) => l));
   const result = lines.map(() => '');
   nonEmpty.forEach(([, i], k) => { result[i] = outputs[k]!; });
   return result;
@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   const opts = searchOptions(args);
   const lines: string[] = [];
   for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) lines.push(line);
-  const out = translateLines(lines, (texts) => translate(model, tokenizer, texts, opts));
+  const out = await translateLines(lines, (texts) => translate(model, tokenizer, texts, opts));
   process.stdout.write(out.map((l) => l + '\n').join(''));
   return 0;
 }

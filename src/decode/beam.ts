@@ -32,7 +32,7 @@ function topKOfRow(logp: Float32Array, r: number, V: number, k: number): number[
 }
 
 /** Beam-searches a batch of sentences; returns each sentence's best tokens without bos/eos. */
-export function beamSearch(model: IncrementalDecoder, batch: number, opts: BeamOptions): number[][] {
+export async function beamSearch(model: IncrementalDecoder, batch: number, opts: BeamOptions): Promise<number[][]> {
   const { beamSize: K, alpha } = opts;
   if (!(Number.isInteger(K) && K >= 1)) throw new Error(`beamSearch: beamSize must be a positive integer, got ${K}`);
   const V = model.vocabSize;
@@ -43,7 +43,8 @@ export function beamSearch(model: IncrementalDecoder, batch: number, opts: BeamO
   const finished: Array<Array<{ tokens: number[]; score: number }>> = live.map(() => []);
   let last = new Int32Array(batch * K).fill(opts.bos);
   for (let t = 0; live.length > 0; t++) {
-    const logp = model.step(last);
+    const step = model.step(last);
+    const logp = (await step.data().finally(() => step.dispose())) as Float32Array;
     const parents: number[] = [];
     const nextTokens: number[] = [];
     const nextLive: number[] = [];

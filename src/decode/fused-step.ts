@@ -1,28 +1,29 @@
-// A decoding step of the Transformer in one backend call (Backend.decoderStep): the same arithmetic as
+// A decoding step of the Transformer in one backend call (the decoderStep fused path): the same arithmetic as
 // model.decode on the cached layers (§3.1, §3.2.3), without one tensor op per projection, norm and softmax.
 // TransformerDecoder uses it once the caches hold the memory's keys and values, in eval mode, with the
-// paper's scaled dot-product attention and no attention being recorded; otherwise it steps through the modules.
+// paper's scaled dot-product attention, no attention being recorded and a backend whose path accepts the
+// step; otherwise it steps through the modules.
 
-import { getBackend, type DecoderStepArgs, type DecoderStepLayer } from '../backend/index.js';
+import { getBackend, type DecoderStepArgs, type DecoderStepLayer, type Dense } from '../backend/index.js';
 import type { Transformer } from '../models/transformer.js';
 import { reserveCache, setCacheBuffers } from '../nn/attention.js';
-import type { LayerCache } from '../nn/decoder.js';
+import { DECODER_SUBLAYERS, type LayerCache } from '../nn/decoder.js';
 import { isContiguous } from '../tensor/layout.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 
-/** A contiguous tensor's elements as a view of its storage (no copy). */
-function dense(t: Tensor): Float32Array {
+/** A contiguous tensor as a kernel operand (no copy). */
+function dense(t: Tensor): Dense {
   if (!isContiguous(t.shape, t.strides)) throw new Error(`fused decoder step: tensor [${t.shape.join(', ')}] is not contiguous`);
-  return t.data.subarray(t.offset, t.offset + t.size);
+  return t.dense('fused decoder step');
 }
 
-/** Whether the fused step computes what model.decode would for this model in its current mode. */
+/** Whether the model's mode and modules allow the fused step (the backend's path then judges the operands). */
 export function fusedStepApplies(model: Transformer): boolean {
-  return !model.training && model.config.attention === 'scaled-dot'
+  return !model.training && model.config.attention === 'scaled-dot' && getBackend().fused.decoderStep !== undefined
     && model.transformer.decoder.layers.items.every((l) => !l.selfAttn.recordWeights && !l.crossAttn.recordWeights);
 }
 
-/** The parameters of the decoder's layers as Backend.decoderStep reads them (caches filled in per step). */
+/** The parameters of the decoder's layers as the decoder step reads them (caches filled in per step). */
 type LayerWeights = Omit<DecoderStepLayer, 'selfK' | 'selfV' | 'crossK' | 'crossV'>;
 
 /** The operands that change with every token. */
@@ -42,15 +43,12 @@ export class FusedDecoderStep {
   private bound: Tensor[] = [];
 
   constructor(private readonly model: Transformer) {
-    const d = model.config.dModel;
     this.layers = model.transformer.decoder.layers.items.map((l) => {
-      const cross = dense(l.crossAttn.inProjWeight);
-      const crossB = dense(l.crossAttn.inProjBias);
       const ff = l.feedForward;
       return {
         selfInW: dense(l.selfAttn.inProjWeight), selfInB: dense(l.selfAttn.inProjBias),
         selfOutW: dense(l.selfAttn.outProj.weight), selfOutB: dense(l.selfAttn.outProj.bias!),
-        crossQW: cross.subarray(0, d * d), crossQB: crossB.subarray(0, d), // W^Q: the first d rows of in_proj
+        crossQW: dense(l.crossAttn.inProjWeight), crossQB: dense(l.crossAttn.inProjBias), // W^Q: the first d rows of in_proj
         crossOutW: dense(l.crossAttn.outProj.weight), crossOutB: dense(l.crossAttn.outProj.bias!),
         ff1W: dense(ff.linear1.weight), ff1B: dense(ff.linear1.bias!), ff2W: dense(ff.linear2.weight), ff2B: dense(ff.linear2.bias!),
         norm1G: dense(l.norm1.weight), norm1B: dense(l.norm1.bias), norm2G: dense(l.norm2.weight), norm2B: dense(l.norm2.bias),
@@ -66,7 +64,7 @@ export class FusedDecoderStep {
     const finalNorm = model.transformer.decoder.norm;
     return {
       ...token, rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, capacity: bound[1]!.shape[2]!,
-      normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
+      sublayers: DECODER_SUBLAYERS, normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
       embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel), srcPad: dense(bound[0]!),
       layers: this.layers.map((w, i) => ({
         ...w, selfK: dense(bound[1 + 4 * i]!), selfV: dense(bound[2 + 4 * i]!), crossK: dense(bound[3 + 4 * i]!), crossV: dense(bound[4 + 4 * i]!),
@@ -79,8 +77,11 @@ export class FusedDecoderStep {
   /**
    * Log-probabilities [n, V] of the next token after `lastTokens` (n), given caches that hold `past` positions and
    * the memory's keys and values, and the source padding srcPad (n, S); appends this position to the caches.
+   * Null, with the caches as they were, when the backend's path refuses the step (the caller steps through the modules).
    */
-  step(lastTokens: Int32Array, caches: LayerCache[], srcPad: Tensor): Float32Array {
+  step(lastTokens: Int32Array, caches: LayerCache[], srcPad: Tensor): Tensor | null {
+    const path = getBackend().fused.decoderStep;
+    if (path === undefined) return null;
     const c = this.model.config;
     const [n, srcLen] = srcPad.shape as [number, number];
     const past = caches[0]!.self.k?.shape[2] ?? 0;
@@ -90,17 +91,21 @@ export class FusedDecoderStep {
     const buffers = caches.map((cache) => reserveCache(cache.self, [n, c.h, past + 1, dK]));
     const bound = [srcPad];
     caches.forEach((cache, i) => bound.push(buffers[i]!.kBuf, buffers[i]!.vBuf, cache.cross.k!, cache.cross.v!));
-    const token: TokenFields = {
-      past, ids: lastTokens, positional: dense(table).subarray(past * c.dModel, (past + 1) * c.dModel), out: new Float32Array(n * c.tgtVocab),
-    };
+    const out = Tensor.empty([n, c.tgtVocab]); // (n, V)
+    const tableView = dense(table);
+    const token: TokenFields = { past, ids: lastTokens, positional: { buf: tableView.buf, offset: tableView.offset + past * c.dModel }, out: out.dense() };
     if (this.args === null || !sameTensors(bound, this.bound)) {
       this.args = this.bind(bound, n, srcLen, token);
       this.bound = bound;
     } else {
       Object.assign(this.args, token);
     }
-    getBackend().decoderStep(this.args);
+    if (path.refuses(this.args) !== null) {
+      out.dispose();
+      return null;
+    }
+    path.run(this.args);
     caches.forEach((cache, i) => setCacheBuffers(cache.self, buffers[i]!.kBuf, buffers[i]!.vBuf, past + 1));
-    return token.out;
+    return out;
   }
 }

@@ -41,7 +41,10 @@ export function sampleToken(logp: Float32Array, offset: number, V: number, opts:
 }
 
 /** Samples a batch of sentences; returns tokens without bos/eos. */
-export function sampleDecode(model: IncrementalDecoder, batch: number, opts: SamplingOptions): number[][] {
+export function sampleDecode(model: IncrementalDecoder, batch: number, opts: SamplingOptions): Promise<number[][]> {
   const rng = opts.rng ?? new Rng(0);
-  return decodeStepwise(model, batch, opts, (logp, rows, V) => Array.from({ length: rows }, (_, r) => sampleToken(logp, r * V, V, opts, rng)));
+  return decodeStepwise(model, batch, opts, async (logp, rows, V) => {
+    const values = (await logp.data()) as Float32Array;
+    return Array.from({ length: rows }, (_, r) => sampleToken(values, r * V, V, opts, rng));
+  });
 }

@@ -48,20 +48,21 @@ export class TransformerDecoder implements IncrementalDecoder {
     this.srcPad = srcPad.keep();
   }
 
-  /** Log-probabilities [n, V] of the next token of each row. */
-  step(lastTokens: Int32Array): Float32Array {
+  /** Log-probabilities [n, V] of the next token of each row, on the backend. */
+  step(lastTokens: Int32Array): Tensor {
     const n = this.memory.shape[0]!;
-    if (n === 0 && lastTokens.length === 0) return new Float32Array(0);
     if (lastTokens.length !== n) throw new Error(`decoder step: got ${lastTokens.length} tokens for ${n} rows`);
+    if (n === 0) return Tensor.empty([0, this.vocabSize]);
     if (fusedStepApplies(this.model)) { // one backend call per step
       this.fused ??= new FusedDecoderStep(this.model);
       const fused = this.fused;
-      return tidy(() => fused.step(lastTokens, this.caches, this.srcPad));
+      const out = tidy(() => fused.step(lastTokens, this.caches, this.srcPad));
+      if (out !== null) return out;
     }
     return tidy(() => noGrad(() => {
       const tgt = tensor(lastTokens, [n, 1], 'int32');
       const logits = this.model.decode(tgt, this.memory, { srcPadMask: this.srcPad }, this.caches); // (n, 1, V)
-      return logSoftmax(logits.reshape([n, this.vocabSize]), -1).toArray() as Float32Array;
+      return logSoftmax(logits.reshape([n, this.vocabSize]), -1);
     }));
   }
 

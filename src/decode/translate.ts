@@ -31,13 +31,23 @@ export interface TranslateOptions {
 }
 
 /** Translates sentences; returns one output per input, in order. */
-export function translate(model: Transformer, codec: TextCodec, sources: readonly string[], opts: TranslateOptions): string[] {
-  const { pad, bos, eos } = opts.special;
+export async function translate(model: Transformer, codec: TextCodec, sources: readonly string[], opts: TranslateOptions): Promise<string[]> {
   const beam = opts.beam ?? 1;
   const batch = opts.batch ?? (beam > 1 ? 16 : 64);
-  const maxModel = model.config.maxLen;
   const wasTraining = model.training;
   model.eval();
+  try {
+    return await translateBatches(model, codec, sources, opts, beam, batch);
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** translate()'s loop over batches of `batch` sentences, the model in eval mode. */
+async function translateBatches(model: Transformer, codec: TextCodec, sources: readonly string[], opts: TranslateOptions,
+  beam: number, batch: number): Promise<string[]> {
+  const { pad, bos, eos } = opts.special;
+  const maxModel = model.config.maxLen;
   const out: string[] = [];
   for (let i = 0; i < sources.length; i += batch) {
     const ids = sources.slice(i, i + batch).map((s, k) => {
@@ -51,13 +61,15 @@ export function translate(model: Transformer, codec: TextCodec, sources: readonl
     const maxLen = ids.map((s) => Math.max(1, Math.min(Math.round((opts.maxLenA ?? 1) * s.length + (opts.maxLenB ?? 50)), maxModel)));
     const decoder = new TransformerDecoder(model, ids, pad);
     const search = { bos, eos, maxLen };
-    const results = opts.sample !== undefined ? sampleDecode(decoder, ids.length, { ...search, ...opts.sample })
-      : beam > 1 ? beamSearch(decoder, ids.length, { ...search, beamSize: beam, alpha: opts.alpha ?? 0.6 })
-        : greedyDecode(decoder, ids.length, search);
-    decoder.dispose();
-    for (const tokens of results) out.push(codec.decode(tokens));
+    try {
+      const results = await (opts.sample !== undefined ? sampleDecode(decoder, ids.length, { ...search, ...opts.sample })
+        : beam > 1 ? beamSearch(decoder, ids.length, { ...search, beamSize: beam, alpha: opts.alpha ?? 0.6 })
+          : greedyDecode(decoder, ids.length, search));
+      for (const tokens of results) out.push(codec.decode(tokens));
+    } finally {
+      decoder.dispose();
+    }
     opts.onProgress?.(out.length);
   }
-  model.train(wasTraining);
   return out;
 }

@@ -39,15 +39,15 @@ export interface AttentionMapsOptions {
 }
 
 /** Weights (1, h, T, S) of one sentence -> [head][i][j]. */
-function headsOf(weights: Tensor): number[][][] {
+async function headsOf(weights: Tensor): Promise<number[][][]> {
   const [, h, t, s] = weights.shape as [number, number, number, number];
-  const flat = weights.toArray();
+  const flat = await weights.data();
   const row = (head: number, i: number) => Array.from(flat.subarray((head * t + i) * s, (head * t + i + 1) * s));
   return Array.from({ length: h }, (_, head) => Array.from({ length: t }, (_, i) => row(head, i)));
 }
 
 /** The weights a layer recorded in the last forward pass. */
-function recorded(attention: MultiHeadAttention, name: string): number[][][] {
+function recorded(attention: MultiHeadAttention, name: string): Promise<number[][][]> {
   if (attention.lastWeights === null) throw new Error(`attentionMaps: ${name} recorded no weights in the forward pass`);
   return headsOf(attention.lastWeights);
 }
@@ -58,10 +58,10 @@ function recorded(attention: MultiHeadAttention, name: string): number[][][] {
  * tokens + EOS; target: maxLen - 1 tokens after BOS), reported through `onTruncate`. A greedy target is
  * re-encoded from its text, so its subwords are the tokenizer's segmentation of the translation.
  */
-export function attentionMaps(model: Transformer, tokenizer: Bpe, src: string, tgt?: string, options: AttentionMapsOptions = {}): AttentionMaps {
+export async function attentionMaps(model: Transformer, tokenizer: Bpe, src: string, tgt?: string, options: AttentionMapsOptions = {}): Promise<AttentionMaps> {
   const max = model.config.maxLen;
   const special = { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID };
-  const translation = tgt ?? translate(model, tokenizer, [src], { special })[0]!;
+  const translation = tgt ?? (await translate(model, tokenizer, [src], { special }))[0]!;
   const srcWords = tokenizer.encode(src);
   const tgtWords = tokenizer.encode(translation);
   if (srcWords.length + 1 > max) options.onTruncate?.('source', srcWords.length + 1, max);
@@ -76,10 +76,11 @@ export function attentionMaps(model: Transformer, tokenizer: Bpe, src: string, t
   model.eval();
   model.recordAttention(true);
   try {
-    const byName = noGrad(() => tidy(() => {
+    noGrad(() => tidy(() => {
       model.forward(tensor(srcIds, [1, srcIds.length], 'int32'), tensor(tgtIn, [1, tgtIn.length], 'int32')); // no padding
-      return new Map(layers.map(({ name, attention }) => [name, recorded(attention, name)]));
     }));
+    const byName = new Map<string, number[][][]>();
+    for (const { name, attention } of layers) byName.set(name, await recorded(attention, name));
     const { encoderLayers, decoderLayers } = model.config;
     const stack = (n: number, name: (layer: number) => string) => Array.from({ length: n }, (_, i) => byName.get(name(i))!);
     return {

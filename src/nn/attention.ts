@@ -219,7 +219,7 @@ export class MultiHeadAttention extends Module {
     this.inProjWeight = this.addParameter('in_proj_weight', xavierUniform([3 * dModel, dModel], this.rng)); // [W^Q; W^K; W^V]
     this.inProjBias = this.addParameter('in_proj_bias', zeros([3 * dModel]));
     this.outProj = this.addModule('out_proj', new Linear(dModel, dModel, { rng: this.rng })); // W^O
-    this.outProj.bias!.data.fill(0);
+    this.outProj.bias!.assign(new Float32Array(dModel));
     this.attention = this.addModule('attention', makeAttention(opts.attention ?? 'scaled-dot', this.dK, this.rng));
   }
 

@@ -38,6 +38,14 @@ export function reorderCaches(caches: readonly LayerCache[], indices: ArrayLike<
   }
 }
 
+/**
+ * The sublayers of a decoder layer, in order (§3.1). This is the one list to extend: DecoderLayer.forward runs
+ * exactly these, and the fused decoder steps (backend/ts/decoder-step.ts, native/decoder_step.cc, which list
+ * theirs as backend.ts's DECODER_STEP_SUBLAYERS) refuse a layer whose list differs, so decoding falls back to
+ * these modules until the kernels learn the new sublayer.
+ */
+export const DECODER_SUBLAYERS = ['selfAttention', 'crossAttention', 'feedForward'] as const;
+
 /** One decoder layer: masked self-attention, encoder-decoder attention, FFN. */
 export class DecoderLayer extends Module {
   readonly selfAttn: MultiHeadAttention;
@@ -63,10 +71,12 @@ export class DecoderLayer extends Module {
 
   /** x (B, T, d), memory (B, S, d) -> (B, T, d); with a cache, x holds only the new positions. */
   forward(x: Tensor, memory: Tensor, masks: DecoderMasks = {}, cache?: LayerCache): Tensor {
-    const nf = this.opts.normFirst;
-    const a = residual(x, this.norm1, this.dropout, nf, (z) => this.selfAttn.forward(z, z, z, masks.selfMask, cache?.self));
-    const b = residual(a, this.norm2, this.dropout, nf, (z) => this.crossAttn.forward(z, memory, memory, masks.memoryMask, cache?.cross));
-    return residual(b, this.norm3, this.dropout, nf, (z) => this.feedForward.forward(z));
+    const sublayers: Record<(typeof DECODER_SUBLAYERS)[number], [LayerNorm, (z: Tensor) => Tensor]> = {
+      selfAttention: [this.norm1, (z) => this.selfAttn.forward(z, z, z, masks.selfMask, cache?.self)],
+      crossAttention: [this.norm2, (z) => this.crossAttn.forward(z, memory, memory, masks.memoryMask, cache?.cross)],
+      feedForward: [this.norm3, (z) => this.feedForward.forward(z)],
+    };
+    return DECODER_SUBLAYERS.reduce((y, name) => residual(y, sublayers[name][0], this.dropout, this.opts.normFirst, sublayers[name][1]), x);
   }
 }
 

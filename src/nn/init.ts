@@ -20,8 +20,9 @@ export function xavierUniform(shape: readonly [number, number], rng: Rng): Tenso
 export function xavierUniformInPlace(p: Tensor, rng: Rng): void {
   if (p.rank !== 2) throw new Error(`xavierUniformInPlace: expected a matrix, got rank ${p.rank}`);
   const a = Math.sqrt(6 / (p.shape[0]! + p.shape[1]!));
-  const d = p.data;
-  for (let i = p.offset; i < p.offset + p.size; i++) d[i] = -a + 2 * a * rng.uniform();
+  const d = new Float32Array(p.size);
+  for (let i = 0; i < d.length; i++) d[i] = -a + 2 * a * rng.uniform();
+  p.assign(d);
 }
 
 /** N(0, 1) samples (torch.nn.Embedding's default). */

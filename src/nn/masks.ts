@@ -2,24 +2,22 @@
 // not, added to the scores before the softmax. Key padding hides padded source/target positions; the causal
 // mask keeps decoder position i from attending to positions after i (auto-regressive property).
 
+import { where } from '../tensor/ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** 1 where ids == padId, else 0: (B, S) int32 -> (B, S) float32 (nonzero = padding, as PyTorch's key_padding_mask). */
 export function padMaskFromIds(ids: Tensor, padId: number): Tensor {
-  const src = ids.toArray();
-  const out = Tensor.empty(ids.shape);
-  for (let i = 0; i < src.length; i++) out.data[i] = src[i] === padId ? 1 : 0;
-  return out;
+  const src = ids.hostIds();
+  if (src === null) throw new Error('padMaskFromIds: the ids must be readable on the host (made from host values)');
+  return Tensor.fromHost(Float32Array.from(src, (id) => (id === padId ? 1 : 0)), ids.shape);
 }
 
 /** Key padding mask (B, S) (nonzero = pad, any dtype) -> additive (B, 1, 1, S), broadcast over heads and queries. */
 export function keyPaddingMask(padMask: Tensor): Tensor {
   if (padMask.rank !== 2) throw new Error(`keyPaddingMask: expected (B, S), got [${padMask.shape.join(', ')}]`);
   const [b, s] = padMask.shape as [number, number];
-  const src = padMask.toArray();
-  const out = Tensor.empty([b, 1, 1, s]); // (B, 1, 1, S)
-  for (let i = 0; i < src.length; i++) out.data[i] = src[i] !== 0 ? -Infinity : 0;
-  return out;
+  const pad = padMask.dtype === 'int32' ? padMaskFromIds(padMask, 0).eq(0) : padMask.ne(0); // 1 = pad
+  return where(pad, -Infinity, 0).reshape([b, 1, 1, s]); // (B, 1, 1, S)
 }
 
 /**
@@ -28,9 +26,9 @@ export function keyPaddingMask(padMask: Tensor): Tensor {
  */
 export function causalMask(t: number, past = 0): Tensor {
   const s = past + t;
-  const out = Tensor.empty([t, s]); // (T, past + T)
-  for (let i = 0; i < t; i++) for (let j = 0; j < s; j++) out.data[i * s + j] = j > past + i ? -Infinity : 0;
-  return out;
+  const out = new Float32Array(t * s); // (T, past + T)
+  for (let i = 0; i < t; i++) for (let j = 0; j < s; j++) out[i * s + j] = j > past + i ? -Infinity : 0;
+  return Tensor.fromHost(out, [t, s]);
 }
 
 /** Sum of additive masks (undefined entries skipped); undefined when none is given. */

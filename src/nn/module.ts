@@ -122,7 +122,7 @@ export class Module {
       for (const [n, t] of own) {
         const e = dict.get(n);
         if (e === undefined) continue;
-        t.data.set(e instanceof Tensor ? e.toArray() : e.data, t.offset); // parameters and buffers are dense
+        t.assign(e instanceof Tensor ? e.toArray() : Float32Array.from(e.data)); // parameters and buffers are dense
       }
     });
   }

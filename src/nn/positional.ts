@@ -63,8 +63,7 @@ export class SinusoidalPositionalEncoding extends Module implements PositionalEn
 
   constructor(readonly dModel: number, readonly maxLen: number) {
     super();
-    const pe = Tensor.empty([maxLen, dModel]);
-    pe.data.set(sinusoidalTable(maxLen, dModel));
+    const pe = Tensor.fromHost(Float32Array.from(sinusoidalTable(maxLen, dModel)), [maxLen, dModel]);
     this.pe = this.addBuffer('pe', pe, false);
   }
 

@@ -63,7 +63,7 @@ const CONTENT_TYPES: Record<string, string> = {
 function serialQueue(maxWaiting: number) {
   let tail: Promise<unknown> = Promise.resolve();
   let waiting = 0;
-  return <T>(job: () => T): Promise<T> => {
+  return <T>(job: () => T | Promise<T>): Promise<T> => {
     if (waiting >= maxWaiting) return Promise.reject(new HttpError(503, `server busy: ${waiting} requests are already waiting for the model`));
     waiting++;
     const result = tail.then(() => new Promise<void>((done) => setImmediate(done))).then(() => {
@@ -151,13 +151,13 @@ export function createServer(loaded: LoadedModel, options: ServeOptions): AiaynS
     ['/translate', async (body) => {
       const { text } = parseFields(body, ['text']) as { text: string };
       checkLength('text', text);
-      return enqueue(() => ({ translation: tidy(() => noGrad(() => translate(model, tokenizer, [text], { special })[0]!)) }));
+      return enqueue(async () => ({ translation: (await translate(model, tokenizer, [text], { special }))[0]! }));
     }],
     ['/attention', async (body) => {
       const { text, tgt } = parseFields(body, ['text'], ['tgt']) as { text: string; tgt?: string };
       checkLength('text', text);
       if (tgt !== undefined) checkLength('tgt', tgt);
-      return enqueue(() => tidy(() => noGrad(() => attentionMaps(model, tokenizer, text, tgt))));
+      return enqueue(() => attentionMaps(model, tokenizer, text, tgt));
     }],
   ]);
 

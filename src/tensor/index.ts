@@ -3,7 +3,8 @@ export { Tensor } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export { tidy, keep } from './memory.js';
 export { Rng, manualSeed, globalRng } from './random.js';
-export { pooledStorageBytes, clearStoragePool, type DType } from './storage.js';
+export { type DType } from './storage.js';
+export { pooledHostBytes as pooledStorageBytes, clearHostPool as clearStoragePool } from '../backend/index.js';
 export { tensor, zeros, ones, randn, rand, arange } from './ops/create.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,

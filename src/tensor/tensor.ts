@@ -1,8 +1,9 @@
-// The Tensor: a view (shape, strides, offset) on a Storage, plus what autograd needs (requiresGrad, grad,
-// the node that made it). Methods are thin forwards to the op functions in ./ops.
+// The Tensor: a view (shape, strides, offset) on a Storage that its backend owns, plus what autograd needs
+// (requiresGrad, grad, the node that made it). Methods are thin forwards to the op functions in ./ops. Values
+// reach JavaScript through `await t.data()` on every backend, or synchronously (toArray, item) on host backends.
 
-import type { Strided } from '../backend/backend.js';
-import { getBackend } from '../backend/index.js';
+import type { BackendName, Dense, HostArray, Strided } from '../backend/backend.js';
+import { getBackend, initBackend, withBackend } from '../backend/index.js';
 import { runBackward, type GradNode } from './autograd.js';
 import { contiguousStrides, fmt, isContiguous, sizeOf } from './layout.js';
 import { keep, track } from './memory.js';
@@ -25,6 +26,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that produced this tensor, or null for a leaf. */
   node: GradNode | null = null;
+  /** The value every element holds when full() made it and no kernel wrote it since (lets a backward skip a read). */
+  constant: number | null = null;
   private disposed = false;
 
   constructor(storage: Storage, shape: readonly number[], strides?: readonly number[], offset = 0, requiresGrad = false) {
@@ -51,23 +54,41 @@ export class Tensor {
   /** True once disposed. */
   get isDisposed(): boolean { return this.disposed; }
 
-  /** The float32 buffer (whole storage; mind offset and strides), with a clear error for int32 or disposed tensors. */
-  get data(): Float32Array {
-    this.assertAlive('data');
-    if (this.dtype !== 'float32') throw new Error(`data: tensor of shape ${fmt(this.shape)} is int32; use ids`);
-    return this.storage.data as Float32Array;
+  /** A new dense tensor holding host values (copied to the current backend). */
+  static fromHost(values: HostArray, shape: readonly number[]): Tensor {
+    const dtype = values instanceof Int32Array ? 'int32' : 'float32';
+    if (values.length !== sizeOf(shape)) throw new Error(`fromHost: ${values.length} values do not fill shape ${fmt(shape)}`);
+    const t = Tensor.empty(shape, dtype);
+    t.storage.backend.write(t.dense(), values);
+    if (dtype === 'int32' && t.storage.backend.readSync === null) t.storage.hostIds = values as Int32Array;
+    return t;
   }
 
-  /** The int32 buffer (whole storage), with a clear error for float32 tensors. */
-  get ids(): Int32Array {
-    this.assertAlive('ids');
-    if (this.dtype !== 'int32') throw new Error(`ids: tensor of shape ${fmt(this.shape)} is float32, not int32`);
-    return this.storage.data as Int32Array;
+  /** Overwrites this dense tensor's elements with host values in place (no autograd): loading and initialising. */
+  assign(values: HostArray): this {
+    if (!this.isContiguous() || values.length !== this.size || (values instanceof Int32Array) !== (this.dtype === 'int32')) {
+      throw new Error(`assign: ${values.length} ${values instanceof Int32Array ? 'int32' : 'float32'} values for a ${this.isContiguous() ? 'dense' : 'strided'} ${this.dtype} tensor of shape ${fmt(this.shape)}`);
+    }
+    this.storage.backend.write(this.dense('assign'), values);
+    this.constant = null;
+    if (this.dtype === 'int32' && this.storage.backend.readSync === null) this.storage.hostIds = this.offset === 0 && this.size === this.storage.size ? values as Int32Array : null;
+    return this;
   }
 
-  /** This tensor as a kernel operand (float32). */
-  strided(): Strided {
-    return { data: this.data, offset: this.offset, strides: this.strides };
+  /** Where this tensor's elements start in its storage, as a kernel operand; checks it is alive and usable here. */
+  dense(op = 'kernel'): Dense {
+    this.assertAlive(op);
+    const current = getBackend();
+    const own = this.storage.backend;
+    if (own !== current && (own.memory !== 'host' || current.memory !== 'host')) {
+      throw new Error(`${op}: tensor of shape ${fmt(this.shape)} lives on the '${own.name}' backend, but '${current.name}' runs; move it with await t.to('${current.name}')`);
+    }
+    return { buf: this.storage.buf, offset: this.offset };
+  }
+
+  /** This tensor as a strided kernel operand. */
+  strided(op = 'kernel'): Strided {
+    return { ...this.dense(op), strides: this.strides };
   }
 
   /** True when dense row-major with no offset games (kernels can read `data` directly from `offset`). */
@@ -88,31 +109,65 @@ export class Tensor {
   /** Exempts this tensor from enclosing tidy scopes. */
   keep(): this { return keep(this); }
 
-  /** Logical contents as a new dense typed array. */
-  toArray(): Float32Array | Int32Array {
-    this.assertAlive('toArray');
+  /** Logical contents as a new dense typed array, read asynchronously: works on every backend. */
+  async data(): Promise<HostArray> {
+    this.assertAlive('data');
     const t = this.contiguous();
-    const out = t.storage.data.slice(t.offset, t.offset + t.size);
+    const out = await t.storage.backend.read(t.dense('data'), t.size, t.dtype);
     if (t !== this) t.dispose();
     return out;
   }
 
-  /** Logical contents as nested JavaScript arrays. */
-  toNested(): unknown {
-    const flat = Array.from(this.toArray());
-    const build = (dim: number, start: number): unknown => {
-      if (dim === this.rank) return flat[start];
-      const stride = sizeOf(this.shape.slice(dim + 1));
-      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, start + i * stride));
-    };
-    return build(0, 0);
+  /** Logical contents as a new dense typed array, synchronously: host backends only (elsewhere await t.data()). */
+  toArray(): HostArray {
+    this.assertAlive('toArray');
+    const read = this.storage.backend.readSync;
+    if (read === null) throw new Error(`toArray: the '${this.storage.backend.name}' backend reads asynchronously; use await t.data()`);
+    const t = this.contiguous();
+    const out = read(t.dense('toArray'), t.size, t.dtype);
+    if (t !== this) t.dispose();
+    return out;
   }
 
-  /** The single value of a one-element tensor. */
+  /** Logical contents as nested JavaScript arrays (host backends; elsewhere await t.array()). */
+  toNested(): unknown {
+    return nest(this.toArray(), this.shape);
+  }
+
+  /** Logical contents as nested JavaScript arrays, read asynchronously. */
+  async array(): Promise<unknown> {
+    return nest(await this.data(), this.shape);
+  }
+
+  /** The single value of a one-element tensor (host backends; elsewhere await t.itemAsync()). */
   item(): number {
     if (this.size !== 1) throw new Error(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, not 1`);
-    this.assertAlive('item');
-    return this.storage.data[this.offset]!;
+    if (this.storage.backend.readSync === null) throw new Error(`item: the '${this.storage.backend.name}' backend reads asynchronously; use await t.itemAsync()`);
+    return this.toArray()[0]!;
+  }
+
+  /** The single value of a one-element tensor, read asynchronously. */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: tensor of shape ${fmt(this.shape)} has ${this.size} elements, not 1`);
+    return (await this.data())[0]!;
+  }
+
+  /**
+   * The int32 values as a dense host array when they can be had without waiting (a host backend, or ids written
+   * from the host), else null: for the checks that must run before a kernel does (ids in range).
+   */
+  hostIds(): Int32Array | null {
+    if (this.dtype !== 'int32') throw new Error(`hostIds: tensor of shape ${fmt(this.shape)} is float32, not int32`);
+    if (this.storage.backend.readSync !== null) return this.toArray() as Int32Array;
+    const ids = this.storage.hostIds;
+    return ids !== null && this.offset === 0 && this.size === ids.length && this.isContiguous() ? ids : null;
+  }
+
+  /** A copy of this tensor on the named backend (initialised on first use); the same values, detached. */
+  async to(name: BackendName): Promise<Tensor> {
+    const target = await initBackend(name);
+    const values = await this.data();
+    return withBackend(target, () => Tensor.fromHost(values, this.shape));
   }
 
   /** Back-propagates from this tensor (a scalar, or any shape with a gradient of that shape). */
@@ -195,10 +250,21 @@ function accumulateLeafGrad(leaf: Tensor, g: Tensor, owned: boolean): boolean {
       return true;
     }
     const copy = keep(Tensor.empty(leaf.shape));
-    backend.copy(g.strided(), copy.strided(), leaf.shape);
+    backend.copy(g.strided(), copy.strided(), leaf.shape, 'float32');
     leaf.grad = copy;
   } else {
-    backend.binary('add', leaf.grad.strided(), g.strided(), leaf.shape, leaf.grad.data);
+    backend.binary('add', leaf.grad.strided(), g.strided(), leaf.shape, leaf.grad.dense());
+    leaf.grad.constant = null;
   }
   return false;
+}
+
+/** Flat values laid out as nested arrays of `shape`. */
+function nest(flat: HostArray, shape: readonly number[]): unknown {
+  const build = (dim: number, start: number): unknown => {
+    if (dim === shape.length) return flat[start];
+    const stride = sizeOf(shape.slice(dim + 1));
+    return Array.from({ length: shape[dim]! }, (_, i) => build(dim + 1, start + i * stride));
+  };
+  return build(0, 0);
 }

@@ -22,11 +22,11 @@ export interface LoopState {
 const MODEL = 'model.';
 const OPTIM = 'optim.';
 
-/** Writes model, optimizer and loop state atomically to `path`. */
-export function saveCheckpoint(path: string, model: Transformer, optimizer: Adam, loop: LoopState): void {
+/** Writes model, optimizer and loop state atomically to `path` (copied to the host first). */
+export async function saveCheckpoint(path: string, model: Transformer, optimizer: Adam, loop: LoopState): Promise<void> {
   const tensors: Record<string, SafetensorsInput> = {};
-  for (const [name, t] of model.stateDict()) tensors[MODEL + name] = { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array };
-  const opt = optimizer.exportState();
+  for (const [name, t] of model.stateDict()) tensors[MODEL + name] = { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array };
+  const opt = await optimizer.exportState();
   const steps: Array<number | null> = [];
   opt.params.forEach((s, i) => {
     steps.push(s === null ? null : s.step);

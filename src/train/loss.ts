@@ -29,13 +29,15 @@ export interface LossAndGrads { loss: number; grads: Map<string, Tensor>; }
  * Zeroes the gradients, runs forward (padding from padId) and backward of the label-smoothed loss, and returns
  * the loss and the gradients: src (B, S), tgtIn (B, T) = target shifted right, tgtOut (B, T) = target, int32.
  */
-export function lossAndGrads(model: Transformer, src: Tensor, tgtIn: Tensor, tgtOut: Tensor, opts: LossOptions): LossAndGrads {
+export async function lossAndGrads(model: Transformer, src: Tensor, tgtIn: Tensor, tgtOut: Tensor, opts: LossOptions): Promise<LossAndGrads> {
   model.zeroGrad();
-  const loss = tidy(() => {
+  const lossTensor = tidy(() => {
     const l = model.loss(src, tgtIn, tgtOut, { padId: opts.padId, labelSmoothing: opts.labelSmoothing ?? 0.1 });
     l.backward();
-    return l.item();
+    return l;
   });
+  const loss = await lossTensor.itemAsync();
+  lossTensor.dispose();
   const grads = new Map<string, Tensor>();
   for (const [name, p] of model.namedParameters()) if (p.grad !== null) grads.set(name, p.grad);
   return { loss, grads };

@@ -1,11 +1,13 @@
 // Adam (Kingma & Ba 2015) as the paper trains with it (§5.3: beta1 = 0.9, beta2 = 0.98, eps = 1e-9), and AdamW
 // (Loshchilov & Hutter 2019, decoupled weight decay). Each step runs the backend's fused in-place kernel on every
-// parameter that has a gradient; the moments live in plain Float32Arrays so a checkpoint can store them and a
-// resumed run continues bit for bit. Semantics follow torch.optim.Adam / AdamW: a parameter whose grad is null
+// parameter that has a gradient; the moments are tensors on the backend, copied to the host for a checkpoint, so
+// a resumed run continues bit for bit. Semantics follow torch.optim.Adam / AdamW: a parameter whose grad is null
 // is skipped and its own step count does not advance.
 
 import { getBackend } from '../backend/index.js';
-import type { Tensor } from '../tensor/index.js';
+import { keep } from '../tensor/memory.js';
+import { zeros } from '../tensor/ops/create.js';
+import { Tensor } from '../tensor/tensor.js';
 import { constantSchedule, type Schedule } from './schedule.js';
 
 /** Hyperparameters of Adam and AdamW. */
@@ -20,7 +22,7 @@ export interface AdamOptions {
   weightDecay?: number;
 }
 
-/** Optimizer state of one parameter: its update count and moment estimates. */
+/** Optimizer state of one parameter on the host: its update count and moment estimates. */
 export interface ParamState {
   step: number;
   m: Float32Array;
@@ -33,6 +35,9 @@ export interface AdamState {
   params: Array<ParamState | null>;
 }
 
+/** A parameter's live state: its update count and moments on the backend. */
+interface Moments { step: number; m: Tensor; v: Tensor; }
+
 /** Adam with L2 weight decay added to the gradient, as torch.optim.Adam. */
 export class Adam {
   readonly params: readonly Tensor[];
@@ -44,7 +49,7 @@ export class Adam {
   protected readonly decoupled: boolean = false;
   private readonly schedule: Schedule;
   private steps = 0;
-  private state: Array<ParamState | null>;
+  private state: Array<Moments | null>;
 
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
     this.params = [...params];
@@ -86,9 +91,10 @@ export class Adam {
         throw new Error(`${this.constructor.name}.step: grad of parameter ${i} is [${grad.shape.join(', ')}]${grad.isContiguous() ? '' : ' (strided)'}, need a contiguous [${p.shape.join(', ')}]`);
       }
       let s = this.state[i];
-      if (s === null || s === undefined) s = this.state[i] = { step: 0, m: new Float32Array(p.size), v: new Float32Array(p.size) };
+      if (s === null || s === undefined) s = this.state[i] = { step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) };
       s.step++;
-      backend.adam(denseData(p), denseData(grad), s.m, s.v, lr, this.beta1, this.beta2, this.eps, this.weightDecay, s.step, this.decoupled);
+      backend.adam({ param: p.dense('adam'), grad: grad.dense('adam'), m: s.m.dense('adam'), v: s.v.dense('adam'), n: p.size, lr,
+        beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: s.step, decoupled: this.decoupled });
     });
   }
 
@@ -97,9 +103,11 @@ export class Adam {
     for (const p of this.params) p.zeroGrad();
   }
 
-  /** A copy of the state, for checkpoints. */
-  exportState(): AdamState {
-    return { steps: this.steps, params: this.state.map((s) => s === null ? null : { step: s.step, m: s.m.slice(), v: s.v.slice() }) };
+  /** A copy of the state on the host, for checkpoints. */
+  async exportState(): Promise<AdamState> {
+    const params = await Promise.all(this.state.map(async (s) => s === null ? null
+      : { step: s.step, m: (await s.m.data()) as Float32Array, v: (await s.v.data()) as Float32Array }));
+    return { steps: this.steps, params };
   }
 
   /** Replaces the state with a copy of `state` (from exportState on an optimizer over the same parameter shapes). */
@@ -109,15 +117,18 @@ export class Adam {
     if (state.params.length !== this.params.length) {
       throw new Error(`${name}: state has ${state.params.length} parameters, this optimizer has ${this.params.length}`);
     }
-    this.state = state.params.map((s, i) => {
+    const next = state.params.map((s, i) => {
       if (s === null) return null;
       const size = this.params[i]!.size;
       if (s.m.length !== size || s.v.length !== size) {
         throw new Error(`${name}: parameter ${i} has ${size} elements but its state has m ${s.m.length}, v ${s.v.length}`);
       }
       if (!Number.isInteger(s.step) || s.step < 1) throw new Error(`${name}: parameter ${i} has step ${s.step}; must be an integer >= 1`);
-      return { step: s.step, m: Float32Array.from(s.m), v: Float32Array.from(s.v) };
+      const shape = this.params[i]!.shape;
+      return { step: s.step, m: keep(Tensor.fromHost(Float32Array.from(s.m), shape)), v: keep(Tensor.fromHost(Float32Array.from(s.v), shape)) };
     });
+    for (const s of this.state) { s?.m.dispose(); s?.v.dispose(); }
+    this.state = next;
     this.steps = state.steps;
   }
 }
@@ -131,7 +142,3 @@ export class AdamW extends Adam {
   }
 }
 
-/** The elements of a contiguous float32 tensor as a view of its storage. */
-function denseData(t: Tensor): Float32Array {
-  return t.data.subarray(t.offset, t.offset + t.size);
-}

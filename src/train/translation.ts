@@ -57,19 +57,24 @@ function batchTensors(b: TranslationBatch) {
 }
 
 /** Mean label-smoothed loss per target token over a set of batches, in eval mode. */
-export function evaluateLoss(model: Transformer, batches: Iterable<TranslationBatch>, labelSmoothing: number): number {
+export async function evaluateLoss(model: Transformer, batches: Iterable<TranslationBatch>, labelSmoothing: number): Promise<number> {
   const wasTraining = model.training;
   model.eval();
   let total = 0;
   let tokens = 0;
-  for (const b of batches) {
-    total += tidy(() => noGrad(() => {
-      const t = batchTensors(b);
-      return model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing }).item();
-    })) * b.tgtTokens;
-    tokens += b.tgtTokens;
+  try {
+    for (const b of batches) {
+      const loss = tidy(() => noGrad(() => {
+        const t = batchTensors(b);
+        return model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing });
+      }));
+      total += (await loss.itemAsync()) * b.tgtTokens;
+      loss.dispose();
+      tokens += b.tgtTokens;
+    }
+  } finally {
+    model.train(wasTraining);
   }
-  model.train(wasTraining);
   return total / Math.max(tokens, 1);
 }
 
@@ -131,11 +136,11 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   let valLoss = NaN;
   let valBleu: number | null = null;
   const evaluate = async (withBleu: boolean) => {
-    valLoss = evaluateLoss(model, valBatches, config.labelSmoothing);
+    valLoss = await evaluateLoss(model, valBatches, config.labelSmoothing);
     valBleu = null;
     if (withBleu && run.bleuSentences > 0) {
       const subset = val.slice(0, run.bleuSentences);
-      const hyps = translate(model, tokenizer, subset.map((p) => p.src), { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } });
+      const hyps = await translate(model, tokenizer, subset.map((p) => p.src), { special: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID } });
       valBleu = corpusBleu(hyps, [subset.map((p) => p.tgt)]).score;
     }
     writeLog({ step: loop.step, epoch: loop.epoch, val_loss: valLoss, val_bleu: valBleu, seconds: elapsed() });
@@ -145,7 +150,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const checkpoint = async () => {
     loop.rng = model.rng.state();
     loop.seconds = elapsed();
-    saveCheckpoint(join(ckptDir, `ckpt-${loop.step}.safetensors`), model, optimizer, loop);
+    await saveCheckpoint(join(ckptDir, `ckpt-${loop.step}.safetensors`), model, optimizer, loop);
     for (const old of listCheckpoints(ckptDir).slice(0, -run.keepCheckpoints)) unlinkSync(old);
     await saveModelDir(run.out, model, tokenizer, dirExtra);
   };
@@ -158,15 +163,17 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     while (loop.batchInEpoch < plan.length) {
       const batch = batcher.batch(plan[loop.batchInEpoch]!);
       const lr = optimizer.lr;
-      lastLoss = tidy(() => {
+      const loss = tidy(() => {
         const t = batchTensors(batch);
-        const loss = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
-        loss.backward();
-        if (run.clipNorm > 0) clipGradNorm(optimizer.params, run.clipNorm);
-        optimizer.step();
-        optimizer.zeroGrad();
-        return loss.item();
+        const l = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
+        l.backward();
+        return l;
       });
+      if (run.clipNorm > 0) await clipGradNorm(optimizer.params, run.clipNorm);
+      optimizer.step();
+      optimizer.zeroGrad();
+      lastLoss = await loss.itemAsync();
+      loss.dispose();
       loop.step++;
       loop.batchInEpoch++;
       loop.tokens += batch.tgtTokens;

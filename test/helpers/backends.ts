@@ -1,9 +1,8 @@
 // Runs a block of tests once per backend that can load here ('ts' always; 'native' once its addon builds).
 import { before, describe } from 'node:test';
-import { availableBackends, nativeLoadError, setBackend } from '../../src/backend/index.js';
+import { availableBackends, nativeLoadError, setBackend, type BackendName } from '../../src/backend/index.js';
 
-/** The name of a backend. */
-export type BackendName = 'ts' | 'native';
+export type { BackendName } from '../../src/backend/index.js';
 
 /**
  * Declares `describe(title [backend])` for every available backend, switching to it before its tests run;

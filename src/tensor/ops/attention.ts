@@ -1,7 +1,8 @@
-// Scaled dot-product attention, eq. (1), as one op over head-packed projections (§3.2.2): the weights come from
-// one kernel that never stores the raw scores, the heads are read where the Q, K and V projections put them,
-// and backward writes dQ, dK and dV straight into the layout of those projections (one buffer when Q, K and V
-// are columns of one projection), so no head is split, merged or copied on the way.
+// Scaled dot-product attention, eq. (1), as one op over head-packed projections (§3.2.2). Where the backend has
+// the packedAttention fused path, the weights come from one kernel that never stores the raw scores, the heads
+// are read where the Q, K and V projections put them, and backward writes dQ, dK and dV straight into the layout
+// of those projections (one buffer when Q, K and V are columns of one projection), so no head is split, merged
+// or copied on the way. Otherwise the same maths runs as composed ops (views, matmul, softmax, dropout).
 
 import { getBackend, type HeadPacked } from '../../backend/index.js';
 import { needsGrad, record } from '../autograd.js';
@@ -10,6 +11,8 @@ import { globalRng, type Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { zeros } from './create.js';
 import { asTensor } from './elementwise.js';
+import { matmul } from './matmul.js';
+import { dropout as dropoutOp, softmax } from './nn.js';
 
 /** h heads of d values at columns col .. col + h d of a contiguous (B, L, width) projection. */
 export interface PackedHeads { readonly t: Tensor; readonly col: number; }
@@ -34,7 +37,7 @@ function operand(x: PackedHeads, name: string, batch: number, rows: number, head
   if (!(Number.isInteger(x.col) && x.col >= 0 && x.col + heads * d <= width)) {
     throw new Error(`packedAttention: ${name}'s ${heads} heads of ${d} from column ${x.col} do not fit its width ${width}`);
   }
-  return { data: t.data, offset: t.offset, rowStride: width, col: x.col };
+  return { ...t.dense('packedAttention'), rowStride: width, col: x.col };
 }
 
 /**
@@ -68,19 +71,27 @@ export function packedAttention(q: PackedHeads, k: PackedHeads, v: PackedHeads, 
   const p = opts.dropout ?? 0;
   if (!(p >= 0 && p < 1)) throw new Error(`packedAttention: dropout must be in [0, 1), got ${p}`);
   const backend = getBackend();
+  const fused = backend.fused.packedAttention;
   const weights = Tensor.empty(shape); // (B, h, T, S)
-  backend.attentionScores({ ...dims, q: qp, k: kp, probs: weights.data,
-    mask: mask === null ? null : { data: mask.data, offset: mask.offset, strides: broadcastStrides(mask.shape, mask.strides, shape) } });
+  const scoresArgs = { ...dims, q: qp, k: kp, probs: weights.dense(),
+    mask: mask === null ? null : { ...mask.dense('packedAttention'), strides: broadcastStrides(mask.shape, mask.strides, shape) } };
+  if (fused === undefined || fused.scores.refuses(scoresArgs) !== null) {
+    weights.dispose();
+    return composedAttention(q, k, v, dK, dV, opts);
+  }
+  fused.scores.run(scoresArgs);
   const n = weights.size;
   const keepBits = p > 0 ? Tensor.empty([Math.ceil(n / 32)], 'int32') : null;
   const dropped = keepBits === null ? weights : Tensor.empty(shape);
-  if (keepBits !== null) backend.dropout(weights.data.subarray(0, n), p, (opts.rng ?? globalRng).rawState(), dropped.data, keepBits.ids);
+  if (keepBits !== null) {
+    backend.dropout({ x: weights.dense(), n, p, state: (opts.rng ?? globalRng).rawState(), out: dropped.dense(), keepBits: keepBits.dense() });
+  }
   const output = Tensor.empty([batch, tq, heads * dV]); // (B, T, h, dV): heads side by side
   backend.gemm({ // per (b, head): dropout(P) (T, S) @ V (S, dV), read from and written to the packed layouts
     batch: batch * heads, batchInner: heads, m: tq, n: dV, k: tk, transA: false, transB: false,
-    a: dropped.data, aOffset: 0, lda: tk, strideA: tq * tk, strideAOuter: heads * tq * tk,
-    b: vp.data, bOffset: vp.offset + vp.col, ldb: vp.rowStride, strideB: dV, strideBOuter: tk * vp.rowStride,
-    out: output.data, alpha: 1, beta: 0, ldc: heads * dV, strideC: dV, strideCOuter: tq * heads * dV,
+    a: dropped.dense().buf, aOffset: 0, lda: tk, strideA: tq * tk, strideAOuter: heads * tq * tk,
+    b: vp.buf, bOffset: vp.offset + vp.col, ldb: vp.rowStride, strideB: dV, strideBOuter: tk * vp.rowStride,
+    out: output.dense().buf, alpha: 1, beta: 0, ldc: heads * dV, strideC: dV, strideCOuter: tq * heads * dV,
   });
   if (dropped !== weights) dropped.dispose();
   const inputs = [...new Set([q.t, k.t, v.t])];
@@ -95,12 +106,32 @@ export function packedAttention(q: PackedHeads, k: PackedHeads, v: PackedHeads, 
       const covered = [q, k, v].filter((x) => x.t === t).reduce((s, x) => s + heads * (x === v ? dV : dK), 0);
       return [t, covered === t.shape[2] ? Tensor.empty(t.shape) : zeros(t.shape)];
     }));
-    const into = (x: PackedHeads): HeadPacked => ({ data: grads.get(x.t)!.data, offset: 0, rowStride: x.t.shape[2]!, col: x.col });
-    backend.attentionBackward({ ...dims, q: qp, k: kp, v: vp, probs: weights.data,
-      dropout: keepBits === null ? null : { keepBits: keepBits.ids, p }, dOut: go.data.subarray(go.offset, go.offset + go.size),
-      dq: into(q), dk: into(k), dv: into(v) });
+    const into = (x: PackedHeads): HeadPacked => ({ ...grads.get(x.t)!.dense(), rowStride: x.t.shape[2]!, col: x.col });
+    const back = 'packedAttention backward';
+    fused.backward.run({ ...dims, q: operand(q, 'q', batch, tq, heads, dK), k: operand(k, 'k', batch, tk, heads, dK),
+      v: operand(v, 'v', batch, tk, heads, dV), probs: weights.dense(back),
+      dropout: keepBits === null ? null : { keepBits: keepBits.dense(back), p }, dOut: go.dense(), dq: into(q), dk: into(k), dv: into(v) });
     if (go !== g) go.dispose();
     return inputs.map((t) => grads.get(t)!);
   });
   return { output, weights };
+}
+
+/** Heads of a packed operand as (B, h, L, d): a view of the projection, no copy. */
+function headsOf(x: PackedHeads, heads: number, d: number): Tensor {
+  const [b, len] = x.t.shape as [number, number];
+  return x.t.slice(2, x.col, x.col + heads * d).reshape([b, len, heads, d]).permute([0, 2, 1, 3]);
+}
+
+/** packedAttention as composed ops (the fallback where the fused path is absent or refuses): the same eq. (1). */
+function composedAttention(q: PackedHeads, k: PackedHeads, v: PackedHeads, dK: number, dV: number,
+  opts: PackedAttentionOptions): { output: Tensor; weights: Tensor } {
+  const { heads } = opts;
+  const [batch, tq] = q.t.shape as [number, number];
+  const scores = matmul(headsOf(q, heads, dK), headsOf(k, heads, dK).transpose(-2, -1)); // (B, h, T, S)
+  const weights = softmax(scores, -1, { scale: 1 / Math.sqrt(dK), ...(opts.mask === undefined ? {} : { mask: opts.mask }) });
+  const p = opts.dropout ?? 0;
+  const dropped = p > 0 ? dropoutOp(weights, p, true, opts.rng ?? globalRng) : weights;
+  const out = matmul(dropped, headsOf(v, heads, dV)); // (B, h, T, dV)
+  return { output: out.permute([0, 2, 1, 3]).reshape([batch, tq, heads * dV]), weights };
 }

@@ -38,14 +38,12 @@ export function tensor(data: Nested | ArrayLike<number>, shape?: readonly number
     flatten(data as Nested, dims, out, 0);
     flat = out;
   }
-  const t = Tensor.empty(dims, dtype);
   if (dtype === 'int32') {
     for (let i = 0; i < flat.length; i++) {
       if (!Number.isInteger(flat[i])) throw new Error(`tensor: int32 value ${flat[i]} at ${i} is not an integer`);
     }
   }
-  t.storage.data.set(flat);
-  return t;
+  return Tensor.fromHost(dtype === 'int32' ? Int32Array.from(flat) : Float32Array.from(flat), dims);
 }
 
 /** A float32 tensor of zeros. */
@@ -55,27 +53,25 @@ export function ones(shape: readonly number[]): Tensor { return full(shape, 1); 
 
 /** Normal samples with mean and std from a seeded generator. */
 export function randn(shape: readonly number[], opts: { mean?: number; std?: number; rng?: Rng } = {}): Tensor {
-  const t = Tensor.empty(shape);
   const rng = opts.rng ?? globalRng;
   const { mean = 0, std = 1 } = opts;
-  const d = t.data;
+  const d = new Float32Array(sizeOf(shape));
   for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
-  return t;
+  return Tensor.fromHost(d, shape);
 }
 
 /** Uniform samples in [low, high) from a seeded generator. */
 export function rand(shape: readonly number[], opts: { low?: number; high?: number; rng?: Rng } = {}): Tensor {
-  const t = Tensor.empty(shape);
   const rng = opts.rng ?? globalRng;
   const { low = 0, high = 1 } = opts;
-  const d = t.data;
+  const d = new Float32Array(sizeOf(shape));
   for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * rng.uniform();
-  return t;
+  return Tensor.fromHost(d, shape);
 }
 
 /** 0, 1, ..., n-1 (float32 by default). */
 export function arange(n: number, dtype: DType = 'float32'): Tensor {
-  const t = Tensor.empty([n], dtype);
-  for (let i = 0; i < n; i++) t.storage.data[i] = i;
-  return t;
+  const values = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = i;
+  return Tensor.fromHost(values, [n]);
 }

@@ -11,7 +11,8 @@ import { sum } from './reduce.js';
 /** A dense float32 tensor filled with one value. */
 export function full(shape: readonly number[], value: number): Tensor {
   const t = Tensor.empty(shape);
-  t.data.fill(value);
+  getBackend().fill(t.dense('full'), t.size, value, 'float32');
+  t.constant = value;
   return t;
 }
 
@@ -38,8 +39,8 @@ function binaryOp(op: BinaryOp, x: Tensor | number, y: Tensor | number): Tensor 
   const shape = broadcastShapes(a.shape, b.shape, op);
   const out = Tensor.empty(shape);
   getBackend().binary(op,
-    { data: a.data, offset: a.offset, strides: broadcastStrides(a.shape, a.strides, shape) },
-    { data: b.data, offset: b.offset, strides: broadcastStrides(b.shape, b.strides, shape) }, shape, out.data);
+    { ...a.dense(op), strides: broadcastStrides(a.shape, a.strides, shape) },
+    { ...b.dense(op), strides: broadcastStrides(b.shape, b.strides, shape) }, shape, out.dense());
   return out;
 }
 
@@ -120,13 +121,12 @@ function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   const input = a.contiguous();
   const out = Tensor.empty(a.shape);
   const backend = getBackend();
-  backend.unary(op, input.data.subarray(input.offset, input.offset + input.size), out.data);
+  backend.unary(op, input.dense(op), out.dense(), out.size);
   return record(out, op, [a], (g) => {
     input.assertAlive(`${op} backward`);
     const gc = g.contiguous();
     const dx = Tensor.empty(a.shape);
-    backend.unaryBackward(op, input.data.subarray(input.offset, input.offset + input.size), out.data,
-      gc.data.subarray(gc.offset, gc.offset + gc.size), dx.data);
+    backend.unaryBackward(op, input.dense(`${op} backward`), out.dense(), gc.dense(), dx.dense(), dx.size);
     return [dx];
   });
 }
@@ -157,8 +157,8 @@ export function where(cond: Tensor, x: Tensor | number, y: Tensor | number): Ten
   const c = asTensor(cond, 'where'); const a = asTensor(x, 'where'); const b = asTensor(y, 'where');
   const shape = broadcastShapes(broadcastShapes(c.shape, a.shape, 'where'), b.shape, 'where');
   const out = Tensor.empty(shape);
-  const view = (t: Tensor) => ({ data: t.data, offset: t.offset, strides: broadcastStrides(t.shape, t.strides, shape) });
-  getBackend().where(view(c), view(a), view(b), shape, out.data);
+  const view = (t: Tensor) => ({ ...t.dense('where'), strides: broadcastStrides(t.shape, t.strides, shape) });
+  getBackend().where(view(c), view(a), view(b), shape, out.dense());
   return record(out, 'where', [a, b], (g) => [
     a.requiresGrad ? sumToShape(where(c, g, 0), a.shape) : null,
     b.requiresGrad ? sumToShape(where(c, 0, g), b.shape) : null,

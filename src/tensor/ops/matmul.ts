@@ -134,8 +134,8 @@ export function matmul(x: Tensor, y: Tensor, outOrder?: readonly number[]): Tens
   const tall = oneLevel && !la.trans && b.rank === 2 && walk.sa === m * la.ld && !custom;
   getBackend().gemm({
     batch: tall ? 1 : count, m: tall ? m * count : m, n, k, transA: la.trans, transB: lb.trans,
-    a: a.data, aOffset: a.offset, lda: la.ld, strideA: tall ? 0 : walk.sa,
-    b: b.data, bOffset: b.offset, ldb: lb.ld, strideB: tall ? 0 : walk.sb, out: out.data, alpha: 1, beta: 0,
+    a: a.dense('matmul').buf, aOffset: a.offset, lda: la.ld, strideA: tall ? 0 : walk.sa,
+    b: b.dense('matmul').buf, bOffset: b.offset, ldb: lb.ld, strideB: tall ? 0 : walk.sb, out: out.dense().buf, outOffset: out.offset, alpha: 1, beta: 0,
     ...(oneLevel ? {} : { batchInner: walk.inner, strideAOuter: walk.saOuter, strideBOuter: walk.sbOuter }),
     ...(custom ? { ldc: out.strides[out.rank - 2]!, strideC: walk.sc, strideCOuter: walk.scOuter } : {}),
   });
@@ -190,9 +190,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const out = Tensor.empty([...x.shape.slice(0, -1), outF]); // (..., out)
   getBackend().gemm({
     batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true,
-    a: xc.data, aOffset: xc.offset, lda: Math.max(inF, 1), strideA: 0,
-    b: weight.data, bOffset: weight.offset, ldb: Math.max(weight.strides[0]!, inF, 1), strideB: 0,
-    out: out.data, alpha: 1, beta: 0, bias: bias?.data ?? null, biasOffset: bias?.offset ?? 0,
+    a: xc.dense('linear').buf, aOffset: xc.offset, lda: Math.max(inF, 1), strideA: 0,
+    b: weight.dense('linear').buf, bOffset: weight.offset, ldb: Math.max(weight.strides[0]!, inF, 1), strideB: 0,
+    out: out.dense().buf, alpha: 1, beta: 0, bias: bias === null ? null : bias.dense('linear'),
   });
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   if (!needsGrad(...inputs)) {

@@ -8,7 +8,7 @@ import { broadcastShapes, broadcastStrides, fmt, normAxis } from '../layout.js';
 import { globalRng, type Rng } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { add, asTensor, mul } from './elementwise.js';
-import { matmul } from './matmul.js';
+import { linear, matmul } from './matmul.js';
 
 /** Options of softmax: a factor applied first and an additive mask (broadcast to the input; -Infinity hides). */
 export interface SoftmaxOptions { scale?: number; mask?: Tensor; }
@@ -34,12 +34,12 @@ function softmaxImpl(input: Tensor, axis: number, opts: SoftmaxOptions, log: boo
   const backend = getBackend();
   const cols = x.shape[x.rank - 1] ?? 1;
   const rows = x.size / Math.max(cols, 1);
-  backend.softmax(x.data.subarray(x.offset, x.offset + x.size), x.shape, scale,
-    mask === null ? null : { data: mask.data, offset: mask.offset, strides: broadcastStrides(mask.shape, mask.strides, x.shape) }, log, out.data);
+  backend.softmax({ x: x.dense(op), shape: x.shape, scale, log, out: out.dense(),
+    mask: mask === null ? null : { ...mask.dense(op), strides: broadcastStrides(mask.shape, mask.strides, x.shape) } });
   return record(out, op, [x0], (g) => {
     const gc = g.contiguous();
     const dx = Tensor.empty(x.shape);
-    backend.softmaxBackward(out.data, gc.data.subarray(gc.offset, gc.offset + gc.size), rows, cols, scale, log, dx.data);
+    backend.softmaxBackward({ y: out.dense(`${op} backward`), dy: gc.dense(), rows, cols, scale, log, dx: dx.dense() });
     if (gc !== g) gc.dispose();
     return [dx];
   });
@@ -61,16 +61,17 @@ export function layerNorm(input: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5
 }
 
 /**
- * LayerNorm(a + b), the residual connection and normalisation of §3.1 in one pass over the rows (the sum is
- * kept for the backward pass, as the separate add would keep it). b must have a's shape; a broadcast b takes
- * the two-step form.
+ * LayerNorm(a + b), the residual connection and normalisation of §3.1 in one pass over the rows where the
+ * backend has that fused path (the sum is kept for the backward pass, as the separate add would keep it);
+ * otherwise, or for a broadcast b, layerNorm(add(a, b)).
  */
 export function addLayerNorm(a: Tensor, b: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
-  if (a.shape.join() !== b.shape.join()) return layerNorm(add(a, b), gamma, beta, eps);
+  const fused = getBackend().fused.addLayerNorm;
+  if (fused === undefined || a.shape.join() !== b.shape.join()) return layerNorm(add(a, b), gamma, beta, eps);
   return normalise(asTensor(a, 'addLayerNorm'), asTensor(b, 'addLayerNorm'), gamma, beta, eps, 'addLayerNorm');
 }
 
-/** LayerNorm of x0, or of x0 + y0 when y0 is given (see addLayerNorm). */
+/** LayerNorm of x0, or of x0 + y0 through the fused path when y0 is given (see addLayerNorm). */
 function normalise(x0: Tensor, y0: Tensor | null, gamma: Tensor, beta: Tensor, eps: number, op: string): Tensor {
   const d = x0.shape[x0.rank - 1]!;
   if (gamma.rank !== 1 || beta.rank !== 1 || gamma.shape[0] !== d || beta.shape[0] !== d) {
@@ -81,36 +82,46 @@ function normalise(x0: Tensor, y0: Tensor | null, gamma: Tensor, beta: Tensor, e
   const b = beta.contiguous();
   const rows = x.size / d;
   const out = Tensor.empty(x.shape);
-  const mean = new Float32Array(rows);
-  const rstd = new Float32Array(rows);
+  const mean = Tensor.empty([rows]);
+  const rstd = Tensor.empty([rows]);
   const backend = getBackend();
-  const gs = g.data.subarray(g.offset, g.offset + d);
-  const dense = (t: Tensor): Float32Array => t.data.subarray(t.offset, t.offset + t.size);
+  const args = { x: x.dense(op), gamma: g.dense(op), beta: b.dense(op), rows, cols: d, eps, out: out.dense(), mean: mean.dense(), rstd: rstd.dense() };
   let normed = x; // what was normalised: x, or the sum x + y
   if (y0 === null) {
-    backend.layerNorm(dense(x), gs, dense(b), rows, d, eps, out.data, mean, rstd);
+    backend.layerNorm(args);
   } else {
     const y = y0.contiguous();
     normed = Tensor.empty(x.shape);
-    backend.layerNorm(dense(x), gs, dense(b), rows, d, eps, out.data, mean, rstd, { y: dense(y), sum: normed.data });
+    const fused = backend.fused.addLayerNorm!;
+    const fusedArgs = { ...args, y: y.dense(op), sum: normed.dense() };
+    const refused = fused.refuses(fusedArgs);
+    if (refused !== null) {
+      normed.dispose();
+      mean.dispose();
+      rstd.dispose();
+      out.dispose();
+      if (y !== y0) y.dispose();
+      return layerNorm(add(x0, y0), gamma, beta, eps);
+    }
+    fused.run(fusedArgs);
     if (y !== y0) y.dispose();
     if (x !== x0) x.dispose();
   }
   const inputs = y0 === null ? [x0, gamma, beta] : [x0, y0, gamma, beta];
   if (!needsGrad(...inputs)) {
     if (normed !== x) normed.dispose();
+    mean.dispose();
+    rstd.dispose();
     return out;
   }
-  const ns = dense(normed);
   return record(out, op, inputs, (dy) => {
-    // ns and gs alias these buffers: fail rather than read them after they went back to the pool.
-    normed.assertAlive(`${op} backward`);
-    g.assertAlive(`${op} backward`);
     const dyc = dy.contiguous();
     const dx = Tensor.empty(x.shape);
     const dgamma = Tensor.empty([d], 'float32', true);
     const dbeta = Tensor.empty([d], 'float32', true);
-    backend.layerNormBackward(ns, gs, mean, rstd, dense(dyc), rows, d, dx.data, dgamma.data, dbeta.data);
+    const back = `${op} backward`; // its saved tensors must still be alive (not freed by the tidy that made them)
+    backend.layerNormBackward({ x: normed.dense(back), gamma: g.dense(back), mean: mean.dense(back), rstd: rstd.dense(back), dy: dyc.dense(),
+      rows, cols: d, dx: dx.dense(), dgamma: dgamma.dense(), dbeta: dbeta.dense() });
     if (dyc !== dy) dyc.dispose();
     return y0 === null ? [dx, dgamma, dbeta] : [dx, dx, dgamma, dbeta];
   });
@@ -125,9 +136,10 @@ export function dropout(x: Tensor, p: number, training = true, rng: Rng = global
 }
 
 /**
- * dropout(relu(x)) in one pass each way, from the same draws (the FFN's hidden layer, eq. (2) with dropout as
- * torch.nn.TransformerEncoderLayer applies it): its bits mark the elements kept with x > 0, so the backward is
- * dropout's. relu(x) in eval mode or with p = 0.
+ * dropout(relu(x)) from the same draws (the FFN's hidden layer, eq. (2) with dropout as
+ * torch.nn.TransformerEncoderLayer applies it): one pass each way where the backend has the fused path (its
+ * bits mark the elements kept with x > 0, so the backward is dropout's), else the two ops. relu(x) in eval mode
+ * or with p = 0.
  */
 export function reluDropout(x: Tensor, p: number, training = true, rng: Rng = globalRng): Tensor {
   return maskedDropout('reluDropout', x, p, training, rng, true);
@@ -137,14 +149,26 @@ export function reluDropout(x: Tensor, p: number, training = true, rng: Rng = gl
 function maskedDropout(name: string, x: Tensor, p: number, training: boolean, rng: Rng, relu: boolean): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`${name}: p must be in [0, 1), got ${p}`);
   if (!training || p === 0) return relu ? x.relu() : x;
+  const backend = getBackend();
+  const fused = relu ? backend.fused.reluDropout : undefined;
+  if (relu && fused === undefined) return maskedDropout('dropout', x.relu(), p, training, rng, false);
   const xc = asTensor(x, name).contiguous();
   const out = Tensor.empty(x.shape);
   const keepBits = Tensor.empty([Math.ceil(xc.size / 32)], 'int32'); // one bit per element, 1 = kept
-  getBackend().dropout(xc.data.subarray(xc.offset, xc.offset + xc.size), p, rng.rawState(), out.data, keepBits.ids, relu);
+  const args = { x: xc.dense(name), n: xc.size, p, state: rng.rawState(), out: out.dense(), keepBits: keepBits.dense() };
+  if (fused === undefined) {
+    backend.dropout(args);
+  } else if (fused.refuses(args) === null) {
+    fused.run(args);
+  } else {
+    out.dispose();
+    keepBits.dispose();
+    return maskedDropout('dropout', x.relu(), p, training, rng, false);
+  }
   return record(out, name, [x], (g) => {
     const gc = g.contiguous();
     const dx = Tensor.empty(x.shape);
-    getBackend().dropoutBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), keepBits.ids, p, dx.data);
+    backend.dropoutBackward({ dy: gc.dense(), keepBits: keepBits.dense(`${name} backward`), n: dx.size, p, dx: dx.dense() });
     if (gc !== g) gc.dispose();
     return [dx];
   });
@@ -158,20 +182,23 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
   if (weight.rank !== 2) throw new Error(`embedding: weight must be [vocab, dim], got ${fmt(weight.shape)}`);
   const [vocab, dim] = weight.shape as [number, number];
   const idc = ids.contiguous();
-  const idArr = idc.ids.subarray(idc.offset, idc.offset + idc.size);
-  for (let i = 0; i < idArr.length; i++) {
-    const id = idArr[i]!;
-    if (!(id >= 0 && id < vocab)) throw new Error(`embedding: id ${id} at position ${i} is out of range [0, ${vocab}) for weight ${fmt(weight.shape)}`);
+  const known = idc.hostIds(); // null for ids a device computed: its kernel must then stay inside the table
+  if (known !== null) {
+    for (let i = 0; i < known.length; i++) {
+      const id = known[i]!;
+      if (!(id >= 0 && id < vocab)) throw new Error(`embedding: id ${id} at position ${i} is out of range [0, ${vocab}) for weight ${fmt(weight.shape)}`);
+    }
   }
   const w = weight.contiguous();
   const out = Tensor.empty([...ids.shape, dim]);
   const backend = getBackend();
-  backend.embedding(w.data.subarray(w.offset, w.offset + w.size), idArr, dim, out.data);
+  const count = idc.size;
+  backend.embedding({ weight: w.dense('embedding'), ids: idc.dense('embedding'), count, dim, out: out.dense() });
   return record(out, 'embedding', [weight], (g) => {
-    idc.assertAlive('embedding backward');
     const gc = g.contiguous();
-    const dw = Tensor.empty(weight.shape); // zeroed by the kernel, on its threads
-    backend.embeddingBackward(gc.data.subarray(gc.offset, gc.offset + gc.size), idArr, dim, dw.data, true);
+    const dw = Tensor.empty(weight.shape); // zeroed by the kernel
+    backend.embeddingBackward({ dy: gc.dense(), ids: idc.dense('embedding backward'), count, dim, vocab, dweight: dw.dense() });
+    if (gc !== g) gc.dispose();
     return [dw];
   });
 }
@@ -188,61 +215,61 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   if (logits.shape.slice(0, -1).join() !== targets.shape.join()) {
     throw new Error(`crossEntropy: logits ${fmt(logits.shape)} need targets of shape ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
   }
-  const { t, count, ignoreIndex, eps } = checkedTargets('crossEntropy', targets, vocab, opts);
+  const { t, ignoreIndex, eps } = checkedTargets('crossEntropy', targets, vocab, opts);
   const x = asTensor(logits, 'crossEntropy').contiguous();
-  const rows = t.length;
-  const losses = new Float32Array(rows);
-  const lse = new Float32Array(rows);
-  const backend = getBackend();
-  const xs = x.data.subarray(x.offset, x.offset + x.size);
+  const rows = t.size;
   // The gradient of the mean for an upstream gradient of 1 is written in the same pass over the logits; backward
   // only rescales it when the upstream gradient is not 1 (the loss is almost always backward()'s root).
   const dx = needsGrad(logits) ? Tensor.empty(x.shape) : null;
-  backend.crossEntropy(xs, t, rows, vocab, ignoreIndex, eps, losses, lse, dx === null ? undefined : { scale: 1 / count, dlogits: dx.data });
-  const out = meanLoss(losses, count);
+  const out = Tensor.empty([]);
+  getBackend().crossEntropy({ logits: x.dense('crossEntropy'), targets: t.dense('crossEntropy'), rows, vocab, ignoreIndex, smoothing: eps,
+    loss: out.dense(), dlogits: dx === null ? null : dx.dense() });
   if (dx === null) return out;
-  let handed = false; // backward() frees the gradient once consumed, or keeps it as a leaf's .grad
-  return record(out, 'crossEntropy', [logits], (g) => {
-    if (handed || dx.isDisposed) {
-      throw new Error(`crossEntropy backward: its gradient ${fmt(dx.shape)} was used by an earlier backward() through this loss or disposed by the tidy that made it; compute the loss again`);
-    }
-    handed = true;
-    const s = g.item();
-    return [s === 1 ? dx : mul(dx, s)];
-  });
+  return record(out, 'crossEntropy', [logits], once('crossEntropy', dx, (g) => [scaled(dx, g)]));
 }
 
-/** The targets as dense int32 ids, checked against the vocabulary, and how many are not ignored. */
-function checkedTargets(op: string, targets: Tensor, vocab: number, opts: CrossEntropyOptions): { t: Int32Array; count: number; ignoreIndex: number; eps: number } {
+/** dx times the upstream scalar gradient g (dx itself when g is known to be 1, as for the root of backward()). */
+function scaled(dx: Tensor, g: Tensor): Tensor {
+  return g.constant === 1 ? dx : mul(dx, g);
+}
+
+/**
+ * A loss's backward that hands out its precomputed gradient buffer once (backward() frees it once consumed, or
+ * keeps it as a leaf's .grad), with a clear error on a second use or once the tidy that made it freed it.
+ */
+function once(op: string, buffer: Tensor, backward: (g: Tensor) => Array<Tensor | null>): (g: Tensor) => Array<Tensor | null> {
+  let handed = false;
+  return (g) => {
+    if (handed || buffer.isDisposed) {
+      throw new Error(`${op} backward: its gradient ${fmt(buffer.shape)} was used by an earlier backward() through this loss or disposed by the tidy that made it; compute the loss again`);
+    }
+    handed = true;
+    return backward(g);
+  };
+}
+
+/** The targets as dense int32 ids, checked against the vocabulary where they can be read on the host. */
+function checkedTargets(op: string, targets: Tensor, vocab: number, opts: CrossEntropyOptions): { t: Tensor; ignoreIndex: number; eps: number } {
   const ignoreIndex = opts.ignoreIndex ?? -100;
   const eps = opts.labelSmoothing ?? 0;
   if (targets.dtype !== 'int32') throw new Error(`${op}: targets must be int32, got ${targets.dtype} of shape ${fmt(targets.shape)}`);
   if (!(eps >= 0 && eps <= 1)) throw new Error(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
-  const tc = targets.contiguous();
-  const t = tc.ids.subarray(tc.offset, tc.offset + tc.size);
-  let count = 0;
-  for (let i = 0; i < t.length; i++) {
-    if (t[i] === ignoreIndex) continue;
-    if (!(t[i]! >= 0 && t[i]! < vocab)) throw new Error(`${op}: target ${t[i]} at position ${i} is out of range [0, ${vocab})`);
-    count++;
+  const t = targets.contiguous();
+  const known = t.hostIds();
+  if (known !== null) {
+    for (let i = 0; i < known.length; i++) {
+      if (known[i] === ignoreIndex) continue;
+      if (!(known[i]! >= 0 && known[i]! < vocab)) throw new Error(`${op}: target ${known[i]} at position ${i} is out of range [0, ${vocab})`);
+    }
   }
-  return { t, count, ignoreIndex, eps };
-}
-
-/** The mean of per-row losses over `count` counted rows as a scalar tensor (NaN when none counts). */
-function meanLoss(losses: Float32Array, count: number): Tensor {
-  let total = 0;
-  for (let i = 0; i < losses.length; i++) total += losses[i]!;
-  const out = Tensor.empty([]);
-  out.data[0] = count === 0 ? NaN : total / count;
-  return out;
+  return { t, ignoreIndex, eps };
 }
 
 /**
- * crossEntropy(linear(x, weight, bias), targets, opts) in fewer passes (the generator and the loss of §3.4 and
- * §5.4): the logits buffer [rows, V] the GEMM writes without bias becomes the loss gradient in place, the bias
- * joins each row inside the loss's pass, and the bias gradient is summed there too. x (..., d), weight [V, d],
- * bias [V] or null, targets (...) int32.
+ * crossEntropy(linear(x, weight, bias), targets, opts) (the generator and the loss of §3.4 and §5.4), in fewer
+ * passes where the backend has the fused path: the logits buffer [rows, V] the GEMM writes without bias
+ * becomes the loss gradient in place, the bias joins each row inside the loss's pass, and the bias gradient is
+ * summed there too. x (..., d), weight [V, d], bias [V] or null, targets (...) int32.
  */
 export function linearCrossEntropy(x: Tensor, weight: Tensor, bias: Tensor | null, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   asTensor(x, 'linearCrossEntropy');
@@ -253,42 +280,39 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, bias: Tensor | nul
   if (x.shape.slice(0, -1).join() !== targets.shape.join()) {
     throw new Error(`linearCrossEntropy: inputs ${fmt(x.shape)} need targets of shape ${fmt(x.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
   }
-  const { t, count, ignoreIndex, eps } = checkedTargets('linearCrossEntropy', targets, vocab, opts);
-  const rows = t.length;
+  const fused = getBackend().fused.linearCrossEntropy;
+  if (fused === undefined) return crossEntropy(linear(x, weight, bias), targets, opts);
+  const { t, ignoreIndex, eps } = checkedTargets('linearCrossEntropy', targets, vocab, opts);
+  const rows = t.size;
   const x2 = x.reshape([rows, d]).contiguous();
   const w = weight.contiguous();
   const b = bias?.contiguous() ?? null;
-  const logits = Tensor.empty([rows, vocab]); // the logits without bias, then the gradient
-  const backend = getBackend();
-  backend.gemm({ batch: 1, m: rows, n: vocab, k: d, transA: false, transB: true, a: x2.data, aOffset: x2.offset, lda: d, strideA: 0,
-    b: w.data, bOffset: w.offset, ldb: d, strideB: 0, out: logits.data, alpha: 1, beta: 0 });
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   const grad = needsGrad(...inputs);
+  const logits = Tensor.empty([rows, vocab]); // the logits without bias, then the gradient
   const dbias = grad && bias !== null ? Tensor.empty([vocab]) : null;
-  const losses = new Float32Array(rows);
-  backend.crossEntropy(logits.data.subarray(0, rows * vocab), t, rows, vocab, ignoreIndex, eps, losses, new Float32Array(rows),
-    grad ? { scale: 1 / count, dlogits: logits.data, columnSums: dbias?.data } : undefined,
-    b === null ? undefined : b.data.subarray(b.offset, b.offset + vocab));
-  const out = meanLoss(losses, count);
+  const out = Tensor.empty([]);
+  const op = 'linearCrossEntropy';
+  const args = { x: x2.dense(op), weight: w.dense(op), bias: b === null ? null : b.dense(op), targets: t.dense(op), rows, d, vocab,
+    ignoreIndex, smoothing: eps, loss: out.dense(), dlogits: logits.dense(), grad, dbias: dbias === null ? null : dbias.dense() };
+  if (fused.refuses(args) !== null) {
+    for (const s of [logits, dbias, out]) s?.dispose();
+    return crossEntropy(linear(x, weight, bias), targets, opts);
+  }
+  fused.run(args);
   if (!grad) {
     logits.dispose();
     return out;
   }
-  let handed = false;
-  return record(out, 'linearCrossEntropy', inputs, (g) => {
-    if (handed || logits.isDisposed) {
-      throw new Error('linearCrossEntropy backward: its gradient was used by an earlier backward() through this loss or disposed by the tidy that made it; compute the loss again');
-    }
-    handed = true;
-    const s = g.item();
-    const dl = s === 1 ? logits : mul(logits, s); // (rows, V)
+  return record(out, op, inputs, once(op, logits, (g) => {
+    const dl = scaled(logits, g); // (rows, V)
     const grads = [
       x.requiresGrad ? matmul(dl, weight).reshape(x.shape) : null, // (rows, V) @ (V, d)
       weight.requiresGrad ? matmul(dl.transpose(0, 1), x2) : null, // (V, rows) @ (rows, d)
-      ...(bias === null ? [] : [bias.requiresGrad ? (s === 1 ? dbias! : mul(dbias!, s)) : null]),
+      ...(bias === null ? [] : [bias.requiresGrad ? scaled(dbias!, g) : null]),
     ];
     if (dl !== logits) dl.dispose();
     logits.dispose(); // [rows, V]: the largest buffer of a step, freed as soon as it is consumed
     return grads;
-  });
+  }));
 }

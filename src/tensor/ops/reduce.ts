@@ -24,7 +24,7 @@ function reduceAxis(op: 'sum' | 'max', x: Tensor, axis: number): Tensor {
   const out = Tensor.empty(outShape);
   const outer = sizeOf(c.shape.slice(0, axis));
   const inner = sizeOf(c.shape.slice(axis + 1));
-  getBackend().reduce(op, c.data.subarray(c.offset, c.offset + c.size), outer, c.shape[axis]!, inner, out.data);
+  getBackend().reduce(op, c.dense(op), outer, c.shape[axis]!, inner, out.dense());
   if (c !== x) c.dispose();
   return out;
 }
@@ -72,7 +72,7 @@ export function argmax(input: Tensor, axis: number, keepdim = false): Tensor {
   if (x.shape[a] === 0) throw new Error(`argmax: cannot reduce empty axis ${axis} of shape ${fmt(x.shape)}`);
   const c = x.contiguous();
   const out = Tensor.empty(reducedShape(x.shape, [a], keepdim), 'int32');
-  getBackend().argmax(c.data.subarray(c.offset, c.offset + c.size), sizeOf(c.shape.slice(0, a)), c.shape[a]!, sizeOf(c.shape.slice(a + 1)), out.ids);
+  getBackend().argmax(c.dense('argmax'), sizeOf(c.shape.slice(0, a)), c.shape[a]!, sizeOf(c.shape.slice(a + 1)), out.dense());
   if (c !== x) c.dispose();
   return out;
 }

@@ -2,7 +2,6 @@
 // contiguous, concat and stack copy. Each view's backward maps the gradient back through the inverse view.
 
 import { getBackend } from '../../backend/index.js';
-import { forEachStrided } from '../../backend/ts/strided.js';
 import { record } from '../autograd.js';
 import { fmt, normAxis, sizeOf, viewStrides } from '../layout.js';
 import { Tensor } from '../tensor.js';
@@ -23,17 +22,11 @@ export function contiguous(x: Tensor): Tensor {
   return record(out, 'contiguous', [x], (g) => [g]);
 }
 
-/** dst = src elementwise (same shape and dtype, any strides). Int32 ids are copied here, floats by the backend. */
+/** dst = src elementwise (same shape and dtype, any strides). */
 export function copyInto(src: Tensor, dst: Tensor): void {
   if (src.shape.join() !== dst.shape.join()) throw new Error(`copy: shapes ${fmt(src.shape)} and ${fmt(dst.shape)} differ`);
   if (src.dtype !== dst.dtype) throw new Error(`copy: dtypes ${src.dtype} and ${dst.dtype} differ`);
-  if (src.dtype === 'float32') { getBackend().copy(src.strided(), dst.strided(), src.shape); return; }
-  const s = src.ids;
-  const d = dst.ids;
-  const operands = [src, dst].map((t) => ({ data: new Float32Array(0), offset: t.offset, strides: t.strides }));
-  forEachStrided(src.shape, operands, (_start, len, off, ls) => {
-    for (let j = 0, p = off[0]!, q = off[1]!; j < len; j++, p += ls[0]!, q += ls[1]!) d[q] = s[p]!;
-  });
+  getBackend().copy(src.strided('copy'), dst.strided('copy'), src.shape, src.dtype);
 }
 
 /** Same elements in a new shape (one dim may be -1); a view when the layout allows, else a copy. */
