@@ -6,12 +6,12 @@
 // Usage: npm run bench:vs-torch [-- --config tiny|small|base[,..]] [--json] [--threads 2] [--steps K]
 //        [--rounds R] [--warmup W] [--decode [--decoder kv|recompute]]
 
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BenchSpec } from './ours-step.js';
+import { allocatorEnv, median, SPECS, Worker } from './workers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -19,12 +19,6 @@ const ROOT = join(HERE, '..');
 const PYTHON = process.env['AIAYN_TORCH_PYTHON'] || '/usr/bin/python3';
 const OPENBLAS_OPENMP = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
 
-/** The three configs of issue 6: model sizes and batch shapes (sequences x source/target tokens). */
-const SPECS: Record<string, BenchSpec> = {
-  tiny: { name: 'tiny', d: 128, h: 4, ff: 512, enc: 2, dec: 2, vocab: 8000, batch: 64, src: 24, tgt: 24, newTokens: 32 },
-  small: { name: 'small', d: 256, h: 4, ff: 1024, enc: 3, dec: 3, vocab: 8000, batch: 64, src: 32, tgt: 32, newTokens: 32 },
-  base: { name: 'base', d: 512, h: 8, ff: 2048, enc: 6, dec: 6, vocab: 16000, batch: 32, src: 32, tgt: 32, newTokens: 32 },
-};
 /** Default warm-up steps, steps per round and rounds per config (each round is about a second or more of work). */
 const SCHEDULE: Record<string, { warmup: number; steps: number; rounds: number }> = {
   tiny: { warmup: 3, steps: 5, rounds: 5 },
@@ -73,63 +67,11 @@ function parseArgs(argv: readonly string[]): Options {
   return o;
 }
 
-/** A worker process answering one JSON line per command. */
-class Worker {
-  private readonly lines: Interface;
-  private readonly pending: Array<(line: string) => void> = [];
-  private readonly queued: string[] = [];
-  private stderr = '';
-  private exited = false;
-
-  constructor(readonly name: string, private readonly child: ChildProcessWithoutNullStreams) {
-    this.lines = createInterface({ input: child.stdout });
-    this.lines.on('line', (line) => {
-      const waiter = this.pending.shift();
-      if (waiter) waiter(line); else this.queued.push(line);
-    });
-    child.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
-    child.on('exit', () => {
-      this.exited = true;
-      for (const w of this.pending.splice(0)) w('');
-    });
-  }
-
-  /** The next JSON line (the ready line, or the answer to a command). */
-  async next(): Promise<Record<string, unknown>> {
-    const line = this.queued.shift() ?? (this.exited ? '' : await new Promise<string>((res) => this.pending.push(res)));
-    if (line === '') throw new Error(`${this.name} worker exited; its stderr ends:\n${this.stderr}`);
-    const msg = JSON.parse(line) as Record<string, unknown>;
-    if (typeof msg['error'] === 'string') throw new Error(`${this.name} worker: ${msg['error']}`);
-    return msg;
-  }
-
-  /** Sends a command and waits for its answer. */
-  async ask(command: string): Promise<Record<string, unknown>> {
-    this.child.stdin.write(command + '\n');
-    return this.next();
-  }
-
-  /** Asks the worker to quit. */
-  close(): void {
-    if (!this.exited) this.child.stdin.end('quit\n');
-  }
-}
-
 /** Whether PyTorch imports under /usr/bin/python3, and if not why. */
 function torchAvailable(): { ok: boolean; why: string } {
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (r.error) return { ok: false, why: `${PYTHON} cannot run (${r.error.message})` };
   return r.status === 0 ? { ok: true, why: '' } : { ok: false, why: (r.stderr ?? '').trim().split('\n').pop() ?? 'import failed' };
-}
-
-/**
- * glibc malloc settings for both workers: never hand big blocks to mmap and never trim the heap. By default
- * glibc maps every block above 32 MiB (e.g. PyTorch's logits and their gradients) afresh and unmaps it on free,
- * so each step pays page faults for zeroed pages again; on this VM that alone made PyTorch's tiny step 3.4x slower
- * (640 vs 188 ms). Explicit settings in the caller's environment win.
- */
-function allocatorEnv(): NodeJS.ProcessEnv {
-  return { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 36), ...process.env };
 }
 
 /** PyTorch's best set-up on this machine: the OpenMP OpenBLAS, AVX-512 kernels where the CPU has them. */
@@ -154,13 +96,6 @@ async function startWorkers(spec: BenchSpec, threads: number, withTorch: boolean
     throw new Error(`the two models differ: ours has ${String(info['ours']!['params'])} parameters, torch ${String(info['torch']!['params'])}`);
   }
   return { ours, torch, info };
-}
-
-/** Median of a non-empty list. */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**

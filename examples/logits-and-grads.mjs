@@ -9,6 +9,6 @@ const tgtOut = tensor([[10, 11, 2], [12, 2, 0]], [2, 3], 'int32');     // (B, T)
 const logits = noGrad(() => model.forward(src, tgtIn, 0));             // (B, T, V); 0 = pad id
 console.log('logits', logits.shape, logits.toArray().slice(0, 3));
 
-const { loss, grads } = lossAndGrads(model, src, tgtIn, tgtOut, { labelSmoothing: 0.1, padId: 0 });
+const { loss, grads } = await lossAndGrads(model, src, tgtIn, tgtOut, { labelSmoothing: 0.1, padId: 0 });
 console.log('loss', loss.toFixed(4), '| gradients for', grads.size, 'parameters, e.g.',
   'generator.bias', grads.get('generator.bias').shape);

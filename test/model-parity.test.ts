@@ -64,7 +64,7 @@ for (const name of ['post-ln', 'pre-ln']) {
     t.diagnostic(`${name}: logits ${logitsErr.toExponential(2)}, loss ${lossErr.toExponential(2)}, worst grad ${worst.err.toExponential(2)} (${worst.name}), ${params.length} parameters`);
 
     // And back: our state dict in PyTorch names reproduces the fixture's weights.
-    const back = toTorchStateDict(model);
+    const back = await toTorchStateDict(model);
     for (const [n, w] of weights) assert.ok(relError(back.get(n)!.data, w.data) < 1e-6, `round trip of ${n}`);
     assert.deepEqual([...back.keys()].sort(), [...weights.keys()].sort());
   });

@@ -59,21 +59,24 @@ forEachBackend('tensor errors', () => {
     throwsWith(() => y.backward(ones([3, 2])), /^backward: /, /\[3, 2\]/, /\[2, 3\]/);
   }));
 
-  test('use after dispose names the op and the shape', () => tidy(() => {
+  test('use after dispose names the op and the shape', async () => {
     const x = ones([2, 3]);
-    const w = ones([3, 4]);
-    x.dispose();
-    throwsWith(() => x.add(1), /^add: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => x.exp(), /^exp: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => x.sum(), /^sum: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => x.matmul(w), /^matmul: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => w.matmul(x.transpose()), /disposed/);
-    throwsWith(() => x.reshape([3, 2]), /^reshape: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => x.toArray(), /^toArray: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => embedding(x, ids([0], [1])), /^embedding: /, /\[2, 3\]/, /disposed/);
-    throwsWith(() => x.data, /^data: /, /disposed/);
-    x.dispose(); // idempotent
-  }));
+    tidy(() => {
+      const w = ones([3, 4]);
+      x.dispose();
+      throwsWith(() => x.add(1), /^add: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => x.exp(), /^exp: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => x.sum(), /^sum: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => x.matmul(w), /^matmul: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => w.matmul(x.transpose()), /disposed/);
+      throwsWith(() => x.reshape([3, 2]), /^reshape: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => x.toArray(), /^toArray: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => embedding(x, ids([0], [1])), /^embedding: /, /\[2, 3\]/, /disposed/);
+      throwsWith(() => x.dense(), /^kernel: /, /\[2, 3\]/, /disposed/);
+      x.dispose(); // idempotent
+    });
+    await assert.rejects(x.data(), /^Error: data: tensor of shape \[2, 3\] was disposed/);
+  });
 
   test('backward through tensors that tidy already disposed fails instead of reading recycled buffers', () => {
     const w = ones([2, 5]).requireGrad();

@@ -72,11 +72,20 @@ function ready(name: BackendName): Backend | undefined {
   return gpuBackend;
 }
 
-/** Switches backend by name; throws with the load error when it is not available ('webgpu': after initBackend). */
-export function setBackend(name: BackendName): Backend {
-  const backend = ready(name);
-  if (backend === undefined) throw new Error(`the ${name} backend starts asynchronously: call await initBackend('${name}') first`);
+/**
+ * Switches backend, by name or to a Backend object (e.g. coreOnly(...)); throws with the load error when it is not
+ * available ('webgpu': after initBackend).
+ */
+export function setBackend(which: BackendName | Backend): Backend {
+  if (typeof which !== 'string') return (current = which);
+  const backend = ready(which);
+  if (backend === undefined) throw new Error(`the ${which} backend starts asynchronously: call await initBackend('${which}') first`);
   return (current = backend);
+}
+
+/** The same backend without its fused paths: every op then composes the core kernels. */
+export function coreOnly(backend: Backend): Backend {
+  return { ...backend, fused: {} };
 }
 
 /**

@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     mkdirSync(out, { recursive: true });
     const config: ModelDirConfig = { format: 'aiayn-model', version: 1, model: model.config };
     await writeFileAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
-    saveWeights(join(out, 'weights.safetensors'), model);
+    await saveWeights(join(out, 'weights.safetensors'), model);
     const tokenizer = getString(args, 'tokenizer');
     if (tokenizer !== undefined) copyFileSync(tokenizer, join(out, 'tokenizer.json'));
     console.log(`converted ${weights} into ${out}`);
@@ -68,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (err) {
       throw new CliError((err as Error).message);
     }
-    saveSafetensors(out, Object.fromEntries(toTorchStateDict(model)), { format: 'pt' });
+    saveSafetensors(out, Object.fromEntries(await toTorchStateDict(model)), { format: 'pt' });
     console.log(`wrote the PyTorch tutorial state dict of ${dir} to ${out}`);
     return 0;
   }

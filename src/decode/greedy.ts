@@ -1,6 +1,7 @@
 // Greedy decoding: at each step take the most probable token, for a batch of sentences at once. The loop
 // (one live row per unfinished sentence, rows dropped at eos or max length) is shared with sampling.
 
+import { tidy } from '../tensor/memory.js';
 import { argmax } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { maxLenOf, type IncrementalDecoder, type SearchOptions } from './types.js';
@@ -45,7 +46,7 @@ export async function decodeStepwise(model: IncrementalDecoder, batch: number, o
  * on the backend's argmax, so only rows ids cross to the host (BENCHMARKS.md: greedy's argmax on the backend).
  */
 export async function argmaxRows(logp: Tensor, rows: number, V: number): Promise<Int32Array> {
-  const ids = argmax(logp.reshape([rows, V]), 1); // (rows)
+  const ids = tidy(() => argmax(logp.reshape([rows, V]), 1)); // (rows)
   try {
     return (await ids.data()) as Int32Array;
   } finally {

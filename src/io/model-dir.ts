@@ -25,16 +25,16 @@ export interface ModelDirConfig {
 /** A loaded model directory. */
 export interface LoadedModel { model: Transformer; tokenizer: Bpe; config: ModelDirConfig; }
 
-/** Our parameters as safetensors entries (copies), by our names. */
-export function modelTensors(model: Transformer): Record<string, SafetensorsInput> {
+/** Our parameters as safetensors entries (host copies), by our names. */
+export async function modelTensors(model: Transformer): Promise<Record<string, SafetensorsInput>> {
   const out: Record<string, SafetensorsInput> = {};
-  for (const [name, t] of model.stateDict()) out[name] = { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array };
+  for (const [name, t] of model.stateDict()) out[name] = { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array };
   return out;
 }
 
 /** Writes weights.safetensors atomically. */
-export function saveWeights(path: string, model: Transformer): void {
-  saveSafetensors(path, modelTensors(model), { format: 'aiayn' });
+export async function saveWeights(path: string, model: Transformer): Promise<void> {
+  saveSafetensors(path, await modelTensors(model), { format: 'aiayn' });
 }
 
 /** Loads weights into a model (strict: names and shapes must match), naming the file on error. */
@@ -52,7 +52,7 @@ export async function saveModelDir(dir: string, model: Transformer, tokenizer: B
   const config: ModelDirConfig = { format: 'aiayn-model', version: 1, model: model.config, ...extra };
   await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   await tokenizer.save(join(dir, 'tokenizer.json'));
-  saveWeights(join(dir, 'weights.safetensors'), model);
+  await saveWeights(join(dir, 'weights.safetensors'), model);
 }
 
 /** Reads and checks config.json of a model directory. */

@@ -38,12 +38,12 @@ function assertTorchCompatible(model: Transformer, op: string): void {
   if (problems.length > 0) throw new Error(`${op}: model is not expressible as the PyTorch tutorial's: ${problems.join('; ')}`);
 }
 
-/** The PyTorch tutorial's state dict of `model` (copies, float32), tied weights repeated under each name. */
-export function toTorchStateDict(model: Transformer): Map<string, SafetensorsInput> {
+/** The PyTorch tutorial's state dict of `model` (host copies, float32), tied weights repeated under each name. */
+export async function toTorchStateDict(model: Transformer): Promise<Map<string, SafetensorsInput>> {
   assertTorchCompatible(model, 'toTorchStateDict');
   const out = new Map<string, SafetensorsInput>();
   for (const [name, t] of model.stateDict()) {
-    out.set(toTorchName(name), { dtype: 'F32', shape: [...t.shape], data: t.toArray() as Float32Array });
+    out.set(toTorchName(name), { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array });
   }
   const c = model.config;
   const emb = out.get(c.shareEmbeddings === 'all' ? SRC_EMB : TGT_EMB)!;

@@ -112,8 +112,9 @@ export class Tensor {
   /** Logical contents as a new dense typed array, read asynchronously: works on every backend. */
   async data(): Promise<HostArray> {
     this.assertAlive('data');
-    const t = this.contiguous();
-    const out = await t.storage.backend.read(t.dense('data'), t.size, t.dtype);
+    const own = this.storage.backend;
+    const t = withBackend(own, () => this.contiguous()); // on the tensor's own backend, whichever runs now
+    const out = await own.read({ buf: t.storage.buf, offset: t.offset }, t.size, t.dtype);
     if (t !== this) t.dispose();
     return out;
   }
@@ -123,8 +124,8 @@ export class Tensor {
     this.assertAlive('toArray');
     const read = this.storage.backend.readSync;
     if (read === null) throw new Error(`toArray: the '${this.storage.backend.name}' backend reads asynchronously; use await t.data()`);
-    const t = this.contiguous();
-    const out = read(t.dense('toArray'), t.size, t.dtype);
+    const t = withBackend(this.storage.backend, () => this.contiguous());
+    const out = read({ buf: t.storage.buf, offset: t.offset }, t.size, t.dtype);
     if (t !== this) t.dispose();
     return out;
   }
