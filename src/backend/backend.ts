@@ -252,19 +252,19 @@ export interface AttentionBackwardArgs extends AttentionDims {
 }
 
 /** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for the fused decoder step. */
-export interface DecoderStepLayer {
+export interface DecoderStepLayer<T = Dense> {
   /** Self-attention: packed [W^Q; W^K; W^V] [3d, d] and its bias [3d]; W^O [d, d] and its bias. */
-  selfInW: Dense; selfInB: Dense; selfOutW: Dense; selfOutB: Dense;
+  selfInW: T; selfInB: T; selfOutW: T; selfOutB: T;
   /** Encoder-decoder attention: W^Q [d, d] and its bias (the keys and values are cached); W^O and its bias. */
-  crossQW: Dense; crossQB: Dense; crossOutW: Dense; crossOutB: Dense;
+  crossQW: T; crossQB: T; crossOutW: T; crossOutB: T;
   /** FFN, eq. (2): W_1 [dFF, d], b_1, W_2 [d, dFF], b_2. */
-  ff1W: Dense; ff1B: Dense; ff2W: Dense; ff2B: Dense;
+  ff1W: T; ff1B: T; ff2W: T; ff2B: T;
   /** LayerNorm gains and biases [d] of the three sublayers. */
-  norm1G: Dense; norm1B: Dense; norm2G: Dense; norm2B: Dense; norm3G: Dense; norm3B: Dense;
+  norm1G: T; norm1B: T; norm2G: T; norm2B: T; norm3G: T; norm3B: T;
   /** Self-attention keys and values (rows, h, capacity, dK): positions 0..past-1 filled; the step writes `past`. */
-  selfK: Dense; selfV: Dense;
+  selfK: T; selfV: T;
   /** The memory's keys and values (rows, h, srcLen, dK). */
-  crossK: Dense; crossV: Dense;
+  crossK: T; crossV: T;
 }
 
 /**
@@ -274,8 +274,8 @@ export interface DecoderStepLayer {
  */
 export const DECODER_STEP_SUBLAYERS = ['selfAttention', 'crossAttention', 'feedForward'] as const;
 
-/** Operands of FusedPaths.decoderStep. */
-export interface DecoderStepArgs {
+/** Operands of FusedPaths.decoderStep; T is how a buffer operand is given (host kernels: typed arrays). */
+export interface DecoderStepArgs<T = Dense> {
   rows: number; dModel: number; heads: number; dFF: number; vocab: number; srcLen: number;
   /** The sublayers of each layer, in order (must equal DECODER_STEP_SUBLAYERS). */
   sublayers: readonly string[];
@@ -288,18 +288,18 @@ export interface DecoderStepArgs {
   activation: string;
   eps: number;
   /** The last token of each row (rows, int32 on the host), looked up in `embedding` [V', d] and scaled by embedScale. */
-  ids: Int32Array; embedding: Dense; embedScale: number;
+  ids: Int32Array; embedding: T; embedScale: number;
   /** The positional encoding of position `past` (d). */
-  positional: Dense;
+  positional: T;
   /** Source padding (rows, srcLen), nonzero = pad: those keys are masked out of encoder-decoder attention. */
-  srcPad: Dense;
-  layers: readonly DecoderStepLayer[];
+  srcPad: T;
+  layers: readonly DecoderStepLayer<T>[];
   /** A LayerNorm after the last layer, or null. */
-  finalNorm: { gamma: Dense; beta: Dense } | null;
+  finalNorm: { gamma: T; beta: T } | null;
   /** The pre-softmax linear map [vocab, d] and its bias. */
-  generatorW: Dense; generatorB: Dense;
+  generatorW: T; generatorB: T;
   /** Log-probabilities of the next token (rows, vocab). */
-  out: Dense;
+  out: T;
 }
 
 /**

@@ -13,9 +13,11 @@ export interface Strided {
   readonly strides: readonly number[];
 }
 
-import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import type {
+  AttentionDims, BinaryOp, DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer, ReduceOp, UnaryOp,
+} from '../backend.js';
 
-export type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+export type { AttentionDims, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
 
 /** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ a bias row). */
 export interface GemmArgs {
@@ -66,9 +68,6 @@ export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; column
  */
 export interface HeadPacked { data: Float32Array; offset: number; rowStride: number; col: number; }
 
-/** Shapes of Backend.attentionScores and attentionBackward: batch x heads pairs of tq queries over tk keys. */
-export interface AttentionDims { batch: number; heads: number; tq: number; tk: number; dK: number; dV: number; scale: number; }
-
 /** Operands of Backend.attentionScores. */
 export interface AttentionScoresArgs extends AttentionDims {
   q: HeadPacked; k: HeadPacked;
@@ -91,47 +90,11 @@ export interface AttentionBackwardArgs extends AttentionDims {
   dq: HeadPacked; dk: HeadPacked; dv: HeadPacked;
 }
 
-/** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for Backend.decoderStep. */
-export interface DecoderStepLayer {
-  /** Self-attention: packed [W^Q; W^K; W^V] [3d, d] and its bias [3d]; W^O [d, d] and its bias. */
-  selfInW: Float32Array; selfInB: Float32Array; selfOutW: Float32Array; selfOutB: Float32Array;
-  /** Encoder-decoder attention: W^Q [d, d] and its bias (the keys and values are cached); W^O and its bias. */
-  crossQW: Float32Array; crossQB: Float32Array; crossOutW: Float32Array; crossOutB: Float32Array;
-  /** FFN, eq. (2): W_1 [dFF, d], b_1, W_2 [d, dFF], b_2. */
-  ff1W: Float32Array; ff1B: Float32Array; ff2W: Float32Array; ff2B: Float32Array;
-  /** LayerNorm gains and biases [d] of the three sublayers. */
-  norm1G: Float32Array; norm1B: Float32Array; norm2G: Float32Array; norm2B: Float32Array; norm3G: Float32Array; norm3B: Float32Array;
-  /** Self-attention keys and values (rows, h, capacity, dK): positions 0..past-1 filled; the step writes `past`. */
-  selfK: Float32Array; selfV: Float32Array;
-  /** The memory's keys and values (rows, h, srcLen, dK). */
-  crossK: Float32Array; crossV: Float32Array;
-}
+/** One decoder layer of HostKernels.decoderStep: backend.ts's, over typed arrays. */
+export type DecoderStepLayer = BackendDecoderStepLayer<Float32Array>;
 
-/** Operands of Backend.decoderStep. */
-export interface DecoderStepArgs {
-  rows: number; dModel: number; heads: number; dFF: number; vocab: number; srcLen: number;
-  /** Positions already in the self-attention caches (this token's position). */
-  past: number;
-  /** Positions the self-attention cache buffers hold (> past). */
-  capacity: number;
-  /** Pre-LN sublayers x + F(LayerNorm(x)) instead of post-LN LayerNorm(x + F(x)). */
-  normFirst: boolean;
-  activation: 'relu' | 'gelu';
-  eps: number;
-  /** The last token of each row (rows), looked up in `embedding` [V', d] and scaled by embedScale. */
-  ids: Int32Array; embedding: Float32Array; embedScale: number;
-  /** The positional encoding of position `past` (d). */
-  positional: Float32Array;
-  /** Source padding (rows, srcLen), nonzero = pad: those keys are masked out of encoder-decoder attention. */
-  srcPad: Float32Array;
-  layers: readonly DecoderStepLayer[];
-  /** A LayerNorm after the last layer, or null. */
-  finalNorm: { gamma: Float32Array; beta: Float32Array } | null;
-  /** The pre-softmax linear map [vocab, d] and its bias. */
-  generatorW: Float32Array; generatorB: Float32Array;
-  /** Log-probabilities of the next token (rows, vocab). */
-  out: Float32Array;
-}
+/** Operands of HostKernels.decoderStep: backend.ts's over typed arrays, the sublayers already checked by the caller. */
+export type DecoderStepArgs = Omit<BackendDecoderStepArgs<Float32Array>, 'sublayers' | 'activation'> & { activation: 'relu' | 'gelu' };
 
 /** The kernels a host backend provides. Every method writes into caller-owned output buffers. */
 export interface HostKernels {
