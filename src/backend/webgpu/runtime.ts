@@ -129,8 +129,11 @@ export class Runtime {
   private lostError: Error | null = null;
   private disposed = false;
   private readonly doomed: GPUBuffer[] = [];
+  /** A 16-byte buffer bound where a kernel's optional operand is absent (its flag says not to read it). */
+  readonly placeholder: GPUBuffer;
 
   constructor(readonly device: GPUDevice) {
+    this.placeholder = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'aiayn placeholder' });
     this.ring = device.createBuffer({ size: RING_SLOTS * PARAM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'aiayn params' });
     void device.lost.then((info) => {
       if (!this.disposed) this.lostError = new Error(`WebGPU device lost (${info.reason}): ${info.message || 'no message'}; create a new backend`);

@@ -40,7 +40,7 @@ fn pow_(a: f32, b: f32) -> f32 {
 }
 `;
 
-/** f(x) of each unary op in WGSL. */
+/** f(x) of each unary op in WGSL (NaN in gives NaN out, relu's 0 aside, whatever the GPU's builtins do with it). */
 const UNARY_WGSL: Record<UnaryOp, string> = {
   neg: '-x', exp: 'exp(x)', log: 'log_(x)', sqrt: 'select(sqrt(x), nan(), x < 0.0 || is_nan(x))', tanh: 'tanh_(x)',
   relu: 'select(0.0, x, x > 0.0)', sigmoid: '1.0 / (1.0 + exp(-x))', gelu: '0.5 * x * erfc_(-x * SQRT_HALF)',
@@ -128,7 +128,7 @@ export function unary(rt: Runtime, a: { op: UnaryOp; x: Dense; out: Dense; n: nu
   let i = ${FLAT_INDEX};
   if (i >= p.n) { return; }
   let x = xs[p.offX + i];
-  out[p.offOut + i] = ${UNARY_WGSL[a.op]};
+  out[p.offOut + i] = ${a.op === 'relu' ? UNARY_WGSL[a.op] : `select(${UNARY_WGSL[a.op]}, x, is_nan(x))`};
 }`,
   }));
   rt.dispatch(k, { n: a.n, offX: a.x.offset, offOut: a.out.offset }, [gpuBuffer(a.x.buf), gpuBuffer(a.out.buf)], grid(a.n));
