@@ -26,7 +26,7 @@ after(() => gpu?.dispose());
 function dev(t: TestContext): WebGPUBackend | undefined {
   if (gpu !== undefined) return gpu;
   if (process.env['AIAYN_REQUIRE_WEBGPU'] === '1') assert.fail(`AIAYN_REQUIRE_WEBGPU=1 but no WebGPU backend: ${loadError}`);
-  t.skip(`WebGPU unavailable: ${loadError}`);
+  t.skip(loadError);
   return undefined;
 }
 
@@ -462,7 +462,7 @@ test('adam: several steps, L2 and decoupled weight decay', async (t) => {
   }
 });
 
-test('errors name the problem: a foreign buffer, a buffer beyond the device limit, a WGSL compile error', async (t) => {
+test('errors name the problem: a foreign buffer, a buffer beyond the device limit, a WGSL compile error, a lost device', async (t) => {
   const g = dev(t);
   if (g === undefined) return;
   assert.throws(() => g.unary('exp', { buf: new Float32Array(4), offset: 0 }, { buf: g.alloc(4, 'float32', false), offset: 0 }, 4), /not a WebGPU buffer/);
@@ -473,6 +473,9 @@ test('errors name the problem: a foreign buffer, a buffer beyond the device limi
     const broken = defineKernel('test_broken_kernel', () => ({ params: paramLayout({ n: 'u32' }), buffers: 0, code: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }' }));
     rt.dispatch(broken, { n: 1 }, [], [1]);
     await assert.rejects(rt.finish(), /test_broken_kernel' failed to compile: .*undefined_thing/);
+    device.destroy();
+    await device.lost;
+    assert.throws(() => rt.check(), /WebGPU device lost \(destroyed\)/);
   } finally {
     rt.dispose();
   }

@@ -267,7 +267,7 @@ export class Runtime {
   /** Destroys the device (a later call throws). */
   dispose(): void {
     if (this.disposed) return;
-    this.flush();
+    if (this.lostError === null) this.flush();
     this.disposed = true;
     this.device.destroy();
   }

@@ -26,14 +26,6 @@ export function coalesce(kernel: string, shape: readonly number[], strides: read
   return { shape: outShape, strides: outStrides };
 }
 
-/** Row-major strides of a dense shape. */
-export function denseStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) { s[d] = acc; acc *= shape[d]!; }
-  return s;
-}
-
 /**
  * WGSL declaring `o<k>` = operand k's element offset (i32) of flat index `i` (u32), from params `rank`,
  * `shape`, `off<k>` and `s<k>` (see coalesce).
