@@ -373,6 +373,51 @@ test('layerNorm and its backward: dgamma and dbeta accumulate, rows across chunk
   }
 });
 
+test('fused addLayerNorm: the residual sum written and normalised', async (t) => {
+  const g = dev(t);
+  if (g === undefined) return;
+  for (const [rows, cols] of [[1, 1], [7, 33], [3, 1000]] as const) {
+    const x = twin(g, randn(rows * cols + 1));
+    const y = twin(g, randn(rows * cols));
+    const gamma = twin(g, randn(cols, 0.5, 1.5));
+    const beta = twin(g, randn(cols));
+    const [out, sum] = [twin(g, new Float32Array(rows * cols)), twin(g, new Float32Array(rows * cols))];
+    const [mean, rstd] = [twin(g, new Float32Array(rows)), twin(g, new Float32Array(rows))];
+    both(g, (b, h) => {
+      const args = { x: { buf: h(x), offset: 1 }, y: { buf: h(y), offset: 0 }, sum: { buf: h(sum), offset: 0 }, gamma: { buf: h(gamma), offset: 0 },
+        beta: { buf: h(beta), offset: 0 }, rows, cols, eps: 1e-5, out: { buf: h(out), offset: 0 }, mean: { buf: h(mean), offset: 0 }, rstd: { buf: h(rstd), offset: 0 } };
+      assert.equal(b.fused.addLayerNorm!.refuses(args), null);
+      b.fused.addLayerNorm!.run(args);
+    });
+    await close(g, sum, `addLayerNorm sum ${rows}x${cols}`, 0);
+    await close(g, out, `addLayerNorm out ${rows}x${cols}`, 1e-5, 1e-3);
+    await close(g, mean, `addLayerNorm mean ${rows}x${cols}`, 1e-5, 1e-3);
+    await close(g, rstd, `addLayerNorm rstd ${rows}x${cols}`, 1e-4);
+  }
+});
+
+test('fused linearCrossEntropy: generator and loss, with and without bias and gradients', async (t) => {
+  const g = dev(t);
+  if (g === undefined) return;
+  for (const [rows, d, vocab, withBias, grad] of [[7, 33, 100, true, true], [33, 16, 1000, false, true], [5, 8, 33, true, false], [1, 4, 7, true, true]] as const) {
+    const tg = randi(rows, vocab);
+    tg[0] = -1;
+    const [x, weight, bias, targets] = [twin(g, randn(rows * d)), twin(g, randn(vocab * d + 2)), twin(g, randn(vocab)), twin(g, tg)];
+    const [loss, dlogits, dbias] = [twin(g, new Float32Array(1)), twin(g, new Float32Array(rows * vocab)), twin(g, randn(vocab))];
+    both(g, (b, h) => {
+      const args = { x: { buf: h(x), offset: 0 }, weight: { buf: h(weight), offset: 2 }, bias: withBias ? { buf: h(bias), offset: 0 } : null,
+        targets: { buf: h(targets), offset: 0 }, rows, d, vocab, ignoreIndex: -1, smoothing: 0.1, loss: { buf: h(loss), offset: 0 },
+        dlogits: { buf: h(dlogits), offset: 0 }, grad, dbias: withBias ? { buf: h(dbias), offset: 0 } : null };
+      assert.equal(b.fused.linearCrossEntropy!.refuses(args), null);
+      b.fused.linearCrossEntropy!.run(args);
+    });
+    const what = `linearCrossEntropy ${rows}x${d}x${vocab} bias=${withBias} grad=${grad}`;
+    await close(g, loss, what, 1e-5);
+    if (grad) await close(g, dlogits, `${what} dlogits`, 1e-5, 1e-4);
+    await close(g, dbias, `${what} dbias`, 1e-5, 1e-3);
+  }
+});
+
 test('crossEntropy: ignored rows, label smoothing, the gradient beside and in place of the logits, no row counted', async (t) => {
   const g = dev(t);
   if (g === undefined) return;

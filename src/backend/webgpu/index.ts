@@ -13,7 +13,7 @@ import { dropout, dropoutBackward } from './kernels/dropout.js';
 import { embedding, embeddingBackward } from './kernels/embedding.js';
 import { gemm } from './kernels/gemm.js';
 import { layerNorm, layerNormBackward } from './kernels/layernorm.js';
-import { crossEntropy } from './kernels/loss.js';
+import { crossEntropy, linearCrossEntropy } from './kernels/loss.js';
 import { argmax, reduce } from './kernels/reduce.js';
 import { softmax, softmaxBackward } from './kernels/softmax.js';
 
@@ -80,6 +80,8 @@ export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<Web
     embeddingBackward: checked((args) => embeddingBackward(rt, args)),
     adam: checked((args) => adam(rt, args)),
     fused: {
+      addLayerNorm: { refuses: () => null, run: checked((a) => layerNorm(rt, a, { y: a.y, sum: a.sum })) },
+      linearCrossEntropy: { refuses: () => null, run: checked((a) => linearCrossEntropy(rt, pool, a)) },
       reluDropout: {
         refuses: (a) => (a.p >= 0 && a.p < 1 ? null : `p = ${a.p} is outside [0, 1)`),
         run: checked((a) => dropout(rt, pool, a, true)),

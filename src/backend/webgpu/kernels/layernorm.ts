@@ -1,8 +1,9 @@
 // LayerNorm forward and backward on the WebGPU backend, mirroring layerNorm and layerNormBackward of
-// src/backend/ts/nn.ts: one 256-thread workgroup per row (two-pass mean and biased variance); dgamma and dbeta are
-// column sums over the rows, taken in chunks of rows (partial sums into scratch) and then added (+=) in order.
+// src/backend/ts/nn.ts (with its residual form, the fused addLayerNorm): one 256-thread workgroup per row (two-pass
+// mean and biased variance); dgamma and dbeta are column sums over the rows, taken in chunks of rows (partial sums
+// into scratch) and then added (+=) in order.
 
-import type { LayerNormArgs, LayerNormBackwardArgs } from '../../backend.js';
+import type { Dense, LayerNormArgs, LayerNormBackwardArgs } from '../../backend.js';
 import { gpuBuffer, type DevicePool } from '../memory.js';
 import { paramLayout } from '../params.js';
 import { defineKernel, FLAT_BUILTINS, FLAT_INDEX, grid, ROW_INDEX, storage, WORKGROUP_REDUCE, type Runtime } from '../runtime.js';
@@ -10,32 +11,42 @@ import { defineKernel, FLAT_BUILTINS, FLAT_INDEX, grid, ROW_INDEX, storage, WORK
 /** Rows per partial sum of the dgamma / dbeta column sums. */
 const CHUNK_ROWS = 64;
 
-/** out = (x - mean) * rstd * gamma + beta over rows of [rows, cols]; saves mean and rstd. */
-export function layerNorm(rt: Runtime, a: LayerNormArgs): void {
+/**
+ * out = (x - mean) * rstd * gamma + beta over rows of [rows, cols]; saves mean and rstd. With `residual`, of
+ * s = x + y instead, s written to `sum` (each thread rereads only the sums it wrote).
+ */
+export function layerNorm(rt: Runtime, a: LayerNormArgs, residual: { y: Dense; sum: Dense } | null = null): void {
   if (a.rows === 0) return;
-  const k = defineKernel('layer_norm', () => ({
-    params: paramLayout({ rows: 'u32', cols: 'u32', eps: 'f32', offX: 'u32', offG: 'u32', offB: 'u32', offOut: 'u32', offMean: 'u32', offRstd: 'u32' }),
-    buffers: 6,
-    code: `${WORKGROUP_REDUCE}${storage(1, 'xs', 'array<f32>')}${storage(2, 'gamma', 'array<f32>')}${storage(3, 'beta', 'array<f32>')}${storage(4, 'out', 'array<f32>')}${storage(5, 'means', 'array<f32>')}${storage(6, 'rstds', 'array<f32>')}
+  const add = residual !== null;
+  const k = defineKernel(add ? 'add_layer_norm' : 'layer_norm', () => ({
+    params: paramLayout({ rows: 'u32', cols: 'u32', eps: 'f32', offX: 'u32', offG: 'u32', offB: 'u32', offOut: 'u32', offMean: 'u32', offRstd: 'u32',
+      offY: 'u32', offSum: 'u32' }),
+    buffers: add ? 8 : 6,
+    code: `${WORKGROUP_REDUCE}${storage(1, 'xs', 'array<f32>')}${storage(2, 'gamma', 'array<f32>')}${storage(3, 'beta', 'array<f32>')}${storage(4, 'out', 'array<f32>')}${storage(5, 'means', 'array<f32>')}${storage(6, 'rstds', 'array<f32>')}${add ? `${storage(7, 'ys', 'array<f32>')}${storage(8, 'sums', 'array<f32>')}` : ''}
+fn value(row: u32, j: u32) -> f32 { return ${add ? 'sums[p.offSum + row * p.cols + j]' : 'xs[p.offX + row * p.cols + j]'}; }
 @compute @workgroup_size(256) fn main(${FLAT_BUILTINS}) {
   let row = ${ROW_INDEX};
   if (row >= p.rows) { return; }
-  let base = p.offX + row * p.cols;
   var s = 0.0;
-  for (var j = lid.x; j < p.cols; j += 256u) { s += xs[base + j]; }
+  for (var j = lid.x; j < p.cols; j += 256u) {
+    ${add ? `let v = xs[p.offX + row * p.cols + j] + ys[p.offY + row * p.cols + j];
+    sums[p.offSum + row * p.cols + j] = v;
+    s += v;` : 's += value(row, j);'}
+  }
   let mu = wg_sum(s, lid.x) / f32(p.cols);
   var v = 0.0;
-  for (var j = lid.x; j < p.cols; j += 256u) { let d = xs[base + j] - mu; v += d * d; }
+  for (var j = lid.x; j < p.cols; j += 256u) { let d = value(row, j) - mu; v += d * d; }
   let rs = 1.0 / sqrt(wg_sum(v, lid.x) / f32(p.cols) + p.eps);
   if (lid.x == 0u) { means[p.offMean + row] = mu; rstds[p.offRstd + row] = rs; }
   for (var j = lid.x; j < p.cols; j += 256u) {
-    out[p.offOut + row * p.cols + j] = (xs[base + j] - mu) * rs * gamma[p.offG + j] + beta[p.offB + j];
+    out[p.offOut + row * p.cols + j] = (value(row, j) - mu) * rs * gamma[p.offG + j] + beta[p.offB + j];
   }
 }`,
   }));
+  const buffers = [a.x, a.gamma, a.beta, a.out, a.mean, a.rstd].map((d) => gpuBuffer(d.buf));
+  if (residual !== null) buffers.push(gpuBuffer(residual.y.buf), gpuBuffer(residual.sum.buf));
   rt.dispatch(k, { rows: a.rows, cols: a.cols, eps: a.eps, offX: a.x.offset, offG: a.gamma.offset, offB: a.beta.offset, offOut: a.out.offset,
-    offMean: a.mean.offset, offRstd: a.rstd.offset },
-  [gpuBuffer(a.x.buf), gpuBuffer(a.gamma.buf), gpuBuffer(a.beta.buf), gpuBuffer(a.out.buf), gpuBuffer(a.mean.buf), gpuBuffer(a.rstd.buf)], grid(a.rows, 1));
+    offMean: a.mean.offset, offRstd: a.rstd.offset, offY: residual?.y.offset ?? 0, offSum: residual?.sum.offset ?? 0 }, buffers, grid(a.rows, 1));
 }
 
 const BACKWARD_PARAMS = paramLayout({

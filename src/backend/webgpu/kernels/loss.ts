@@ -2,12 +2,15 @@
 // of src/backend/host/backend.ts: (1) one workgroup counts the rows whose target counts; (2) one workgroup per row
 // takes max, log-sum-exp and sum of the logits, writes the row's loss to scratch and, with dlogits, the gradient
 // (softmax - ((1 - eps) onehot + eps / V)) / counted (0 on ignored rows; in place when dlogits is the logits);
-// (3) one workgroup writes the mean loss over the counted rows (NaN when none counts).
+// (3) one workgroup writes the mean loss over the counted rows (NaN when none counts). The fused generator-and-loss
+// path (linearCrossEntropy) is x W^T + bias into dlogits, this loss in place, and dbias as dlogits' column sums.
 
-import type { CrossEntropyArgs } from '../../backend.js';
+import type { CrossEntropyArgs, LinearCrossEntropyArgs } from '../../backend.js';
 import { gpuBuffer, type DevicePool } from '../memory.js';
 import { paramLayout } from '../params.js';
 import { defineKernel, FLAT_BUILTINS, grid, ROW_INDEX, storage, WORKGROUP_REDUCE, type Runtime } from '../runtime.js';
+import { gemm } from './gemm.js';
+import { reduce } from './reduce.js';
 
 const PARAMS = paramLayout({
   rows: 'u32', vocab: 'u32', ignore: 'i32', smoothing: 'f32', offLogits: 'u32', offTargets: 'u32', offLoss: 'u32', offD: 'u32',
@@ -82,4 +85,13 @@ var<workgroup> target_logit: f32;
     }
     rt.dispatch(mean, values, [stats, gpuBuffer(a.loss.buf)], [1]);
   });
+}
+
+/** logits = x W^T + bias into a.dlogits, then the mean loss; with a.grad, dlogits in place and dbias = its column sums. */
+export function linearCrossEntropy(rt: Runtime, pool: DevicePool, a: LinearCrossEntropyArgs): void {
+  gemm(rt, { batch: 1, m: a.rows, n: a.vocab, k: a.d, transA: false, transB: true, a: a.x.buf, aOffset: a.x.offset, lda: a.d, strideA: 0,
+    b: a.weight.buf, bOffset: a.weight.offset, ldb: a.d, strideB: 0, out: a.dlogits.buf, outOffset: a.dlogits.offset, alpha: 1, beta: 0, bias: a.bias });
+  crossEntropy(rt, pool, { logits: a.dlogits, targets: a.targets, rows: a.rows, vocab: a.vocab, ignoreIndex: a.ignoreIndex, smoothing: a.smoothing,
+    loss: a.loss, dlogits: a.grad ? a.dlogits : null });
+  if (a.grad && a.dbias !== null) reduce(rt, { op: 'sum', x: a.dlogits, outer: 1, n: a.rows, inner: a.vocab, out: a.dbias });
 }
