@@ -54,11 +54,16 @@ export function getBackend(): Backend {
     throw new Error("AIAYN_BACKEND=webgpu: the WebGPU backend starts asynchronously; call await initBackend() first");
   }
   if (wanted === 'ts') return (current = tsBackend);
+  if (wanted === 'native' && tryNative() === undefined) throw new Error(`AIAYN_BACKEND=native but the native addon could not load: ${nativeError?.message}`);
+  return (current = defaultBackend());
+}
+
+/** Native when its addon loads, else ts with one notice on stderr. */
+function defaultBackend(): Backend {
   const native = tryNative();
-  if (native !== undefined) return (current = native);
-  if (wanted === 'native') throw new Error(`AIAYN_BACKEND=native but the native addon could not load: ${nativeError?.message}`);
+  if (native !== undefined) return native;
   console.warn(`aiayn: native backend unavailable (${nativeError?.message ?? 'unknown reason'}); running on the TypeScript backend`);
-  return (current = tsBackend);
+  return tsBackend;
 }
 
 /** The named backend if it is ready (ts, native once loaded, webgpu once started), without switching to it. */
@@ -101,6 +106,21 @@ export async function initBackend(name: BackendName | undefined = wantedBackend(
   }
   current ??= backend;
   return backend;
+}
+
+/**
+ * The backend AIAYN_BACKEND names, started and made current; when it is webgpu and no adapter is found, says so
+ * once on stderr and stays on the default (native, else ts). What the CLI calls before it builds a model.
+ */
+export async function useWantedBackend(): Promise<Backend> {
+  const wanted = wantedBackend();
+  if (wanted !== 'webgpu') return getBackend();
+  try {
+    return setBackend(await initBackend('webgpu'));
+  } catch (err) {
+    console.warn(`aiayn: AIAYN_BACKEND=webgpu but WebGPU is unavailable (${(err as Error).message}); running on the default backend`);
+    return (current = defaultBackend());
+  }
 }
 
 /** Runs fn with `backend` as the current backend, then restores the previous one. */
