@@ -28,6 +28,8 @@ struct AttentionScoresArgs {
   StridedRef mask;
   float* probs;
 };
+/** Runs the attention weights. */
+void attentionScores(const AttentionScoresArgs& g);
 
 /**
  * dq, dk, dv (written) of out = dropout(P) V from probs P, dOut (batch, tq, heads x dV) dense and the keep bits
@@ -43,9 +45,6 @@ struct AttentionBackwardArgs {
   const float* dOut;
   HeadPackedRef dq, dk, dv;
 };
-
-/** Runs the attention weights. */
-void attentionScores(const AttentionScoresArgs& g);
 /** Runs the attention backward. */
 void attentionBackward(const AttentionBackwardArgs& g);
 

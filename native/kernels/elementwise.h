@@ -22,6 +22,8 @@ struct CopyArgs {
   StridedRef src, dst;
   std::vector<int64_t> shape;
 };
+/** Runs a strided copy (transposes in cache-sized tiles). */
+void copyStrided(const CopyArgs& g);
 
 /** out[i] = f(x[i]) for i < n, f the unary op `op`. */
 struct UnaryArgs {
@@ -30,6 +32,8 @@ struct UnaryArgs {
   float* out;
   int64_t n;
 };
+/** Runs a unary op. */
+void unary(const UnaryArgs& g);
 
 /** dx[i] = dy[i] * f'(x[i]) for i < n, given y = f(x). */
 struct UnaryBackwardArgs {
@@ -38,6 +42,8 @@ struct UnaryBackwardArgs {
   float* dx;
   int64_t n;
 };
+/** Runs a unary op's backward. */
+void unaryBackward(const UnaryBackwardArgs& g);
 
 /** out (dense over `shape`) = a op b, a and b strided. */
 struct BinaryArgs {
@@ -46,6 +52,8 @@ struct BinaryArgs {
   std::vector<int64_t> shape;
   float* out;
 };
+/** Runs a broadcasting binary op. */
+void binary(const BinaryArgs& g);
 
 /** out (dense over `shape`) = cond != 0 ? a : b, all three strided. */
 struct WhereArgs {
@@ -53,15 +61,6 @@ struct WhereArgs {
   std::vector<int64_t> shape;
   float* out;
 };
-
-/** Runs a strided copy (transposes in cache-sized tiles). */
-void copyStrided(const CopyArgs& g);
-/** Runs a unary op. */
-void unary(const UnaryArgs& g);
-/** Runs a unary op's backward. */
-void unaryBackward(const UnaryBackwardArgs& g);
-/** Runs a broadcasting binary op. */
-void binary(const BinaryArgs& g);
 /** Runs `where`. */
 void where(const WhereArgs& g);
 

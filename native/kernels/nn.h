@@ -19,6 +19,8 @@ struct SoftmaxArgs {
   bool log;
   float* out;
 };
+/** Runs softmax. */
+void softmax(const SoftmaxArgs& g);
 
 /** dx = scale * the gradient of softmax (or log-softmax) from its output y and dy, [rows, cols]. */
 struct SoftmaxBackwardArgs {
@@ -28,6 +30,8 @@ struct SoftmaxBackwardArgs {
   bool log;
   float* dx;
 };
+/** Runs softmax's backward. */
+void softmaxBackward(const SoftmaxBackwardArgs& g);
 
 /**
  * LayerNorm over the last dim of x [rows, cols] into out, saving mean and rstd per row; with y (not nullptr), of
@@ -41,6 +45,8 @@ struct LayerNormArgs {
   const float* y;
   float* sum;
 };
+/** Runs LayerNorm (with the residual sum when g.y is set). */
+void layerNorm(const LayerNormArgs& g);
 
 /** LayerNorm's backward: dx written, dgamma and dbeta accumulated (+=). */
 struct LayerNormBackwardArgs {
@@ -49,6 +55,8 @@ struct LayerNormBackwardArgs {
   int64_t rows, cols;
   float *dx, *dgamma, *dbeta;
 };
+/** Runs LayerNorm's backward. */
+void layerNormBackward(const LayerNormBackwardArgs& g);
 
 /**
  * Label-smoothed cross entropy of logits [rows, vocab] (+ bias row, nullptr: none) against targets: losses and
@@ -65,6 +73,8 @@ struct CrossEntropyArgs {
   double scale;
   float *dlogits, *columnSums;
 };
+/** Runs the cross entropy (and its gradient when g.dlogits is set). */
+void crossEntropy(const CrossEntropyArgs& g);
 
 /** Inverted dropout of x [n] with keep bits drawn from the xoshiro128** state (4 words, advanced); relu: of ReLU(x). */
 struct DropoutArgs {
@@ -76,6 +86,8 @@ struct DropoutArgs {
   int32_t* keepBits;
   bool relu;
 };
+/** Runs dropout. */
+void dropout(const DropoutArgs& g);
 
 /** dx[i] = dy[i] * (kept ? 1 / (1 - p) : 0) for i < n. */
 struct DropoutBackwardArgs {
@@ -85,24 +97,34 @@ struct DropoutBackwardArgs {
   double p;
   float* dx;
 };
+/** Runs dropout's backward. */
+void dropoutBackward(const DropoutBackwardArgs& g);
 
-/** out[i, :] = weight[ids[i], :] for i < count, rows of dim values. */
-struct EmbeddingArgs {
-  const float* weight;
+/** The rows ids[0, count) of a table whose rows hold dim values. */
+struct EmbeddingRows {
   const int32_t* ids;
   int64_t count, dim;
+};
+
+/** out[i, :] = weight[ids[i], :]. */
+struct EmbeddingArgs {
+  const float* weight;
+  EmbeddingRows rows;
   float* out;
 };
+/** Runs the embedding gather. */
+void embedding(const EmbeddingArgs& g);
 
 /** dweight[ids[i], :] += dy[i, :]; with fresh, dweight (dweightLength values) zeroed first. */
 struct EmbeddingBackwardArgs {
   const float* dy;
-  const int32_t* ids;
-  int64_t count, dim;
+  EmbeddingRows rows;
   float* dweight;
   int64_t dweightLength;
   bool fresh;
 };
+/** Runs the embedding scatter-add. */
+void embeddingBackward(const EmbeddingBackwardArgs& g);
 
 /** One Adam(W) step over n parameters in place (decoupled: AdamW's weight decay, else L2 in the gradient). */
 struct AdamArgs {
@@ -113,25 +135,6 @@ struct AdamArgs {
   double lr, beta1, beta2, eps, weightDecay, step;
   bool decoupled;
 };
-
-/** Runs softmax. */
-void softmax(const SoftmaxArgs& g);
-/** Runs softmax's backward. */
-void softmaxBackward(const SoftmaxBackwardArgs& g);
-/** Runs LayerNorm (with the residual sum when g.y is set). */
-void layerNorm(const LayerNormArgs& g);
-/** Runs LayerNorm's backward. */
-void layerNormBackward(const LayerNormBackwardArgs& g);
-/** Runs the cross entropy (and its gradient when g.dlogits is set). */
-void crossEntropy(const CrossEntropyArgs& g);
-/** Runs dropout. */
-void dropout(const DropoutArgs& g);
-/** Runs dropout's backward. */
-void dropoutBackward(const DropoutBackwardArgs& g);
-/** Runs the embedding gather. */
-void embedding(const EmbeddingArgs& g);
-/** Runs the embedding scatter-add. */
-void embeddingBackward(const EmbeddingBackwardArgs& g);
 /** Runs one Adam step. */
 void adam(const AdamArgs& g);
 

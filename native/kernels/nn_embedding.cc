@@ -11,25 +11,29 @@
 namespace aiayn {
 
 void embedding(const EmbeddingArgs& g) {
-  const int64_t dim = g.dim;
+  const int64_t dim = g.rows.dim;
+  const int64_t count = g.rows.count;
+  const int32_t* ids = g.rows.ids;
   if (dim == 0) return;
-  parallelIf(g.count * dim >= kParallelGrain && g.count > 1, [&] {
+  parallelIf(count * dim >= kParallelGrain && count > 1, [&] {
 #pragma omp for schedule(static) nowait
-    for (int64_t i = 0; i < g.count; i++) {
-      std::memcpy(g.out + i * dim, g.weight + static_cast<int64_t>(g.ids[i]) * dim, sizeof(float) * dim);
+    for (int64_t i = 0; i < count; i++) {
+      std::memcpy(g.out + i * dim, g.weight + static_cast<int64_t>(ids[i]) * dim, sizeof(float) * dim);
     }
   });
 }
 
 void embeddingBackward(const EmbeddingBackwardArgs& g) {
-  const int64_t dim = g.dim;
+  const int64_t dim = g.rows.dim;
+  const int64_t count = g.rows.count;
+  const int32_t* ids = g.rows.ids;
   float* dw = g.dweight;
   const int64_t length = g.dweightLength;
   if (dim == 0) {
     if (g.fresh) std::fill(dw, dw + length, 0.0f);
     return;
   }
-  parallelIf((g.count * dim >= kParallelGrain && dim >= 64) || (g.fresh && length >= kParallelGrain), [&] {
+  parallelIf((count * dim >= kParallelGrain && dim >= 64) || (g.fresh && length >= kParallelGrain), [&] {
     if (g.fresh) {  // each thread zeroes a contiguous share, then all scatter
       int64_t z0, z1;
       teamRange(length, &z0, &z1);
@@ -38,8 +42,8 @@ void embeddingBackward(const EmbeddingBackwardArgs& g) {
     }
     int64_t j0, j1;
     teamRange(dim, &j0, &j1);
-    for (int64_t i = 0; i < g.count; i++) {
-      float* w = dw + static_cast<int64_t>(g.ids[i]) * dim;
+    for (int64_t i = 0; i < count; i++) {
+      float* w = dw + static_cast<int64_t>(ids[i]) * dim;
       const float* d = g.dy + i * dim;
 #pragma omp simd
       for (int64_t j = j0; j < j1; j++) w[j] += d[j];

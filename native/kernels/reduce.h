@@ -24,15 +24,14 @@ struct ReduceArgs {
   ReduceInput in;
   float* out;
 };
+/** Runs sum or max. */
+void reduce(const ReduceArgs& g);
 
 /** The index of the maximum over n into out [outer, inner]. */
 struct ArgmaxArgs {
   ReduceInput in;
   int32_t* out;
 };
-
-/** Runs sum or max. */
-void reduce(const ReduceArgs& g);
 /** Runs argmax. */
 void argmax(const ArgmaxArgs& g);
 

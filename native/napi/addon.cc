@@ -1,5 +1,5 @@
-// Entry point of the aiayn_native addon: thread and vector-variant control, and registration of every kernel
-// family's functions (napi/bind_*.cc).
+// Entry point of the aiayn_native addon: thread and vector-variant control, and the table of every kernel's
+// N-API function: its JS name, the reader of its argument object (napi/bind_*.cc) and its kernel (kernels/).
 #include <napi.h>
 #include <omp.h>
 
@@ -43,7 +43,7 @@ Napi::Value Simd(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-/** Registers all functions plus the oneDNN version string. */
+/** Registers all functions, the op name lists and the oneDNN version string. */
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const dnnl_version_t* v = dnnl_version();
   exports.Set("dnnlVersion", Napi::String::New(env, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
@@ -53,12 +53,31 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSimd", Napi::Function::New(env, SetSimd, "setSimd"));
   exports.Set("simd", Napi::Function::New(env, Simd, "simd"));
   startThreadTeam();
-  initElementwise(env, exports);
-  initReduce(env, exports);
-  initGemm(env, exports);
-  initNn(env, exports);
-  initAttention(env, exports);
-  initDecoderStep(env, exports);
+  exports.Set("unaryOps", opNames(env, kUnaryOpNames, kUnaryOpCount));
+  exports.Set("binaryOps", opNames(env, kBinaryOpNames, kBinaryOpCount));
+  exports.Set("reduceOps", opNames(env, kReduceOpNames, kReduceOpCount));
+  exportKernel<readCopy, copyStrided>(env, exports, "copy");
+  exportKernel<readUnary, unary>(env, exports, "unary");
+  exportKernel<readUnaryBackward, unaryBackward>(env, exports, "unaryBackward");
+  exportKernel<readBinary, binary>(env, exports, "binary");
+  exportKernel<readWhere, where>(env, exports, "where");
+  exportKernel<readReduce, reduce>(env, exports, "reduce");
+  exportKernel<readArgmax, argmax>(env, exports, "argmax");
+  exportKernel<readGemm, gemm>(env, exports, "gemm");
+  exportKernel<readDirectSgemm, directSgemm>(env, exports, "directSgemm");
+  exportKernel<readSoftmax, softmax>(env, exports, "softmax");
+  exportKernel<readSoftmaxBackward, softmaxBackward>(env, exports, "softmaxBackward");
+  exportKernel<readLayerNorm, layerNorm>(env, exports, "layerNorm");
+  exportKernel<readLayerNormBackward, layerNormBackward>(env, exports, "layerNormBackward");
+  exportKernel<readCrossEntropy, crossEntropy>(env, exports, "crossEntropy");
+  exportKernel<readDropout, dropout>(env, exports, "dropout");
+  exportKernel<readDropoutBackward, dropoutBackward>(env, exports, "dropoutBackward");
+  exportKernel<readEmbedding, embedding>(env, exports, "embedding");
+  exportKernel<readEmbeddingBackward, embeddingBackward>(env, exports, "embeddingBackward");
+  exportKernel<readAdam, adam>(env, exports, "adam");
+  exportKernel<readAttentionScores, attentionScores>(env, exports, "attentionScores");
+  exportKernel<readAttentionBackward, attentionBackward>(env, exports, "attentionBackward");
+  exportKernel<readDecoderStep, decoderStep>(env, exports, "decoderStep");
   return exports;
 }
 

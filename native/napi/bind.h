@@ -1,6 +1,6 @@
 // The N-API side of every kernel: a function that reads its one argument object into the kernel's struct (a
-// reader per struct, napi/bind_*.cc), runs the plain C++ kernel and turns a failure into a JS exception; and the
-// registration of each family's functions on the addon's exports (napi/addon.cc).
+// reader per struct, napi/bind_*.cc), runs the plain C++ kernel and turns a failure into a JS exception; napi/addon.cc
+// registers them all.
 #pragma once
 
 #include <napi.h>
@@ -8,6 +8,12 @@
 #include <string>
 #include <type_traits>
 
+#include "kernels/attention.h"
+#include "kernels/decoder_step.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/nn.h"
+#include "kernels/reduce.h"
 #include "napi/read.h"
 
 namespace aiayn {
@@ -46,17 +52,29 @@ void exportKernel(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(name, Napi::Function::New<callKernel<READ, KERNEL>>(env, name, const_cast<char*>(name)));
 }
 
-/** Registers copy, unary, unaryBackward, binary, where and the op name lists. */
-void initElementwise(Napi::Env env, Napi::Object exports);
-/** Registers reduce, argmax and the reduce op names. */
-void initReduce(Napi::Env env, Napi::Object exports);
-/** Registers gemm and directSgemm. */
-void initGemm(Napi::Env env, Napi::Object exports);
-/** Registers softmax, layerNorm, crossEntropy, dropout, embedding, adam and their backwards. */
-void initNn(Napi::Env env, Napi::Object exports);
-/** Registers attentionScores and attentionBackward. */
-void initAttention(Napi::Env env, Napi::Object exports);
-/** Registers decoderStep. */
-void initDecoderStep(Napi::Env env, Napi::Object exports);
+// The readers, one per kernel struct: each reads and checks its kernel's argument object, whose fields it lists
+// (napi/bind_<family>.cc, named after src/backend/ts/).
+CopyArgs readCopy(const Reader& r);
+UnaryArgs readUnary(const Reader& r);
+UnaryBackwardArgs readUnaryBackward(const Reader& r);
+BinaryArgs readBinary(const Reader& r);
+WhereArgs readWhere(const Reader& r);
+ReduceArgs readReduce(const Reader& r);
+ArgmaxArgs readArgmax(const Reader& r);
+GemmArgs readGemm(const Reader& r);
+GemmArgs readDirectSgemm(const Reader& r);
+SoftmaxArgs readSoftmax(const Reader& r);
+SoftmaxBackwardArgs readSoftmaxBackward(const Reader& r);
+LayerNormArgs readLayerNorm(const Reader& r);
+LayerNormBackwardArgs readLayerNormBackward(const Reader& r);
+CrossEntropyArgs readCrossEntropy(const Reader& r);
+DropoutArgs readDropout(const Reader& r);
+DropoutBackwardArgs readDropoutBackward(const Reader& r);
+EmbeddingArgs readEmbedding(const Reader& r);
+EmbeddingBackwardArgs readEmbeddingBackward(const Reader& r);
+AdamArgs readAdam(const Reader& r);
+AttentionScoresArgs readAttentionScores(const Reader& r);
+AttentionBackwardArgs readAttentionBackward(const Reader& r);
+DecoderStepArgs readDecoderStep(const Reader& r);
 
 }  // namespace aiayn

@@ -1,5 +1,5 @@
-// N-API functions of attention over head-packed projections (kernels/attention.h): the objects are
-// AttentionScoresArgs and AttentionBackwardArgs of src/backend/host/kernels.ts as they are.
+// Readers of attention's argument objects (kernels/attention.h): AttentionScoresArgs and AttentionBackwardArgs of
+// src/backend/host/kernels.ts as they are.
 #include <string>
 
 #include "kernels/attention.h"
@@ -28,8 +28,10 @@ AttentionShape readShape(const Reader& r) {
   return {r.size("batch"), r.size("heads"), r.size("tq"), r.size("tk"), r.size("dK"), r.size("dV")};
 }
 
+}  // namespace
+
 /** {batch, heads, tq, tk, dK, dV, scale, q, k, mask: Strided | null, probs} */
-AttentionScoresArgs readScores(const Reader& r) {
+AttentionScoresArgs readAttentionScores(const Reader& r) {
   const AttentionShape D = readShape(r);
   AttentionScoresArgs g{D, static_cast<float>(r.number("scale")), readPacked(r, "q", D.batch * D.tq, D.heads, D.dK),
                         readPacked(r, "k", D.batch * D.tk, D.heads, D.dK), StridedRef{nullptr, 0, {0, 0, 0, 0}}, nullptr};
@@ -41,7 +43,7 @@ AttentionScoresArgs readScores(const Reader& r) {
 }
 
 /** {batch, heads, tq, tk, dK, dV, scale, q, k, v, probs, dropout: {keepBits, p} | null, dOut, dq, dk, dv} */
-AttentionBackwardArgs readBackward(const Reader& r) {
+AttentionBackwardArgs readAttentionBackward(const Reader& r) {
   const AttentionShape D = readShape(r);
   const int64_t qRows = D.batch * D.tq, kRows = D.batch * D.tk;
   AttentionBackwardArgs g{D, static_cast<float>(r.number("scale")), readPacked(r, "q", qRows, D.heads, D.dK),
@@ -63,13 +65,6 @@ AttentionBackwardArgs readBackward(const Reader& r) {
   g.probs = probs.data;
   g.dOut = dOut.data;
   return g;
-}
-
-}  // namespace
-
-void initAttention(Napi::Env env, Napi::Object exports) {
-  exportKernel<readScores, attentionScores>(env, exports, "attentionScores");
-  exportKernel<readBackward, attentionBackward>(env, exports, "attentionBackward");
 }
 
 }  // namespace aiayn

@@ -1,4 +1,4 @@
-// N-API function of the decoder step (kernels/decoder_step.h): the object is DecoderStepArgs of
+// Reader of the decoder step's argument object (kernels/decoder_step.h): a DecoderStepArgs of
 // src/backend/host/kernels.ts as it is (the layer above keeps one between tokens). Every tensor's length is
 // checked against the sizes.
 #include <string>
@@ -89,6 +89,8 @@ DecoderDims readDims(const Reader& r) {
   return D;
 }
 
+}  // namespace
+
 /**
  * {rows, dModel, heads, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps, ids, embedding, embedScale,
  * positional, srcPad, layers: DecoderStepLayer[], finalNorm: {gamma, beta} | null, generatorW, generatorB, out}
@@ -135,12 +137,6 @@ DecoderStepArgs readDecoderStep(const Reader& r) {
     readFields(layers[l], kCaches, D, g.layers[l]);
   }
   return g;
-}
-
-}  // namespace
-
-void initDecoderStep(Napi::Env env, Napi::Object exports) {
-  exportKernel<readDecoderStep, decoderStep>(env, exports, "decoderStep");
 }
 
 }  // namespace aiayn

@@ -1,5 +1,5 @@
-// N-API functions of the GEMM (kernels/gemm.h): gemm reads a GemmArgs object of src/backend/host/kernels.ts as it
-// is; directSgemm, a thin dnnl_sgemm call for benchmarks that measure the wrapper's overhead, a few of its fields.
+// Readers of the GEMM's argument objects (kernels/gemm.h): gemm's is a GemmArgs of src/backend/host/kernels.ts as
+// it is; directSgemm, a thin dnnl_sgemm call for benchmarks that measure the wrapper's overhead, takes a few of its fields.
 #include <string>
 
 #include "kernels/gemm.h"
@@ -28,6 +28,8 @@ GemmArgs readProduct(const Reader& r) {
   g.beta = static_cast<float>(r.number("beta"));
   return g;
 }
+
+}  // namespace
 
 /**
  * A GemmArgs object ({batch, m, n, k, transA, transB, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, out,
@@ -106,13 +108,6 @@ GemmArgs readDirectSgemm(const Reader& r) {
   g.b = b.data;
   g.out = c.data;
   return g;
-}
-
-}  // namespace
-
-void initGemm(Napi::Env env, Napi::Object exports) {
-  exportKernel<readGemm, gemm>(env, exports, "gemm");
-  exportKernel<readDirectSgemm, directSgemm>(env, exports, "directSgemm");
 }
 
 }  // namespace aiayn

@@ -7,13 +7,12 @@
 namespace aiayn {
 
 Reader::Reader(const Napi::CallbackInfo& info, const char* kernel)
-    : env_(info.Env()), object_(info.Length() > 0 ? static_cast<napi_value>(info[0]) : nullptr), kernel_(kernel), field_(nullptr),
-      index_(-1) {
+    : env_(info.Env()), object_(info.Length() > 0 ? static_cast<napi_value>(info[0]) : nullptr), kernel_(kernel), field_(nullptr), index_(-1) {
   if (object_ == nullptr || !info[0].IsObject()) fail("needs one argument object");
 }
 
-Reader::Reader(napi_env env, napi_value object, const char* kernel, const char* field, int64_t index)
-    : env_(env), object_(object), kernel_(kernel), field_(field), index_(index) {}
+Reader::Reader(const Reader& parent, napi_value object, const char* field, int64_t index)
+    : env_(parent.env_), object_(object), kernel_(parent.kernel_), field_(field), index_(index) {}
 
 void Reader::fail(const std::string& message, bool range) const {
   const std::string text = std::string("aiayn native: ") + kernel_ + ": " + message;
@@ -62,6 +61,18 @@ bool Reader::has(const char* name) const {
 F32 Reader::f32(const char* name) const {
   const auto [data, length] = typed(get(name), name, napi_float32_array, "Float32Array");
   return F32{static_cast<float*>(data), length};
+}
+
+float* Reader::floats(const char* name, int64_t need, const char* what) const {
+  const F32 a = f32(name);
+  needLength(a.length, need, name, what);
+  return a.data;
+}
+
+int32_t* Reader::ints(const char* name, int64_t need) const {
+  const I32 a = i32(name);
+  needLength(a.length, need, name);
+  return a.data;
 }
 
 F32 Reader::f32OrNull(const char* name) const {
@@ -164,7 +175,7 @@ std::optional<Reader> Reader::objectOrNull(const char* name) const {
   napi_typeof(env_, v, &type);
   if (type == napi_null || type == napi_undefined) return std::nullopt;
   if (type != napi_object) fail(quote(name) + " must be an object");
-  return Reader(env_, v, kernel_, name, -1);
+  return Reader(*this, v, name, -1);
 }
 
 std::vector<Reader> Reader::objects(const char* name) const {
@@ -182,7 +193,7 @@ std::vector<Reader> Reader::objects(const char* name) const {
     if (napi_get_element(env_, v, i, &e) != napi_ok) throw Napi::Error::New(env_);
     napi_typeof(env_, e, &type);
     if (type != napi_object) fail(quote(name) + " must hold objects");
-    out.push_back(Reader(env_, e, kernel_, name, i));
+    out.push_back(Reader(*this, e, name, i));
   }
   return out;
 }

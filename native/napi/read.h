@@ -43,6 +43,10 @@ class Reader {
   bool has(const char* name) const;
   /** Field `name` as a Float32Array. */
   F32 f32(const char* name) const;
+  /** Field `name` as a Float32Array of at least `need` elements (`what`, when given, describes it in errors). */
+  float* floats(const char* name, int64_t need, const char* what = nullptr) const;
+  /** Field `name` as an Int32Array of at least `need` elements. */
+  int32_t* ints(const char* name, int64_t need) const;
   /** Field `name` as a Float32Array, or {nullptr, 0} when it is null or undefined. */
   F32 f32OrNull(const char* name) const;
   /** Field `name` as an Int32Array. */
@@ -92,7 +96,7 @@ class Reader {
 
  private:
   /** A nested object's reader: field `field` (element `index` of it when >= 0) of the parent. */
-  Reader(napi_env env, napi_value object, const char* kernel, const char* field, int64_t index);
+  Reader(const Reader& parent, napi_value object, const char* field, int64_t index);
   /** The value of field `name` (undefined when absent). */
   napi_value get(const char* name) const;
   /** Whether v is null or undefined. */
