@@ -15,7 +15,7 @@ namespace {
 /**
  * dst[r * d + p] = src[r * ld + p]: a pair's rows copied together before they are read again and again. Rows of
  * the larger models' projections lie a multiple of 2 KB apart, so in place they share a handful of L1 cache sets
- * and evict one another (base's attention backward ran 1.8x slower so).
+ * and evict one another (BENCHMARKS.md, "Measurements behind the native code").
  */
 inline void gatherRows(const float* src, int64_t ld, int64_t rows, int64_t d, float* dst) {
   for (int64_t r = 0; r < rows; r++) __builtin_memcpy(dst + r * d, src + r * ld, sizeof(float) * d);

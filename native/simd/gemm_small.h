@@ -105,7 +105,7 @@ void smallGemmNTLoop(const SmallGemmArgs& g, int64_t j0, int64_t j1) {
     for (; j + 16 <= j1; j += 16) dotRow16(g, j);
   }
   // Rows enough to fill most lanes, columns enough to repay the transpose of A, and W rows not a multiple of
-  // 4 KB apart (16 of them would share one 12-way L1 set: 16 x 256 x 1024 took 52 us here against 39).
+  // 4 KB apart (16 of them would share one 12-way L1 set; BENCHMARKS.md, "Measurements behind the native code").
   if (g.m > 8 && g.m <= 16 && j1 - j >= 64 && g.ldw % 1024 != 0) j = broadcastColumns(g, j, j1);
 #endif
   for (; j + kBlockN <= j1; j += kBlockN) {

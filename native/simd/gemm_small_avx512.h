@@ -25,8 +25,8 @@ inline __m512 laneSums16(const Vec (&acc)[16]) {
  * store. Decoding one token is this product over every weight of the model, read from L3, so the loads of W are
  * 64-byte aligned: a row starting `lead` floats into a cache line is read from that line's start, the lanes
  * outside the row masked off in the first and last chunk (x is read at the same shift). Large Float32Arrays start
- * 16 bytes into a line, and split loads cost half the bandwidth: the small model's 8000 x 256 generator took 101 us
- * misaligned, 66 us aligned (standalone, 2 threads, from L3; the four-row block with a lane sum per output: 76 us).
+ * 16 bytes into a line, and split loads cost half the bandwidth (BENCHMARKS.md, "Measurements behind the native
+ * code").
  */
 void dotRow16(const SmallGemmArgs& g, int64_t j) {
   const float* w0 = g.w + j * g.ldw;

@@ -1,5 +1,6 @@
-// Exp-heavy row loops and the Adam update, compiled once per instruction set (baseline, AVX2+FMA, AVX-512) and chosen at run time
-// with __builtin_cpu_supports, so the addon runs on any x86-64 yet uses the vector units it finds.
+// The vectorised loops of every kernel family, compiled once per instruction set (baseline, AVX2+FMA, AVX-512) and
+// chosen at run time with __builtin_cpu_supports, so the addon runs on any x86-64 yet uses the vector units it finds.
+// Their bodies: one header per family in simd/ (simd/table.h includes them and fills the table).
 #pragma once
 
 #include <cstdint>
@@ -48,14 +49,14 @@ struct VMath {
    * unless acc is null (column sums, a row at a time).
    */
   void (*scaleShift)(float* d, int64_t n, float a, float b, float* acc);
-  /** One Adam step over n parameters (see embedding_adam.cc); c1, c2 are the bias corrections. */
+  /** One Adam step over n parameters (see kernels/nn_adam.cc); c1, c2 are the bias corrections. */
   void (*adam)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamScalars& a);
   /** Columns [j0, j1) of out = alpha * A W^T + beta * out + bias for a few rows of A; see SmallGemmArgs. */
   void (*smallGemmNT)(const SmallGemmArgs& g, int64_t j0, int64_t j1);
   /**
    * c = a b for a = [m, k] read as a[i * ai + p * ap] (any layout: its elements are broadcast), b row-major
    * [k, n] with leading dimension ldb and c [m, n] with ldc (columns past the last whole vector one at a time):
-   * the inner product of small batched GEMMs (attention), gemm.cc packing b when it is stored transposed.
+   * the inner product of small batched GEMMs (attention), kernels/gemm.cc packing b when it is stored transposed.
    */
   void (*packedGemm)(const PackedGemmArgs& g);
   /** out[p * ldo + j] = b[j * ldb + p] for j < n, p < k: a transposed copy (gathers where the target has them). */
