@@ -1,4 +1,5 @@
-// Batched GEMM (see gemm.h): the routing thresholds and chooseGemmPath first, then one function per path.
+// Batched GEMM (see gemm.h): the routing thresholds and chooseGemmPath first, then one function per path and
+// runGemm, which dispatches to them.
 #include "kernels/gemm.h"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -73,6 +74,32 @@ constexpr int64_t kTransposeDeepWeightRows = 1024;
 
 /** Below this many multiply-adds (in all) smallGemmNT, the tiny loops and packedGemm stay on one thread. */
 constexpr int64_t kSmallGemmGrain = int64_t(1) << 16;
+
+}  // namespace
+
+GemmPath chooseGemmPath(const GemmArgs& g, bool linear) {
+  const int64_t work = g.m * g.n * g.k;
+  if (g.k == 0) return GemmPath::kZeroDepth;
+  // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
+  if (g.batch == 1 && !g.transA && g.transB && linearOnSmallGemm(g.m, g.n, g.k, g.ldb)) return GemmPath::kSmallRows;
+  if (!linear && !g.transA && g.m <= kSmallRows && work <= kTinyGemm) return GemmPath::kTinyLoops;
+  if (g.batch > 1 && work <= kPackedGemm && g.n <= kPackedCols) return GemmPath::kPacked;
+  if (g.batch > 1 && g.batch >= omp_get_max_threads() && work < kSmallGemm) return GemmPath::kSgemmPerMatrix;
+  if (g.transA && !g.transB && g.beta == 0.0f && g.bias == nullptr && g.n <= kTallOutputCols && g.m >= kTallOutputRatio * g.n &&
+      work >= kTallOutputWork) {
+    return GemmPath::kSgemmTallOutput;
+  }
+  if (!g.transA && g.transB && g.k >= 2 * g.n && g.m >= kTransposeDeepWeightRows) return GemmPath::kSgemmDeepWeight;
+  return GemmPath::kSgemm;
+}
+
+bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k, int64_t ldw) {
+  const VMath& vm = vmath();
+  const bool oneRow = vm.oneRowKernel && k % vm.oneRowAlign == 0 && ldw % vm.oneRowAlign == 0;
+  return rows >= 1 && rows <= kSmallRows && (rows > 1 || n * k <= kSmallRowWeights || oneRow) && omp_get_max_threads() > 1;
+}
+
+namespace {
 
 /** Matrix i's element offset from matrix 0, for batch strides `inner` (i % batchInner) and `outer`. */
 inline int64_t batchOffset(const GemmArgs& g, int64_t i, int64_t inner, int64_t outer) {
@@ -269,28 +296,6 @@ int runGemm(const GemmArgs& g, GemmPath path) {
 }
 
 }  // namespace
-
-GemmPath chooseGemmPath(const GemmArgs& g, bool linear) {
-  const int64_t work = g.m * g.n * g.k;
-  if (g.k == 0) return GemmPath::kZeroDepth;
-  // One product only: a batch of small ones (attention over short sentences) is spread over the threads below.
-  if (g.batch == 1 && !g.transA && g.transB && linearOnSmallGemm(g.m, g.n, g.k, g.ldb)) return GemmPath::kSmallRows;
-  if (!linear && !g.transA && g.m <= kSmallRows && work <= kTinyGemm) return GemmPath::kTinyLoops;
-  if (g.batch > 1 && work <= kPackedGemm && g.n <= kPackedCols) return GemmPath::kPacked;
-  if (g.batch > 1 && g.batch >= omp_get_max_threads() && work < kSmallGemm) return GemmPath::kSgemmPerMatrix;
-  if (g.transA && !g.transB && g.beta == 0.0f && g.bias == nullptr && g.n <= kTallOutputCols && g.m >= kTallOutputRatio * g.n &&
-      work >= kTallOutputWork) {
-    return GemmPath::kSgemmTallOutput;
-  }
-  if (!g.transA && g.transB && g.k >= 2 * g.n && g.m >= kTransposeDeepWeightRows) return GemmPath::kSgemmDeepWeight;
-  return GemmPath::kSgemm;
-}
-
-bool linearOnSmallGemm(int64_t rows, int64_t n, int64_t k, int64_t ldw) {
-  const VMath& vm = vmath();
-  const bool oneRow = vm.oneRowKernel && k % vm.oneRowAlign == 0 && ldw % vm.oneRowAlign == 0;
-  return rows >= 1 && rows <= kSmallRows && (rows > 1 || n * k <= kSmallRowWeights || oneRow) && omp_get_max_threads() > 1;
-}
 
 void fixSingleRowLeadingDims(GemmArgs& g) {
   if ((g.transA ? g.k : g.m) == 1 && g.lda < (g.transA ? g.m : g.k)) g.lda = g.transA ? g.m : g.k;
