@@ -6,10 +6,22 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-type F32 = Float32Array;
-type Strides = readonly number[];
+import type { AttentionBackwardArgs, AttentionScoresArgs, DecoderStepArgs, GemmArgs, ResidualInput, Strided } from '../host/kernels.js';
 
-/** The functions the addon exports; strided operands travel as (data, offset, strides), ops as codes. */
+type F32 = Float32Array;
+
+/** Arguments of NativeAddon.directSgemm: dnnl_sgemm's own, on whole row-major buffers. */
+export interface DirectSgemmArgs {
+  transA: boolean; transB: boolean; m: number; n: number; k: number; alpha: number;
+  a: F32; lda: number; b: F32; ldb: number; beta: number; c: F32; ldc: number;
+}
+
+/**
+ * The functions the addon exports. Every kernel takes one object whose fields are the parameters of the
+ * HostKernels method of the same name (src/backend/host/kernels.ts), by those names; the native side reads each
+ * field once by name (native/napi/read.h) and throws a TypeError or RangeError naming the kernel and the field.
+ * Ops travel as codes: indices into unaryOps, binaryOps and reduceOps.
+ */
 export interface NativeAddon {
   readonly dnnlVersion: string;
   readonly unaryOps: readonly string[];
@@ -21,46 +33,33 @@ export interface NativeAddon {
   setSimd(name: string): string;
   /** The vector variant in use. */
   simd(): string;
-  copy(s: F32, so: number, ss: Strides, d: F32, dOff: number, ds: Strides, shape: readonly number[]): void;
-  unary(op: number, x: F32, out: F32): void;
-  unaryBackward(op: number, x: F32, y: F32, dy: F32, dx: F32): void;
-  binary(op: number, a: F32, ao: number, as: Strides, b: F32, bo: number, bs: Strides, shape: readonly number[], out: F32): void;
-  where(c: F32, co: number, cs: Strides, a: F32, ao: number, as: Strides, b: F32, bo: number, bs: Strides,
-    shape: readonly number[], out: F32): void;
-  reduce(op: number, x: F32, outer: number, n: number, inner: number, out: F32): void;
-  argmax(x: F32, outer: number, n: number, inner: number, out: Int32Array): void;
-  gemm(batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
-    a: F32, aOffset: number, lda: number, strideA: number, b: F32, bOffset: number, ldb: number, strideB: number,
-    out: F32, alpha: number, beta: number, bias: F32 | null, biasOffset: number,
-    batchInner?: number, strideAOuter?: number, strideBOuter?: number, ldc?: number, strideC?: number,
-    strideCOuter?: number): void;
-  /** dnnl_sgemm on whole buffers with no batching, for benchmarks. */
-  directSgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: F32, lda: number,
-    b: F32, ldb: number, beta: number, c: F32, ldc: number): void;
-  softmax(x: F32, shape: readonly number[], scale: number, mask: F32 | null, maskOffset: number, maskStrides: Strides,
-    log: boolean, out: F32): void;
-  softmaxBackward(y: F32, dy: F32, rows: number, cols: number, scale: number, log: boolean, dx: F32): void;
-  layerNorm(x: F32, gamma: F32, beta: F32, rows: number, cols: number, eps: number, out: F32, mean: F32, rstd: F32,
-    y?: F32, sum?: F32): void;
-  layerNormBackward(x: F32, gamma: F32, mean: F32, rstd: F32, dy: F32, rows: number, cols: number, dx: F32,
-    dgamma: F32, dbeta: F32): void;
-  crossEntropy(logits: F32, targets: Int32Array, rows: number, vocab: number, ignoreIndex: number, smoothing: number,
-    losses: F32, logSumExp: F32, scale?: number, dlogits?: F32, bias?: F32 | null, columnSums?: F32 | null): void;
-  dropout(x: F32, p: number, state: Uint32Array, out: F32, keepBits: Int32Array, relu: boolean): void;
-  dropoutBackward(dy: F32, keepBits: Int32Array, p: number, dx: F32): void;
-  embedding(weight: F32, ids: Int32Array, dim: number, out: F32): void;
-  embeddingBackward(dy: F32, ids: Int32Array, dim: number, dweight: F32, fresh: boolean): void;
-  adam(param: F32, grad: F32, m: F32, v: F32, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, step: number, decoupled: boolean): void;
-  attentionScores(dims: readonly number[], scale: number, q: F32, qOffset: number, qRowStride: number, qCol: number,
-    k: F32, kOffset: number, kRowStride: number, kCol: number, mask: F32 | null, maskOffset: number, maskStrides: Strides,
-    probs: F32): void;
-  attentionBackward(dims: readonly number[], scale: number, q: F32, qOffset: number, qRowStride: number, qCol: number,
-    k: F32, kOffset: number, kRowStride: number, kCol: number, v: F32, vOffset: number, vRowStride: number, vCol: number,
-    probs: F32, keepBits: Int32Array | null, p: number, dOut: F32, dq: F32, dqOffset: number, dqRowStride: number, dqCol: number,
-    dk: F32, dkOffset: number, dkRowStride: number, dkCol: number, dv: F32, dvOffset: number, dvRowStride: number, dvCol: number): void;
-  decoderStep(dims: readonly number[], normFirst: boolean, gelu: boolean, eps: number, ids: Int32Array, embedScale: number,
-    out: F32, ...tensors: F32[]): void;
+  copy(args: { src: Strided; dst: Strided; shape: readonly number[] }): void;
+  unary(args: { op: number; x: F32; out: F32 }): void;
+  unaryBackward(args: { op: number; x: F32; y: F32; dy: F32; dx: F32 }): void;
+  binary(args: { op: number; a: Strided; b: Strided; shape: readonly number[]; out: F32 }): void;
+  where(args: { cond: Strided; a: Strided; b: Strided; shape: readonly number[]; out: F32 }): void;
+  reduce(args: { op: number; x: F32; outer: number; n: number; inner: number; out: F32 }): void;
+  argmax(args: { x: F32; outer: number; n: number; inner: number; out: Int32Array }): void;
+  gemm(args: GemmArgs): void;
+  /** dnnl_sgemm on whole buffers with no batching, for benchmarks that measure the wrapper's overhead. */
+  directSgemm(args: DirectSgemmArgs): void;
+  softmax(args: { x: F32; shape: readonly number[]; scale: number; mask: Strided | null; log: boolean; out: F32 }): void;
+  softmaxBackward(args: { y: F32; dy: F32; rows: number; cols: number; scale: number; log: boolean; dx: F32 }): void;
+  layerNorm(args: { x: F32; gamma: F32; beta: F32; rows: number; cols: number; eps: number; out: F32; mean: F32; rstd: F32;
+    residual: ResidualInput | undefined }): void;
+  layerNormBackward(args: { x: F32; gamma: F32; mean: F32; rstd: F32; dy: F32; rows: number; cols: number; dx: F32;
+    dgamma: F32; dbeta: F32 }): void;
+  crossEntropy(args: { logits: F32; targets: Int32Array; rows: number; vocab: number; ignoreIndex: number; smoothing: number;
+    losses: F32; logSumExp: F32; grad: { scale: number; dlogits: F32; columnSums?: F32 } | undefined; bias: F32 | undefined }): void;
+  dropout(args: { x: F32; p: number; state: Uint32Array; out: F32; keepBits: Int32Array; relu: boolean }): void;
+  dropoutBackward(args: { dy: F32; keepBits: Int32Array; p: number; dx: F32 }): void;
+  embedding(args: { weight: F32; ids: Int32Array; dim: number; out: F32 }): void;
+  embeddingBackward(args: { dy: F32; ids: Int32Array; dim: number; dweight: F32; fresh: boolean }): void;
+  adam(args: { param: F32; grad: F32; m: F32; v: F32; lr: number; beta1: number; beta2: number; eps: number;
+    weightDecay: number; step: number; decoupled: boolean }): void;
+  attentionScores(args: AttentionScoresArgs): void;
+  attentionBackward(args: AttentionBackwardArgs): void;
+  decoderStep(args: DecoderStepArgs): void;
 }
 
 /** The nearest directory at or above this module's that holds a package.json (the package root). */

@@ -1,0 +1,142 @@
+// Reader of the decoder step's argument object (kernels/decoder_step.h): a DecoderStepArgs of
+// src/backend/host/kernels.ts as it is (the layer above keeps one between tokens). Every tensor's length is
+// checked against the sizes.
+#include <string>
+
+#include "kernels/decoder_step.h"
+#include "napi/bind.h"
+
+namespace aiayn {
+namespace {
+
+/** How many floats a layer tensor holds, in terms of the step's sizes. */
+enum class Size { k3DD, k3D, kDD, kD, kFD, kF, kCache, kMemory };
+
+/** A float tensor of DecoderLayerRef: its member, field name, what it is (for messages) and its size. */
+template <class T>
+struct LayerField {
+  T* DecoderLayerRef::*member;
+  const char* name;
+  const char* what;
+  Size size;
+};
+
+/** The layer's weights (read only). */
+constexpr LayerField<const float> kWeights[] = {
+    {&DecoderLayerRef::selfInW, "selfInW", "self in_proj weight", Size::k3DD},
+    {&DecoderLayerRef::selfInB, "selfInB", "self in_proj bias", Size::k3D},
+    {&DecoderLayerRef::selfOutW, "selfOutW", "self out_proj weight", Size::kDD},
+    {&DecoderLayerRef::selfOutB, "selfOutB", "self out_proj bias", Size::kD},
+    {&DecoderLayerRef::norm1G, "norm1G", "norm1 weight", Size::kD},
+    {&DecoderLayerRef::norm1B, "norm1B", "norm1 bias", Size::kD},
+    {&DecoderLayerRef::crossQW, "crossQW", "cross query weight", Size::kDD},
+    {&DecoderLayerRef::crossQB, "crossQB", "cross query bias", Size::kD},
+    {&DecoderLayerRef::crossOutW, "crossOutW", "cross out_proj weight", Size::kDD},
+    {&DecoderLayerRef::crossOutB, "crossOutB", "cross out_proj bias", Size::kD},
+    {&DecoderLayerRef::norm2G, "norm2G", "norm2 weight", Size::kD},
+    {&DecoderLayerRef::norm2B, "norm2B", "norm2 bias", Size::kD},
+    {&DecoderLayerRef::ff1W, "ff1W", "linear1 weight", Size::kFD},
+    {&DecoderLayerRef::ff1B, "ff1B", "linear1 bias", Size::kF},
+    {&DecoderLayerRef::ff2W, "ff2W", "linear2 weight", Size::kFD},
+    {&DecoderLayerRef::ff2B, "ff2B", "linear2 bias", Size::kD},
+    {&DecoderLayerRef::norm3G, "norm3G", "norm3 weight", Size::kD},
+    {&DecoderLayerRef::norm3B, "norm3B", "norm3 bias", Size::kD},
+};
+
+/** The layer's key/value caches (the step writes the self-attention ones). */
+constexpr LayerField<float> kCaches[] = {
+    {&DecoderLayerRef::selfK, "selfK", "self keys", Size::kCache},
+    {&DecoderLayerRef::selfV, "selfV", "self values", Size::kCache},
+    {&DecoderLayerRef::crossK, "crossK", "cross keys", Size::kMemory},
+    {&DecoderLayerRef::crossV, "crossV", "cross values", Size::kMemory},
+};
+
+/** Floats of a tensor of size `size` for the sizes D. */
+int64_t floatsOf(const Reader& r, Size size, const DecoderDims& D) {
+  switch (size) {
+    case Size::k3DD: return r.product({3, D.d, D.d});
+    case Size::k3D: return 3 * D.d;
+    case Size::kDD: return r.product({D.d, D.d});
+    case Size::kD: return D.d;
+    case Size::kFD: return r.product({D.ff, D.d});
+    case Size::kF: return D.ff;
+    case Size::kCache: return r.product({D.rows, D.d, D.capacity});
+    default: return r.product({D.rows, D.d, D.src});
+  }
+}
+
+/** Reads the fields of one table into `layer`, each checked against its size. */
+template <class T, size_t N>
+void readFields(const Reader& r, const LayerField<T> (&table)[N], const DecoderDims& D, DecoderLayerRef& layer) {
+  for (const LayerField<T>& f : table) {
+    const F32 t = r.f32(f.name);
+    r.needLength(t.length, floatsOf(r, f.size, D), f.name, f.what);
+    layer.*f.member = t.data;
+  }
+}
+
+/** The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps}), checked. */
+DecoderDims readDims(const Reader& r) {
+  DecoderDims D{r.size("rows"), r.size("dModel"), r.size("heads"), 0, r.size("dFF"), r.size("vocab"), r.size("srcLen"),
+                r.size("past"), r.size("capacity"), r.boolean("normFirst"), false, r.number("eps")};
+  const std::string activation = r.text("activation");
+  if (activation != "relu" && activation != "gelu") r.fail("activation must be 'relu' or 'gelu'", true);
+  D.gelu = activation == "gelu";
+  if (D.d < 1 || D.h < 1 || D.d % D.h != 0) r.fail("dModel must be a positive multiple of heads", true);
+  if (D.ff < 1 || D.vocab < 1 || D.src < 1) r.fail("dFF, vocab and srcLen must be positive", true);
+  if (D.past >= D.capacity) r.fail("the self-attention cache has no room for position " + std::to_string(D.past), true);
+  D.dk = D.d / D.h;
+  return D;
+}
+
+}  // namespace
+
+/**
+ * {rows, dModel, heads, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps, ids, embedding, embedScale,
+ * positional, srcPad, layers: DecoderStepLayer[], finalNorm: {gamma, beta} | null, generatorW, generatorB, out}
+ */
+DecoderStepArgs readDecoderStep(const Reader& r) {
+  DecoderStepArgs g{};
+  g.dims = readDims(r);
+  const DecoderDims& D = g.dims;
+  const I32 ids = r.i32("ids");
+  const F32 embedding = r.f32("embedding");
+  r.needLength(ids.length, D.rows, "ids");
+  const int64_t tableRows = embedding.length / D.d;
+  for (int64_t i = 0; i < D.rows; i++) {
+    if (ids.data[i] < 0 || ids.data[i] >= tableRows) {
+      r.fail("token id " + std::to_string(ids.data[i]) + " is outside the embedding table of " + std::to_string(tableRows) + " rows", true);
+    }
+  }
+  g.ids = ids.data;
+  g.embedding = embedding.data;
+  g.embedScale = static_cast<float>(r.number("embedScale"));
+  const auto dense = [&](const char* name, int64_t need, const char* what) {
+    const F32 t = r.f32(name);
+    r.needLength(t.length, need, name, what);
+    return t.data;
+  };
+  g.positional = dense("positional", D.d, "positional encoding");
+  g.srcPad = dense("srcPad", r.product({D.rows, D.src}), "source padding");
+  g.generatorW = dense("generatorW", r.product({D.vocab, D.d}), "generator weight");
+  g.generatorB = dense("generatorB", D.vocab, "generator bias");
+  g.out = dense("out", r.product({D.rows, D.vocab}), "log-probabilities");
+  if (const std::optional<Reader> norm = r.objectOrNull("finalNorm")) {
+    const F32 gamma = norm->f32("gamma");
+    const F32 beta = norm->f32("beta");
+    norm->needLength(gamma.length, D.d, "gamma", "final norm weight");
+    norm->needLength(beta.length, D.d, "beta", "final norm bias");
+    g.finalGamma = gamma.data;
+    g.finalBeta = beta.data;
+  }
+  const std::vector<Reader> layers = r.objects("layers");
+  if (layers.empty()) r.fail("needs at least one layer", true);
+  g.layers.resize(layers.size());
+  for (size_t l = 0; l < layers.size(); l++) {
+    readFields(layers[l], kWeights, D, g.layers[l]);
+    readFields(layers[l], kCaches, D, g.layers[l]);
+  }
+  return g;
+}
+
+}  // namespace aiayn
