@@ -171,7 +171,7 @@ function gemmPeak(): { gflops: number | null; why?: string } {
   const a = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
   const b = Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
   const c = new Float32Array(n * n);
-  const call = (): void => addon.directSgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+  const call = (): void => addon.directSgemm({ transA: false, transB: false, m: n, n, k: n, alpha: 1, a, lda: n, b, ldb: n, beta: 0, c, ldc: n });
   call();
   let best = Infinity;
   let spent = 0;

@@ -27,8 +27,8 @@ for (const [m, n, k] of shapes) {
   const a = Float32Array.from({ length: m * k }, () => Math.random() - 0.5);
   const w = Float32Array.from({ length: n * k }, () => Math.random() - 0.5); // [n, k], read transposed
   const c = new Float32Array(m * n);
-  const ours = bestSeconds(() => addon.gemm(1, m, n, k, false, true, a, 0, k, 0, w, 0, k, 0, c, 1, 0, null, 0));
-  const dnnl = bestSeconds(() => addon.directSgemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n));
+  const ours = bestSeconds(() => addon.gemm({ batch: 1, m, n, k, transA: false, transB: true, a, aOffset: 0, lda: k, strideA: 0, b: w, bOffset: 0, ldb: k, strideB: 0, out: c, alpha: 1, beta: 0 }));
+  const dnnl = bestSeconds(() => addon.directSgemm({ transA: false, transB: true, m, n, k, alpha: 1, a, lda: k, b: w, ldb: k, beta: 0, c, ldc: n }));
   const gflops = (s: number) => ((2 * m * n * k) / s / 1e9).toFixed(1);
   console.log(`${m}x${n}x${k}: gemm ${(ours * 1e6).toFixed(1)} us (${gflops(ours)} GFLOP/s), ` +
     `dnnl_sgemm ${(dnnl * 1e6).toFixed(1)} us (${gflops(dnnl)}), ${(dnnl / ours).toFixed(2)}x`);

@@ -338,7 +338,7 @@ test('gemm: a tall transposed-A product computed transposed equals dnnl_sgemm on
   const a = randn(k * m);
   const b = randn(k * nn);
   const want = new Float32Array(m * nn);
-  loadNativeAddon().directSgemm(true, false, m, nn, k, 0.5, a, m, b, nn, 0, want, nn);
+  loadNativeAddon().directSgemm({ transA: true, transB: false, m, n: nn, k, alpha: 0.5, a, lda: m, b, ldb: nn, beta: 0, c: want, ldc: nn });
   const got = new Float32Array(m * ldc).fill(NaN);
   n.gemm({ batch: 1, m, n: nn, k, transA: true, transB: false, a, aOffset: 0, lda: m, strideA: 0, b, bOffset: 0, ldb: nn, strideB: 0,
     out: got, alpha: 0.5, beta: 0, ldc });

@@ -57,7 +57,7 @@ export function benchGemm(shapes: readonly GemmShape[] = GEMM_SHAPES): GemmResul
     const b = tensor(bHost, [s.k, s.n]);
     const out = new Float32Array(s.m * s.n);
     const directCall = addon === undefined ? undefined
-      : () => addon!.directSgemm(false, false, s.m, s.n, s.k, 1, aHost, s.k, bHost, s.n, 0, out, s.n);
+      : () => addon!.directSgemm({ transA: false, transB: false, m: s.m, n: s.n, k: s.k, alpha: 1, a: aHost, lda: s.k, b: bHost, ldb: s.n, beta: 0, c: out, ldc: s.n });
     let direct: number | null = null;
     for (const name of availableBackends()) {
       const backend = setBackend(name);

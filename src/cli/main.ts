@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    if (process.env['AIAYN_BACKEND'] === 'webgpu') await (await import('../backend/index.js')).useWantedBackend(); // starts the GPU, or says why not
     return await (await command.load()).run(rest);
   } catch (err) {
     if (err instanceof CliError) {

@@ -42,7 +42,13 @@ export class Tensor {
 
   /** A new dense tensor of the given shape (contents undefined unless `zero`). */
   static empty(shape: readonly number[], dtype: DType = 'float32', zero = false): Tensor {
-    return new Tensor(allocStorage(sizeOf(shape), dtype, zero), [...shape]);
+    let storage: Storage;
+    try {
+      storage = allocStorage(sizeOf(shape), dtype, zero);
+    } catch (err) {
+      throw new Error(`cannot allocate a ${dtype} tensor of shape ${fmt(shape)} (${sizeOf(shape) * 4} bytes) on the ${getBackend().name} backend: ${(err as Error).message}`);
+    }
+    return new Tensor(storage, [...shape]);
   }
 
   /** Element type. */
