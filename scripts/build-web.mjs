@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds the web page of `aiayn serve` into web/dist with esbuild: web/src/main.ts bundled with the model code it
-// imports from src/ (ESM, for the browser), plus web/index.html and web/style.css. The page runs the model on
-// the TypeScript backend, so the native backend's loader is replaced by a stub that throws, and the Node
-// built-ins that file-reading code imports (never called in the page) by stubs whose every export throws.
+// imports from src/ (ESM, for the browser), plus web/index.html and web/style.css. The page runs the model on the
+// WebGPU backend (navigator.gpu) or the TypeScript backend, so two Node-only modules are replaced by stubs that
+// throw: the native backend's loader and the `webgpu` package (Dawn, the Node path of src/backend/webgpu/device.ts);
+// the Node built-ins that file-reading code imports (never called in the page) by stubs whose every export throws.
 // Usage: node scripts/build-web.mjs [OUT_DIR]   (default web/dist; the browser test builds into a temp dir)
 
 import { build } from 'esbuild';
@@ -15,18 +16,24 @@ const web = join(root, 'web');
 const out = resolve(process.argv[2] ?? join(web, 'dist'));
 const nativeIndex = join(root, 'src', 'backend', 'native', 'index.ts');
 
-/** Replaces src/backend/native/index.ts with a loader that always fails, so no addon code reaches the bundle. */
-const nativeStub = {
-  name: 'native-backend-stub',
-  setup(b) {
-    b.onResolve({ filter: /\/native\/index\.js$/ }, (args) =>
-      resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) === nativeIndex ? { path: 'native-backend', namespace: 'stub' } : undefined);
-    b.onLoad({ filter: /^native-backend$/, namespace: 'stub' }, () => ({
-      contents: "export function loadNativeBackend() { throw new Error('native backend unavailable in the browser'); }",
-      loader: 'js',
-    }));
-  },
-};
+/** Replaces a Node-only module with one whose only export is a function that throws. */
+function stub(name, filter, matches, exportName) {
+  return {
+    name: `${name}-stub`,
+    setup(b) {
+      b.onResolve({ filter }, (args) => (matches(args) ? { path: name, namespace: 'stub' } : undefined));
+      b.onLoad({ filter: new RegExp(`^${name}$`), namespace: 'stub' }, () => ({
+        contents: `export function ${exportName}() { throw new Error('${name} is unavailable in the browser'); }`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** src/backend/native/index.ts: its loader always fails, so no addon code reaches the bundle. */
+const nativeStub = stub('native-backend', /\/native\/index\.js$/, (args) => resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) === nativeIndex, 'loadNativeBackend');
+/** The `webgpu` package (Dawn for Node), which device.ts imports only when there is no navigator.gpu. */
+const dawnStub = stub('webgpu-package', /^webgpu$/, () => true, 'create');
 
 /** Replaces each `node:` module with one that has the same export names, each a function that throws. */
 const nodeBuiltinStubs = {
@@ -60,9 +67,10 @@ const result = await build({
   sourcemap: true,
   metafile: true,
   logLevel: 'warning',
-  plugins: [nativeStub, nodeBuiltinStubs],
+  plugins: [nativeStub, dawnStub, nodeBuiltinStubs],
 });
-const leaked = Object.keys(result.metafile.inputs).filter((p) => p.includes('src/backend/native/'));
+const leaked = Object.keys(result.metafile.inputs).filter((p) => p.includes('src/backend/native/') || p.includes('node_modules/webgpu/'));
+if (!Object.keys(result.metafile.inputs).some((p) => p.endsWith('src/backend/webgpu/index.ts'))) throw new Error('build-web: the WebGPU backend is missing from the bundle');
 if (leaked.length > 0) throw new Error(`build-web: node-only modules reached the bundle: ${leaked.join(', ')}`);
 for (const file of ['index.html', 'style.css']) copyFileSync(join(web, file), join(out, file));
 const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint !== undefined)?.bytes ?? 0;

@@ -1,8 +1,10 @@
 // The page of `aiayn serve` in a real browser: playwright-core drives Debian's chromium (/usr/bin/chromium,
-// headless) against the server on a tiny random model. It translates a sentence and checks the shown text
-// against the API; runs the model in the page (TypeScript backend, no API calls) and checks it gives the same
+// headless, WebGPU on SwiftShader) against the server on a tiny random model. It translates a sentence and checks
+// the shown text against the API; runs the model in the page on WebGPU (no API calls) and checks it gives the same
 // translation; opens one head's heatmap and checks its token labels; checks the positional-encoding view's M_k
-// report; takes a screenshot. Without chromium the test is skipped, or fails when AIAYN_REQUIRE_BROWSER=1 (CI).
+// report; takes a screenshot; then, in a page whose navigator.gpu finds no adapter, checks that the page falls
+// back to the TypeScript backend with the same translation. Without chromium the test is skipped, or fails when
+// AIAYN_REQUIRE_BROWSER=1 (CI).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -24,6 +26,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found: install it with 'apt-get install -y chromium'`;
 const TIMEOUT = 120_000; // the machine may be busy; a step waits at most this long
+/**
+ * navigator.gpu with an adapter on a machine without a GPU: --enable-unsafe-webgpu exposes Dawn's SwiftShader
+ * (Vulkan on the CPU) adapter, which headless chromium 156 otherwise withholds; --enable-unsafe-swiftshader
+ * (Chrome's opt-in to its SwiftShader fallback) is not needed by 156 and kept for builds that ask for it.
+ */
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
 
 /** Builds the page into a temp dir (so the test sees the current web/src) and a tiny random model dir. */
 async function setUp(dir: string): Promise<{ modelDir: string; webRoot: string; sentence: string }> {
@@ -42,13 +50,13 @@ async function setUp(dir: string): Promise<{ modelDir: string; webRoot: string; 
 if (missing !== undefined && process.env['AIAYN_REQUIRE_BROWSER'] === '1') {
   test('chromium is installed (AIAYN_REQUIRE_BROWSER=1)', () => assert.fail(missing));
 } else {
-  test('the page translates on the server and in the browser, draws a head, checks M_k, and screenshots', { skip: missing, timeout: 10 * TIMEOUT }, async () => {
-    setBackend('ts'); // the server runs the same kernels as the page, so both give the same greedy translation
+  test('the page translates on the server and in the browser (WebGPU, else ts), draws a head, checks M_k, and screenshots', { skip: missing, timeout: 10 * TIMEOUT }, async () => {
+    setBackend('ts'); // the server on the TypeScript backend: the page's WebGPU and ts runs must both match it
     const dir = mkdtempSync(join(tmpdir(), 'aiayn-browser-'));
     const { modelDir, webRoot, sentence } = await setUp(dir);
     const server = createServer(await loadModelDir(modelDir), { modelDir, webRoot });
     const url = await server.listen(0);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', ...WEBGPU_FLAGS] });
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       page.setDefaultTimeout(TIMEOUT);
@@ -72,9 +80,15 @@ if (missing !== undefined && process.env['AIAYN_REQUIRE_BROWSER'] === '1') {
       await page.getByTestId('in-browser').check();
       await page.getByTestId('translate').click();
       await page.locator('[data-testid=translation][data-state=done][data-engine=browser]').waitFor();
-      assert.equal(await page.getByTestId('translation').textContent(), translation, 'in-browser inference gives the server translation');
+      const gpuStatus = await page.getByTestId('status').textContent() ?? '';
+      assert.equal(await page.getByTestId('translation').getAttribute('data-backend'), 'webgpu', `the page ran on WebGPU: ${gpuStatus}`);
+      assert.match(gpuStatus, /^translated in the browser \(WebGPU: [^)]+\) in \d+ ms$/);
+      assert.equal(await page.getByTestId('translation').textContent(), translation, 'WebGPU in the page gives the server translation');
       assert.deepEqual(apiCalls, [], 'in-browser inference makes no API calls');
-      assert.match(await page.getByTestId('status').textContent() ?? '', /in the browser \(TypeScript backend\)/);
+      await page.getByTestId('translate').click(); // again, with the kernels' pipelines compiled
+      await page.locator('[data-testid=translation][data-state=done][data-engine=browser]').waitFor();
+      assert.equal(await page.getByTestId('translation').textContent(), translation, 'a second WebGPU run gives it again');
+      console.log(`page: ${gpuStatus}, then ${await page.getByTestId('status').textContent()}: '${translation}'`);
 
       await page.getByTestId('attn-kind').selectOption('cross');
       await page.getByTestId('attn-layer').selectOption('1');
@@ -99,8 +113,24 @@ if (missing !== undefined && process.env['AIAYN_REQUIRE_BROWSER'] === '1') {
       assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
       const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
       assert.ok(width >= 1000 && height > 1500 && png.length > 30_000, `a full-page screenshot: ${width}x${height}, ${png.length} bytes at ${shot}`);
-      assert.deepEqual(pageErrors, [], 'no errors in the page');
       console.log(`screenshot: ${shot}`);
+
+      // No adapter (as without the flags above, or on a browser without WebGPU): the TypeScript backend runs.
+      const fallback = await browser.newPage();
+      fallback.setDefaultTimeout(TIMEOUT);
+      fallback.on('pageerror', (err) => pageErrors.push(err.message));
+      fallback.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(msg.text()); });
+      await fallback.addInitScript(() => { navigator.gpu.requestAdapter = () => Promise.resolve(null); });
+      await fallback.goto(url);
+      await fallback.getByTestId('source').fill(sentence);
+      await fallback.getByTestId('in-browser').check();
+      await fallback.getByTestId('translate').click();
+      await fallback.locator('[data-testid=translation][data-state=done][data-engine=browser][data-backend=ts]').waitFor();
+      const tsStatus = await fallback.getByTestId('status').textContent() ?? '';
+      assert.match(tsStatus, /^translated in the browser \(TypeScript backend; WebGPU unavailable: no adapter found .*\) in \d+ ms$/);
+      assert.equal(await fallback.getByTestId('translation').textContent(), translation, 'the TypeScript backend in the page gives the server translation');
+      console.log(`page without an adapter: ${tsStatus}`);
+      assert.deepEqual(pageErrors, [], 'no errors in the pages');
     } finally {
       await browser.close();
       await server.close();

@@ -1,19 +1,22 @@
 // Where the page's translations and attention maps come from: the server's JSON API (`aiayn serve`), or the
-// model itself running in this page on the TypeScript backend with weights fetched once from /model/*.
+// model itself running in this page, with weights fetched once from /model/*, on the WebGPU backend when
+// navigator.gpu gives an adapter, else on the TypeScript backend.
 
-import { setBackend } from '../../src/backend/index.js';
+import { initBackend, setBackend, type Backend } from '../../src/backend/index.js';
 import { Bpe } from '../../src/data/bpe.js';
 import { attentionMaps, type AttentionMaps } from '../../src/inspect/attention.js';
 import type { ModelDirConfig } from '../../src/io/model-dir.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { validateConfig } from '../../src/models/config.js';
 import { Transformer } from '../../src/models/transformer.js';
-import { noGrad } from '../../src/tensor/autograd.js';
-import { tidy } from '../../src/tensor/memory.js';
 
 /** Translates one sentence (greedy) and returns the attention maps over it and its translation. */
 export interface Engine {
   readonly name: 'server' | 'browser';
+  /** Where it runs, for the status line: 'on the server', 'in the browser (WebGPU: <adapter>)', ... */
+  readonly where: string;
+  /** The backend that runs the model ('webgpu' or 'ts' in the browser). */
+  readonly backend: 'server' | 'webgpu' | 'ts';
   attention(text: string): Promise<AttentionMaps>;
 }
 
@@ -28,6 +31,8 @@ async function post<T>(path: string, body: unknown): Promise<T> {
 /** The engine that asks the server. */
 export const serverEngine: Engine = {
   name: 'server',
+  where: 'on the server',
+  backend: 'server',
   attention: (text) => post<AttentionMaps>('/attention', { text }),
 };
 
@@ -46,9 +51,30 @@ export async function fetchModelConfig(): Promise<ModelDirConfig> {
   return config;
 }
 
+/** The part of the WebGPU backend's `adapter` report the page shows (web/ sees backends only through backend/index). */
+interface AdapterFields { vendor: string; architecture: string; description: string; software: boolean; }
+
+/** The adapter's description, else whatever else it says about itself (browsers may hide some fields). */
+function adapterName(gpu: Backend & { adapter: AdapterFields }): string {
+  const { description, vendor, architecture, software } = gpu.adapter;
+  const name = description || [vendor, architecture].filter((s) => s !== '').join(' ') || 'adapter details hidden by the browser';
+  return software ? `${name}, software` : name;
+}
+
+/** Makes WebGPU the current backend when navigator.gpu gives an adapter, else the TypeScript backend; says which. */
+async function pickBackend(): Promise<Pick<Engine, 'backend' | 'where'>> {
+  try {
+    const gpu = setBackend(await initBackend('webgpu')) as Backend & { adapter: AdapterFields };
+    return { backend: 'webgpu', where: `in the browser (WebGPU: ${adapterName(gpu)})` };
+  } catch (err) {
+    setBackend('ts');
+    return { backend: 'ts', where: `in the browser (TypeScript backend; ${err instanceof Error ? err.message : String(err)})` };
+  }
+}
+
 /** Loads config, tokenizer and weights from the server and returns an engine that runs them in this page. */
 export async function loadBrowserEngine(): Promise<Engine> {
-  setBackend('ts');
+  const { backend, where } = await pickBackend();
   const [config, tokenizerJson, weights] = await Promise.all([
     fetchModelConfig(),
     fetchOk('/model/tokenizer.json').then((r) => r.json() as Promise<unknown>),
@@ -64,11 +90,13 @@ export async function loadBrowserEngine(): Promise<Engine> {
   model.eval();
   return {
     name: 'browser',
+    backend,
+    where,
     attention: async (text) => {
       // The server's 422: a text may have at most maxLen tokens, end-of-sentence included.
       const tokens = tokenizer.encode(text).length + 1;
       if (tokens > maxLen) throw new Error(`the text has ${tokens} tokens (with end-of-sentence), more than the model's maximum length of ${maxLen}`);
-      return tidy(() => noGrad(() => attentionMaps(model, tokenizer, text)));
+      return attentionMaps(model, tokenizer, text);
     },
   };
 }

@@ -1,6 +1,6 @@
-// The page of `aiayn serve`: type a sentence, translate it on the server or in this page (TypeScript backend,
-// weights fetched once), click through the attention of every layer and head (§3.2), and look at the
-// sinusoidal positional encodings (§3.5).
+// The page of `aiayn serve`: type a sentence, translate it on the server or in this page (WebGPU when the browser
+// has an adapter, else the TypeScript backend; weights fetched once), click through the attention of every layer
+// and head (§3.2), and look at the sinusoidal positional encodings (§3.5).
 
 import { attentionView } from './attention-view.js';
 import { fetchModelConfig, loadBrowserEngine, serverEngine, type Engine } from './engine.js';
@@ -31,22 +31,21 @@ function currentEngine(): Promise<Engine> {
   return browserEngine;
 }
 
-/** Translates the source text and draws its attention; marks #translation with data-state and data-engine. */
+/** Translates the source text and draws its attention; marks #translation with data-state, -engine and -backend. */
 async function run(): Promise<void> {
   const text = source.value;
   if (text.trim() === '') { status.textContent = 'type a sentence first'; return; }
   output.dataset['state'] = 'busy';
   try {
     const engine = await currentEngine();
-    const where = engine.name === 'server' ? 'on the server' : 'in the browser (TypeScript backend)';
-    status.textContent = `translating ${where}\u2026`;
+    status.textContent = `translating ${engine.where}\u2026`;
     await new Promise((paint) => setTimeout(paint, 0));
     const start = performance.now();
     const maps = await engine.attention(text);
     output.textContent = maps.translation;
     attention.show(maps);
-    status.textContent = `translated ${where} in ${Math.round(performance.now() - start)} ms`;
-    Object.assign(output.dataset, { state: 'done', engine: engine.name });
+    status.textContent = `translated ${engine.where} in ${Math.round(performance.now() - start)} ms`;
+    Object.assign(output.dataset, { state: 'done', engine: engine.name, backend: engine.backend });
   } catch (err) {
     status.textContent = `error: ${err instanceof Error ? err.message : String(err)}`;
     output.dataset['state'] = 'error';
