@@ -11,6 +11,7 @@ export type {
   DType, FusedPath, FusedPathName, FusedPaths, GemmArgs, HeadPacked, HostArray, ReduceOp, Strided, UnaryOp,
 } from './backend.js';
 export { tsBackend } from './ts/index.js';
+export type { AdapterReport } from './webgpu/device.js';
 export { clearHostPool, pooledHostBytes } from './host/backend.js';
 
 const NAMES: readonly BackendName[] = ['ts', 'native', 'webgpu'];

@@ -2,7 +2,7 @@
 // model itself running in this page, with weights fetched once from /model/*, on the WebGPU backend when
 // navigator.gpu gives an adapter, else on the TypeScript backend.
 
-import { initBackend, setBackend, type Backend } from '../../src/backend/index.js';
+import { initBackend, setBackend, type AdapterReport, type Backend } from '../../src/backend/index.js';
 import { Bpe } from '../../src/data/bpe.js';
 import { attentionMaps, type AttentionMaps } from '../../src/inspect/attention.js';
 import type { ModelDirConfig } from '../../src/io/model-dir.js';
@@ -51,11 +51,8 @@ export async function fetchModelConfig(): Promise<ModelDirConfig> {
   return config;
 }
 
-/** The part of the WebGPU backend's `adapter` report the page shows (web/ sees backends only through backend/index). */
-interface AdapterFields { vendor: string; architecture: string; description: string; software: boolean; }
-
 /** The adapter's description, else whatever else it says about itself (browsers may hide some fields). */
-function adapterName(gpu: Backend & { adapter: AdapterFields }): string {
+function adapterName(gpu: Backend & { adapter: AdapterReport }): string {
   const { description, vendor, architecture, software } = gpu.adapter;
   const name = description || [vendor, architecture].filter((s) => s !== '').join(' ') || 'adapter details hidden by the browser';
   return software ? `${name}, software` : name;
@@ -64,7 +61,7 @@ function adapterName(gpu: Backend & { adapter: AdapterFields }): string {
 /** Makes WebGPU the current backend when navigator.gpu gives an adapter, else the TypeScript backend; says which. */
 async function pickBackend(): Promise<Pick<Engine, 'backend' | 'where'>> {
   try {
-    const gpu = setBackend(await initBackend('webgpu')) as Backend & { adapter: AdapterFields };
+    const gpu = setBackend(await initBackend('webgpu')) as Backend & { adapter: AdapterReport };
     return { backend: 'webgpu', where: `in the browser (WebGPU: ${adapterName(gpu)})` };
   } catch (err) {
     setBackend('ts');

@@ -7,6 +7,7 @@ import {
   DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type Dense, type DType, type FusedPath, type HeadPacked,
   type HostArray, type HostArrayFor, type Strided,
 } from '../backend.js';
+import { sizeClass } from '../size-class.js';
 import { forEachStrided } from '../strided.js';
 import type { HeadPacked as HostHeadPacked, HostKernels, Strided as HostStrided } from './kernels.js';
 
@@ -28,15 +29,6 @@ function poolLimitFromEnv(): number | undefined {
 const pools = { float32: new Map<number, Float32Array[]>(), int32: new Map<number, Int32Array[]>() };
 let pooledBytes = 0;
 
-/**
- * The buffer length that serves a request for n elements: n itself when small, else n rounded up to a quarter
- * of its power of two (at most 25% slack), so batches of varying shape still reuse each other's buffers.
- */
-export function sizeClass(n: number): number {
-  if (n <= 4096) return n;
-  const step = 2 ** Math.floor(Math.log2(n)) / 4;
-  return Math.ceil(n / step) * step;
-}
 
 /** A typed array of exactly n elements (a view on a pooled buffer of its size class); zero-filled when `zero`. */
 function allocHost(n: number, dtype: DType, zero: boolean): HostArray {

@@ -5,7 +5,7 @@
 // an error scope and reported, with the size, by the next call.
 
 import type { BufferHandle, DType } from '../backend.js';
-import { sizeClass } from '../host/backend.js';
+import { sizeClass } from '../size-class.js';
 import type { Runtime } from './runtime.js';
 
 /** A WebGPU backend buffer: the GPUBuffer and how many 4-byte elements it holds. */
