@@ -1,6 +1,6 @@
 // aiayn: the Transformer of "Attention Is All You Need" (Vaswani et al. 2017) in TypeScript.
 export * from './tensor/index.js';
-export { getBackend, setBackend, availableBackends, nativeLoadError, type Backend } from './backend/index.js';
+export { getBackend, setBackend, initBackend, coreOnly, availableBackends, nativeLoadError, type Backend, type BackendName } from './backend/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * from './train/index.js';

@@ -9,6 +9,7 @@ import type { AttentionBackwardArgs, HostKernels as Backend, DecoderStepArgs, Ge
 import { loadNativeAddon, loadNativeKernels } from '../src/backend/native/index.js';
 import { tsKernels as ts } from '../src/backend/ts/index.js';
 import { Rng } from '../src/tensor/random.js';
+import { randomArrays } from './helpers/random-arrays.js';
 
 let native: Backend | undefined;
 let loadError = '';
@@ -26,28 +27,7 @@ function nat(t: TestContext): Backend | undefined {
   return undefined;
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = rng(12345);
-
-/** n random floats in [lo, hi); with `steps`, quantised to that many levels so ties and equalities occur. */
-function randn(n: number, lo = -2, hi = 2, steps = 0): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = rand();
-    a[i] = lo + (hi - lo) * (steps > 0 ? Math.floor(u * steps) / steps : u);
-  }
-  return a;
-}
+const { rand, randn } = randomArrays(12345);
 
 /** Contiguous row-major strides of a shape. */
 function dense(shape: readonly number[]): number[] {

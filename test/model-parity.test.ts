@@ -11,7 +11,8 @@ import { lossAndGrads } from '../src/train/loss.js';
 import { Transformer } from '../src/models/transformer.js';
 import { noGrad, tensor } from '../src/tensor/index.js';
 import { getBackend } from '../src/backend/index.js';
-import { onBackend, webgpuOrSkip } from './helpers/webgpu.js';
+import { onBackend } from './helpers/backends.js';
+import { webgpuOrSkip } from './helpers/webgpu.js';
 import type { Tensor } from '../src/tensor/index.js';
 
 const TOLERANCE = 1e-4;

@@ -12,6 +12,7 @@ import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/i
 import { acquireDevice } from '../src/backend/webgpu/device.js';
 import { Runtime, defineKernel } from '../src/backend/webgpu/runtime.js';
 import { paramLayout } from '../src/backend/webgpu/params.js';
+import { randomArrays } from './helpers/random-arrays.js';
 
 let gpu: WebGPUBackend | undefined;
 let loadError = '';
@@ -30,32 +31,8 @@ function dev(t: TestContext): WebGPUBackend | undefined {
   return undefined;
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(2024);
+const { randn, randi } = randomArrays(2024);
 
-/** n random floats in [lo, hi); with `steps`, quantised to that many levels so ties and equalities occur. */
-function randn(n: number, lo = -2, hi = 2, steps = 0): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = rand();
-    a[i] = lo + (hi - lo) * (steps > 0 ? Math.floor(u * steps) / steps : u);
-  }
-  return a;
-}
-
-/** n random ints in [0, hi). */
-function randi(n: number, hi: number): Int32Array {
-  return Int32Array.from({ length: n }, () => Math.floor(rand() * hi));
-}
 
 /** An operand held by both backends: a host array (ts's handle is the array) and a device buffer with the same values. */
 interface Twin { host: HostArray; dev: BufferHandle; dtype: DType }

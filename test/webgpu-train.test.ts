@@ -16,7 +16,8 @@ import { translate } from '../src/decode/translate.js';
 import { loadModelDir } from '../src/io/model-dir.js';
 import { trainPreset } from '../src/train/presets.js';
 import { trainTranslation } from '../src/train/translation.js';
-import { onBackend, webgpuOrSkip } from './helpers/webgpu.js';
+import { onBackend } from './helpers/backends.js';
+import { webgpuOrSkip } from './helpers/webgpu.js';
 
 const host: Backend = availableBackends().includes('native') ? setBackend('native') : tsBackend;
 const train = (await readMulti30k('train', 'de', 'en')).slice(0, 1000);

@@ -1,6 +1,6 @@
 // Runs a block of tests once per backend that can load here ('ts' always; 'native' once its addon builds).
 import { before, describe } from 'node:test';
-import { availableBackends, nativeLoadError, setBackend, type BackendName } from '../../src/backend/index.js';
+import { availableBackends, getBackend, nativeLoadError, setBackend, type Backend, type BackendName } from '../../src/backend/index.js';
 
 export type { BackendName } from '../../src/backend/index.js';
 
@@ -18,5 +18,16 @@ export function forEachBackend(title: string, body: (backend: BackendName) => vo
   }
   if (!names.includes('native')) {
     describe(`${title} [native]`, { skip: `native backend unavailable: ${nativeLoadError()?.message ?? 'unknown reason'}` }, () => {});
+  }
+}
+
+/** Runs fn with `backend` current, restoring the previous backend after. */
+export async function onBackend<T>(backend: Backend, fn: () => T | Promise<T>): Promise<T> {
+  const before = getBackend();
+  setBackend(backend);
+  try {
+    return await fn();
+  } finally {
+    setBackend(before);
   }
 }

@@ -18,14 +18,3 @@ export async function webgpuOrSkip(t: TestContext): Promise<Backend | undefined>
   t.skip(`no WebGPU adapter: ${gpu.message}`);
   return undefined;
 }
-
-/** Runs fn with `backend` current, restoring the previous backend after. */
-export async function onBackend<T>(backend: Backend, fn: () => T | Promise<T>): Promise<T> {
-  const before = getBackend();
-  setBackend(backend);
-  try {
-    return await fn();
-  } finally {
-    setBackend(before);
-  }
-}
