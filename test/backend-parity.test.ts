@@ -9,7 +9,7 @@ import type { AttentionBackwardArgs, HostKernels as Backend, DecoderStepArgs, Ge
 import { loadNativeAddon, loadNativeKernels } from '../src/backend/native/index.js';
 import { tsKernels as ts } from '../src/backend/ts/index.js';
 import { Rng } from '../src/tensor/random.js';
-import { randomArrays } from './helpers/random-arrays.js';
+import { close, randomArrays, STRIDED_CASES } from './helpers/kernel-inputs.js';
 
 let native: Backend | undefined;
 let loadError = '';
@@ -37,27 +37,6 @@ function dense(shape: readonly number[]): number[] {
   return s;
 }
 
-/**
- * Asserts actual ≈ expected element by element: equal (NaN matching NaN), or within `tol` relative to
- * max(|expected|, rms(expected), minScale) — the floors cover values that cancel to near zero (minScale: the size
- * of the terms that cancel, where every value may).
- */
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-5, minScale = 0): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let sq = 0;
-  let count = 0;
-  for (let i = 0; i < expected.length; i++) if (Number.isFinite(expected[i]!)) { sq += expected[i]! ** 2; count++; }
-  const floor = Math.max(count === 0 ? 0 : Math.sqrt(sq / count), minScale);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (Object.is(a, e) || a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
-    const err = Math.abs(a - e);
-    if (!(err <= tol * Math.max(Math.abs(e), floor))) {
-      assert.fail(`${what}: element ${i} is ${a}, expected ${e} (error ${err}, scale ${Math.max(Math.abs(e), floor)})`);
-    }
-  }
-}
 
 /**
  * Runs `body` once per vector variant of the exp-heavy loops this CPU supports (baseline, AVX2, AVX-512),
@@ -82,7 +61,6 @@ const UNARY = UNARY_OPS;
 const BINARY = BINARY_OPS;
 
 /** A strided case: shape plus two operands' layouts (buffer length derived from the reach). */
-interface Case { name: string; shape: number[]; a: { offset: number; strides: number[] }; b: { offset: number; strides: number[] } }
 
 /** Random buffer big enough for an operand layout over `shape`. */
 function buffer(shape: readonly number[], l: { offset: number; strides: number[] }, lo = -2, hi = 2, steps = 0): Strided {
@@ -91,19 +69,7 @@ function buffer(shape: readonly number[], l: { offset: number; strides: number[]
   return { data: randn(reach + 1, lo, hi, steps), offset: l.offset, strides: l.strides };
 }
 
-const CASES: Case[] = [
-  { name: 'scalar', shape: [], a: { offset: 0, strides: [] }, b: { offset: 2, strides: [] } },
-  { name: 'dense 1', shape: [1], a: { offset: 0, strides: [1] }, b: { offset: 0, strides: [1] } },
-  { name: 'dense 7x33', shape: [7, 33], a: { offset: 0, strides: [33, 1] }, b: { offset: 3, strides: [33, 1] } },
-  { name: 'row broadcast', shape: [33, 1000], a: { offset: 0, strides: [1000, 1] }, b: { offset: 1, strides: [0, 1] } },
-  { name: 'column broadcast', shape: [1000, 7], a: { offset: 5, strides: [7, 1] }, b: { offset: 0, strides: [1, 0] } },
-  { name: 'transposed a', shape: [33, 7], a: { offset: 0, strides: [1, 33] }, b: { offset: 0, strides: [7, 1] } },
-  { name: 'scalar broadcast', shape: [7, 1, 33], a: { offset: 0, strides: [33, 0, 1] }, b: { offset: 4, strides: [0, 0, 0] } },
-  { name: 'padded 4d', shape: [2, 3, 7, 33], a: { offset: 1, strides: [900, 300, 40, 1] }, b: { offset: 0, strides: [0, 33, 0, 1] } },
-  { name: 'negative stride', shape: [33, 7], a: { offset: 32 * 7, strides: [-7, 1] }, b: { offset: 0, strides: [1, 33] } },
-  { name: 'batched transpose', shape: [3, 1000, 33], a: { offset: 0, strides: [33000, 33, 1] }, b: { offset: 2, strides: [33000, 1, 1000] } },
-  { name: 'big transpose', shape: [300, 257], a: { offset: 0, strides: [257, 1] }, b: { offset: 0, strides: [1, 300] } },
-];
+const CASES = STRIDED_CASES;
 
 test('threads() reports the configured thread count', (t) => {
   const n = nat(t);
