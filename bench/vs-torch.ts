@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSpec } from './ours-step.js';
-import { allocatorEnv, median, SPECS, Worker } from './workers.js';
+import { allocatorEnv, median, SPECS, trainingFlops, Worker } from './workers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -96,20 +96,6 @@ async function startWorkers(spec: BenchSpec, threads: number, withTorch: boolean
     throw new Error(`the two models differ: ours has ${String(info['ours']!['params'])} parameters, torch ${String(info['torch']!['params'])}`);
   }
   return { ours, torch, info };
-}
-
-/**
- * Analytic FLOPs of one training step (forward x 3): 2 per multiply-add of every weight matmul per token
- * (encoder: 4d^2 + 2 d ff per source token; decoder: 6d^2 + 2 d ff per target token plus 2d^2 per source token
- * for the cross-attention keys/values; generator d V per target token), plus Q K^T and A V of every attention
- * (2 L_q L_k d multiply-adds per sequence, causal half included since both sides compute it).
- */
-export function trainingFlops(s: BenchSpec): number {
-  const { d, ff, enc, dec, vocab, batch: b, src: S, tgt: T } = s;
-  const encMacs = enc * (S * (4 * d * d + 2 * d * ff) + 2 * S * S * d);
-  const decMacs = dec * (T * (6 * d * d + 2 * d * ff) + S * 2 * d * d + 2 * T * T * d + 2 * T * S * d);
-  const generatorMacs = T * d * vocab;
-  return 3 * 2 * b * (encMacs + decMacs + generatorMacs);
 }
 
 /** One row of the training table (--json schema of issue 6). */

@@ -71,3 +71,16 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * Analytic FLOPs of one training step (forward x 3): 2 per multiply-add of every weight matmul per token
+ * (encoder: 4d^2 + 2 d ff per source token; decoder: 6d^2 + 2 d ff per target token plus 2d^2 per source token
+ * for the cross-attention keys/values; generator d V per target token), plus Q K^T and A V of every attention
+ * (2 L_q L_k d multiply-adds per sequence, causal half included since both sides compute it).
+ */
+export function trainingFlops(s: Pick<BenchSpec, 'd' | 'ff' | 'enc' | 'dec' | 'vocab' | 'batch' | 'src' | 'tgt'>): number {
+  const { d, ff, enc, dec, vocab, batch: b, src: S, tgt: T } = s;
+  const encMacs = enc * (S * (4 * d * d + 2 * d * ff) + 2 * S * S * d);
+  const decMacs = dec * (T * (6 * d * d + 2 * d * ff) + S * 2 * d * d + 2 * T * T * d + 2 * T * S * d);
+  const generatorMacs = T * d * vocab;
+  return 3 * 2 * b * (encMacs + decMacs + generatorMacs);
+}
