@@ -11,17 +11,21 @@ import { tsBackend as ts } from '../src/backend/ts/index.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/index.js';
 import { acquireDevice } from '../src/backend/webgpu/device.js';
 import { Runtime, defineKernel } from '../src/backend/webgpu/runtime.js';
+import { rowTeams } from '../src/backend/webgpu/rows.js';
 import { paramLayout } from '../src/backend/webgpu/params.js';
 import { close, randomArrays, STRIDED_CASES, type Layout } from './helpers/kernel-inputs.js';
 
 let gpu: WebGPUBackend | undefined;
+/** The same adapter without subgroups: row kernels take the reference (shared-memory) path. */
+let reference: WebGPUBackend | undefined;
 let loadError = '';
 try {
   gpu = await createWebGPUBackend();
+  if (gpu.adapter.subgroupMaxSize !== null) reference = await createWebGPUBackend({ subgroups: false });
 } catch (err) {
   loadError = err instanceof Error ? err.message : String(err);
 }
-after(() => gpu?.dispose());
+after(() => { gpu?.dispose(); reference?.dispose(); });
 
 /** The WebGPU backend, or undefined after skipping `t` (failing instead when AIAYN_REQUIRE_WEBGPU=1). */
 function dev(t: TestContext): WebGPUBackend | undefined {
@@ -29,6 +33,12 @@ function dev(t: TestContext): WebGPUBackend | undefined {
   if (process.env['AIAYN_REQUIRE_WEBGPU'] === '1') assert.fail(`AIAYN_REQUIRE_WEBGPU=1 but no WebGPU backend: ${loadError}`);
   t.skip(loadError);
   return undefined;
+}
+
+/** The backends to run row kernels on: both row paths (rows.ts) when the adapter has subgroups; [] after skipping. */
+function rowDevs(t: TestContext): WebGPUBackend[] {
+  const g = dev(t);
+  return [g, reference].filter((b) => b !== undefined);
 }
 
 const { randn, randi } = randomArrays(2024);
@@ -92,7 +102,7 @@ const SIZES = [1, 7, 33, 1000];
 const UNARY = UNARY_OPS;
 const BINARY = BINARY_OPS;
 
-test('the adapter is named, and a software adapter says so', (t) => {
+test('the adapter is named, a software adapter says so, and subgroups are used where the adapter has them', (t) => {
   const g = dev(t);
   if (g === undefined) return;
   assert.equal(g.name, 'webgpu');
@@ -100,6 +110,8 @@ test('the adapter is named, and a software adapter says so', (t) => {
   assert.equal(g.readSync, null);
   assert.ok(g.adapter.description.length + g.adapter.vendor.length > 0, 'adapter unnamed');
   if (/swiftshader/i.test(g.adapter.description)) assert.equal(g.adapter.software, true);
+  assert.equal(g.adapter.subgroupMaxSize !== null, g.adapter.features.includes('subgroups'));
+  assert.equal(reference?.adapter.subgroupMaxSize ?? null, null);
 });
 
 test('copy: strided, broadcast, transposed and offset operands, float32 and int32', async (t) => {
@@ -188,32 +200,32 @@ test('where: strided condition and branches', async (t) => {
 });
 
 test('reduce (sum, max) and argmax over [outer, n, inner]: ties, NaN, -inf rows, long rows', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 100], [1, 100_003, 1], [2, 1, 33], [1000, 33, 1]];
-  for (const [outer, n, inner] of dims) {
-    const data = randn(outer * n * inner + 2, -2, 2, 16);
-    if (data.length > 5) { data[5] = NaN; data[4] = -Infinity; }
-    const x = twin(g, data);
-    const sum = twin(g, new Float32Array(outer * inner));
-    const max = twin(g, new Float32Array(outer * inner));
-    const arg = twin(g, new Int32Array(outer * inner));
-    both(g, (b, h) => {
-      b.reduce('sum', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(sum), offset: 0 });
-      b.reduce('max', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(max), offset: 0 });
-      b.argmax({ buf: h(x), offset: 2 }, outer, n, inner, { buf: h(arg), offset: 0 });
-    });
-    await closeOnDevice(g, sum, `sum [${outer},${n},${inner}]`, 1e-5, 2 * Math.sqrt(n));
-    await closeOnDevice(g, max, `max [${outer},${n},${inner}]`, 0);
-    await closeOnDevice(g, arg, `argmax [${outer},${n},${inner}]`, 0);
-  }
-  // rows of NaN and -inf (index 0, as ts), ties (first wins), NaN before the maximum
-  const rows = Float32Array.of(NaN, NaN, NaN, -Infinity, -Infinity, -Infinity, 1, 3, 3, NaN, 2, 2, -Infinity, NaN, -5);
-  for (const [outer, n, inner] of [[5, 3, 1], [1, 3, 5]] as const) {
-    const x = twin(g, rows);
-    const arg = twin(g, new Int32Array(5));
-    both(g, (b, h) => b.argmax({ buf: h(x), offset: 0 }, outer, n, inner, { buf: h(arg), offset: 0 }));
-    await closeOnDevice(g, arg, `argmax special rows [${outer},${n},${inner}]`, 0);
+  for (const g of rowDevs(t)) {
+    const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 100], [1, 100_003, 1], [2, 1, 33], [1000, 33, 1]];
+    for (const [outer, n, inner] of dims) {
+      const data = randn(outer * n * inner + 2, -2, 2, 16);
+      if (data.length > 5) { data[5] = NaN; data[4] = -Infinity; }
+      const x = twin(g, data);
+      const sum = twin(g, new Float32Array(outer * inner));
+      const max = twin(g, new Float32Array(outer * inner));
+      const arg = twin(g, new Int32Array(outer * inner));
+      both(g, (b, h) => {
+        b.reduce('sum', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(sum), offset: 0 });
+        b.reduce('max', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(max), offset: 0 });
+        b.argmax({ buf: h(x), offset: 2 }, outer, n, inner, { buf: h(arg), offset: 0 });
+      });
+      await closeOnDevice(g, sum, `sum [${outer},${n},${inner}]`, 1e-5, 2 * Math.sqrt(n));
+      await closeOnDevice(g, max, `max [${outer},${n},${inner}]`, 0);
+      await closeOnDevice(g, arg, `argmax [${outer},${n},${inner}]`, 0);
+    }
+    // rows of NaN and -inf (index 0, as ts), ties (first wins), NaN before the maximum
+    const rows = Float32Array.of(NaN, NaN, NaN, -Infinity, -Infinity, -Infinity, 1, 3, 3, NaN, 2, 2, -Infinity, NaN, -5);
+    for (const [outer, n, inner] of [[5, 3, 1], [1, 3, 5]] as const) {
+      const x = twin(g, rows);
+      const arg = twin(g, new Int32Array(5));
+      both(g, (b, h) => b.argmax({ buf: h(x), offset: 0 }, outer, n, inner, { buf: h(arg), offset: 0 }));
+      await closeOnDevice(g, arg, `argmax special rows [${outer},${n},${inner}]`, 0);
+    }
   }
 });
 
@@ -270,120 +282,120 @@ test('gemm over a two-level batch into a strided output layout (ldc, strideC, st
 });
 
 test('softmax and log-softmax: scale, strided masks with -inf, fully masked rows, long rows; and their backward', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  const causal = (tq: number) => Float32Array.from({ length: tq * tq }, (_, i) => (i % tq > Math.floor(i / tq) ? -Infinity : 0));
-  const cases: Array<{ shape: number[]; mask: { data: Float32Array; offset: number; strides: number[] } | null }> = [
-    { shape: [1, 1], mask: null }, { shape: [7, 33], mask: null }, { shape: [3, 1000], mask: null }, { shape: [2, 8003], mask: null },
-    { shape: [2, 3, 33, 33], mask: { data: causal(33), offset: 0, strides: [0, 0, 33, 1] } },
-    // padding mask per batch row, broadcast over heads and queries; batch 1's keys all masked: NaN rows as ts
-    { shape: [2, 2, 5, 7], mask: { data: Float32Array.of(0, 0, 0, -1e9, -Infinity, -Infinity, 0, ...Array(7).fill(-Infinity)), offset: 0, strides: [7, 0, 0, 1] } },
-  ];
-  for (const c of cases) {
-    for (const log of [false, true]) {
-      const n = size(c.shape);
-      const x = twin(g, randn(n + 1, -3, 3));
-      const mask = c.mask === null ? null : twin(g, c.mask.data);
-      const y = twin(g, new Float32Array(n));
-      both(g, (b, h) => b.softmax({ x: { buf: h(x), offset: 1 }, shape: c.shape, scale: 0.7, log, out: { buf: h(y), offset: 0 },
-        mask: mask === null ? null : { buf: h(mask), offset: c.mask!.offset, strides: c.mask!.strides } }));
-      await closeOnDevice(g, y, `${log ? 'log-' : ''}softmax [${c.shape}]${mask === null ? '' : ' masked'}`);
-      if (mask !== null) continue;
-      const cols = c.shape[c.shape.length - 1]!;
-      const dy = twin(g, randn(n));
-      const dx = twin(g, new Float32Array(n));
-      both(g, (b, h) => b.softmaxBackward({ y: { buf: h(y), offset: 0 }, dy: { buf: h(dy), offset: 0 }, rows: n / cols, cols, scale: 0.7, log, dx: { buf: h(dx), offset: 0 } }));
-      await closeOnDevice(g, dx, `${log ? 'log-' : ''}softmax backward [${c.shape}]`, 1e-5, 1e-3);
+  for (const g of rowDevs(t)) {
+    const causal = (tq: number) => Float32Array.from({ length: tq * tq }, (_, i) => (i % tq > Math.floor(i / tq) ? -Infinity : 0));
+    const cases: Array<{ shape: number[]; mask: { data: Float32Array; offset: number; strides: number[] } | null }> = [
+      { shape: [1, 1], mask: null }, { shape: [7, 33], mask: null }, { shape: [3, 1000], mask: null }, { shape: [2, 8003], mask: null },
+      { shape: [2, 3, 33, 33], mask: { data: causal(33), offset: 0, strides: [0, 0, 33, 1] } },
+      // padding mask per batch row, broadcast over heads and queries; batch 1's keys all masked: NaN rows as ts
+      { shape: [2, 2, 5, 7], mask: { data: Float32Array.of(0, 0, 0, -1e9, -Infinity, -Infinity, 0, ...Array(7).fill(-Infinity)), offset: 0, strides: [7, 0, 0, 1] } },
+    ];
+    for (const c of cases) {
+      for (const log of [false, true]) {
+        const n = size(c.shape);
+        const x = twin(g, randn(n + 1, -3, 3));
+        const mask = c.mask === null ? null : twin(g, c.mask.data);
+        const y = twin(g, new Float32Array(n));
+        both(g, (b, h) => b.softmax({ x: { buf: h(x), offset: 1 }, shape: c.shape, scale: 0.7, log, out: { buf: h(y), offset: 0 },
+          mask: mask === null ? null : { buf: h(mask), offset: c.mask!.offset, strides: c.mask!.strides } }));
+        await closeOnDevice(g, y, `${log ? 'log-' : ''}softmax [${c.shape}]${mask === null ? '' : ' masked'}`);
+        if (mask !== null) continue;
+        const cols = c.shape[c.shape.length - 1]!;
+        const dy = twin(g, randn(n));
+        const dx = twin(g, new Float32Array(n));
+        both(g, (b, h) => b.softmaxBackward({ y: { buf: h(y), offset: 0 }, dy: { buf: h(dy), offset: 0 }, rows: n / cols, cols, scale: 0.7, log, dx: { buf: h(dx), offset: 0 } }));
+        await closeOnDevice(g, dx, `${log ? 'log-' : ''}softmax backward [${c.shape}]`, 1e-5, 1e-3);
+      }
     }
   }
 });
 
 test('layerNorm and its backward: dgamma and dbeta accumulate, rows across chunks', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  for (const [rows, cols] of [[1, 1], [7, 33], [200, 33], [3, 1000], [1, 8003]] as const) {
-    const x = twin(g, randn(rows * cols + 2, -3, 5));
-    const gamma = twin(g, randn(cols, 0.5, 1.5));
-    const beta = twin(g, randn(cols));
-    const out = twin(g, new Float32Array(rows * cols));
-    const mean = twin(g, new Float32Array(rows));
-    const rstd = twin(g, new Float32Array(rows));
-    both(g, (b, h) => b.layerNorm({ x: { buf: h(x), offset: 2 }, gamma: { buf: h(gamma), offset: 0 }, beta: { buf: h(beta), offset: 0 }, rows, cols, eps: 1e-5,
-      out: { buf: h(out), offset: 0 }, mean: { buf: h(mean), offset: 0 }, rstd: { buf: h(rstd), offset: 0 } }));
-    await closeOnDevice(g, out, `layerNorm ${rows}x${cols}`, 1e-5, 1e-3);
-    await closeOnDevice(g, mean, `layerNorm mean ${rows}x${cols}`, 1e-5, 1e-3);
-    await closeOnDevice(g, rstd, `layerNorm rstd ${rows}x${cols}`, 1e-4);
-    const dy = twin(g, randn(rows * cols));
-    const dx = twin(g, new Float32Array(rows * cols));
-    const dgb = twin(g, randn(2 * cols)); // dgamma and dbeta in one buffer: accumulated onto random values
-    both(g, (b, h) => b.layerNormBackward({ x: { buf: h(x), offset: 2 }, gamma: { buf: h(gamma), offset: 0 }, mean: { buf: h(mean), offset: 0 },
-      rstd: { buf: h(rstd), offset: 0 }, dy: { buf: h(dy), offset: 0 }, rows, cols, dx: { buf: h(dx), offset: 0 },
-      dgamma: { buf: h(dgb), offset: 0 }, dbeta: { buf: h(dgb), offset: cols } }));
-    await closeOnDevice(g, dx, `layerNorm dx ${rows}x${cols}`, 1e-4, 1e-2);
-    await closeOnDevice(g, dgb, `layerNorm dgamma, dbeta ${rows}x${cols}`, 1e-5, Math.sqrt(rows));
+  for (const g of rowDevs(t)) {
+    for (const [rows, cols] of [[1, 1], [7, 33], [200, 33], [3, 1000], [1, 8003]] as const) {
+      const x = twin(g, randn(rows * cols + 2, -3, 5));
+      const gamma = twin(g, randn(cols, 0.5, 1.5));
+      const beta = twin(g, randn(cols));
+      const out = twin(g, new Float32Array(rows * cols));
+      const mean = twin(g, new Float32Array(rows));
+      const rstd = twin(g, new Float32Array(rows));
+      both(g, (b, h) => b.layerNorm({ x: { buf: h(x), offset: 2 }, gamma: { buf: h(gamma), offset: 0 }, beta: { buf: h(beta), offset: 0 }, rows, cols, eps: 1e-5,
+        out: { buf: h(out), offset: 0 }, mean: { buf: h(mean), offset: 0 }, rstd: { buf: h(rstd), offset: 0 } }));
+      await closeOnDevice(g, out, `layerNorm ${rows}x${cols}`, 1e-5, 1e-3);
+      await closeOnDevice(g, mean, `layerNorm mean ${rows}x${cols}`, 1e-5, 1e-3);
+      await closeOnDevice(g, rstd, `layerNorm rstd ${rows}x${cols}`, 1e-4);
+      const dy = twin(g, randn(rows * cols));
+      const dx = twin(g, new Float32Array(rows * cols));
+      const dgb = twin(g, randn(2 * cols)); // dgamma and dbeta in one buffer: accumulated onto random values
+      both(g, (b, h) => b.layerNormBackward({ x: { buf: h(x), offset: 2 }, gamma: { buf: h(gamma), offset: 0 }, mean: { buf: h(mean), offset: 0 },
+        rstd: { buf: h(rstd), offset: 0 }, dy: { buf: h(dy), offset: 0 }, rows, cols, dx: { buf: h(dx), offset: 0 },
+        dgamma: { buf: h(dgb), offset: 0 }, dbeta: { buf: h(dgb), offset: cols } }));
+      await closeOnDevice(g, dx, `layerNorm dx ${rows}x${cols}`, 1e-4, 1e-2);
+      await closeOnDevice(g, dgb, `layerNorm dgamma, dbeta ${rows}x${cols}`, 1e-5, Math.sqrt(rows));
+    }
   }
 });
 
 test('fused addLayerNorm: the residual sum written and normalised', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  for (const [rows, cols] of [[1, 1], [7, 33], [3, 1000]] as const) {
-    const x = twin(g, randn(rows * cols + 1));
-    const y = twin(g, randn(rows * cols));
-    const gamma = twin(g, randn(cols, 0.5, 1.5));
-    const beta = twin(g, randn(cols));
-    const [out, sum] = [twin(g, new Float32Array(rows * cols)), twin(g, new Float32Array(rows * cols))];
-    const [mean, rstd] = [twin(g, new Float32Array(rows)), twin(g, new Float32Array(rows))];
-    both(g, (b, h) => {
-      const args = { x: { buf: h(x), offset: 1 }, y: { buf: h(y), offset: 0 }, sum: { buf: h(sum), offset: 0 }, gamma: { buf: h(gamma), offset: 0 },
-        beta: { buf: h(beta), offset: 0 }, rows, cols, eps: 1e-5, out: { buf: h(out), offset: 0 }, mean: { buf: h(mean), offset: 0 }, rstd: { buf: h(rstd), offset: 0 } };
-      assert.equal(b.fused.addLayerNorm!.refuses(args), null);
-      b.fused.addLayerNorm!.run(args);
-    });
-    await closeOnDevice(g, sum, `addLayerNorm sum ${rows}x${cols}`, 0);
-    await closeOnDevice(g, out, `addLayerNorm out ${rows}x${cols}`, 1e-5, 1e-3);
-    await closeOnDevice(g, mean, `addLayerNorm mean ${rows}x${cols}`, 1e-5, 1e-3);
-    await closeOnDevice(g, rstd, `addLayerNorm rstd ${rows}x${cols}`, 1e-4);
+  for (const g of rowDevs(t)) {
+    for (const [rows, cols] of [[1, 1], [7, 33], [3, 1000]] as const) {
+      const x = twin(g, randn(rows * cols + 1));
+      const y = twin(g, randn(rows * cols));
+      const gamma = twin(g, randn(cols, 0.5, 1.5));
+      const beta = twin(g, randn(cols));
+      const [out, sum] = [twin(g, new Float32Array(rows * cols)), twin(g, new Float32Array(rows * cols))];
+      const [mean, rstd] = [twin(g, new Float32Array(rows)), twin(g, new Float32Array(rows))];
+      both(g, (b, h) => {
+        const args = { x: { buf: h(x), offset: 1 }, y: { buf: h(y), offset: 0 }, sum: { buf: h(sum), offset: 0 }, gamma: { buf: h(gamma), offset: 0 },
+          beta: { buf: h(beta), offset: 0 }, rows, cols, eps: 1e-5, out: { buf: h(out), offset: 0 }, mean: { buf: h(mean), offset: 0 }, rstd: { buf: h(rstd), offset: 0 } };
+        assert.equal(b.fused.addLayerNorm!.refuses(args), null);
+        b.fused.addLayerNorm!.run(args);
+      });
+      await closeOnDevice(g, sum, `addLayerNorm sum ${rows}x${cols}`, 0);
+      await closeOnDevice(g, out, `addLayerNorm out ${rows}x${cols}`, 1e-5, 1e-3);
+      await closeOnDevice(g, mean, `addLayerNorm mean ${rows}x${cols}`, 1e-5, 1e-3);
+      await closeOnDevice(g, rstd, `addLayerNorm rstd ${rows}x${cols}`, 1e-4);
+    }
   }
 });
 
 test('fused linearCrossEntropy: generator and loss, with and without bias and gradients', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  for (const [rows, d, vocab, withBias, grad] of [[7, 33, 100, true, true], [33, 16, 1000, false, true], [5, 8, 33, true, false], [1, 4, 7, true, true]] as const) {
-    const tg = randi(rows, vocab);
-    tg[0] = -1;
-    const [x, weight, bias, targets] = [twin(g, randn(rows * d)), twin(g, randn(vocab * d + 2)), twin(g, randn(vocab)), twin(g, tg)];
-    const [loss, dlogits, dbias] = [twin(g, new Float32Array(1)), twin(g, new Float32Array(rows * vocab)), twin(g, randn(vocab))];
-    both(g, (b, h) => {
-      const args = { x: { buf: h(x), offset: 0 }, weight: { buf: h(weight), offset: 2 }, bias: withBias ? { buf: h(bias), offset: 0 } : null,
-        targets: { buf: h(targets), offset: 0 }, rows, d, vocab, ignoreIndex: -1, smoothing: 0.1, loss: { buf: h(loss), offset: 0 },
-        dlogits: { buf: h(dlogits), offset: 0 }, grad, dbias: withBias ? { buf: h(dbias), offset: 0 } : null };
-      assert.equal(b.fused.linearCrossEntropy!.refuses(args), null);
-      b.fused.linearCrossEntropy!.run(args);
-    });
-    const what = `linearCrossEntropy ${rows}x${d}x${vocab} bias=${withBias} grad=${grad}`;
-    await closeOnDevice(g, loss, what, 1e-5);
-    if (grad) await closeOnDevice(g, dlogits, `${what} dlogits`, 1e-5, 1e-4);
-    await closeOnDevice(g, dbias, `${what} dbias`, 1e-5, 1e-3);
+  for (const g of rowDevs(t)) {
+    for (const [rows, d, vocab, withBias, grad] of [[7, 33, 100, true, true], [33, 16, 1000, false, true], [5, 8, 33, true, false], [1, 4, 7, true, true]] as const) {
+      const tg = randi(rows, vocab);
+      tg[0] = -1;
+      const [x, weight, bias, targets] = [twin(g, randn(rows * d)), twin(g, randn(vocab * d + 2)), twin(g, randn(vocab)), twin(g, tg)];
+      const [loss, dlogits, dbias] = [twin(g, new Float32Array(1)), twin(g, new Float32Array(rows * vocab)), twin(g, randn(vocab))];
+      both(g, (b, h) => {
+        const args = { x: { buf: h(x), offset: 0 }, weight: { buf: h(weight), offset: 2 }, bias: withBias ? { buf: h(bias), offset: 0 } : null,
+          targets: { buf: h(targets), offset: 0 }, rows, d, vocab, ignoreIndex: -1, smoothing: 0.1, loss: { buf: h(loss), offset: 0 },
+          dlogits: { buf: h(dlogits), offset: 0 }, grad, dbias: withBias ? { buf: h(dbias), offset: 0 } : null };
+        assert.equal(b.fused.linearCrossEntropy!.refuses(args), null);
+        b.fused.linearCrossEntropy!.run(args);
+      });
+      const what = `linearCrossEntropy ${rows}x${d}x${vocab} bias=${withBias} grad=${grad}`;
+      await closeOnDevice(g, loss, what, 1e-5);
+      if (grad) await closeOnDevice(g, dlogits, `${what} dlogits`, 1e-5, 1e-4);
+      await closeOnDevice(g, dbias, `${what} dbias`, 1e-5, 1e-3);
+    }
   }
 });
 
 test('crossEntropy: ignored rows, label smoothing, the gradient beside and in place of the logits, no row counted', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  for (const [rows, vocab, smoothing, ignored] of [[1, 1, 0, 0], [7, 33, 0.1, 2], [33, 1000, 0, 5], [3, 8003, 0.1, 1], [4, 7, 0.1, 4]] as const) {
-    const tg = randi(rows, vocab);
-    for (let i = 0; i < ignored; i++) tg[(i * 3) % rows] = -100;
-    const targets = twin(g, tg);
-    for (const mode of ['none', 'beside', 'inPlace'] as const) {
-      const logits = twin(g, randn(rows * vocab, -4, 4));
-      const loss = twin(g, new Float32Array(2));
-      const dl = mode === 'beside' ? twin(g, new Float32Array(rows * vocab)) : logits;
-      both(g, (b, h) => b.crossEntropy({ logits: { buf: h(logits), offset: 0 }, targets: { buf: h(targets), offset: 0 }, rows, vocab, ignoreIndex: -100,
-        smoothing, loss: { buf: h(loss), offset: 1 }, dlogits: mode === 'none' ? null : { buf: h(dl), offset: 0 } }));
-      await closeOnDevice(g, loss, `crossEntropy ${rows}x${vocab} eps=${smoothing} ignored=${ignored} (${mode})`);
-      if (mode !== 'none') await closeOnDevice(g, dl, `crossEntropy dlogits ${rows}x${vocab} (${mode})`, 1e-5, 1e-4);
+  for (const g of rowDevs(t)) {
+    for (const [rows, vocab, smoothing, ignored] of [[1, 1, 0, 0], [7, 33, 0.1, 2], [33, 1000, 0, 5], [3, 8003, 0.1, 1], [4, 7, 0.1, 4]] as const) {
+      const tg = randi(rows, vocab);
+      for (let i = 0; i < ignored; i++) tg[(i * 3) % rows] = -100;
+      const targets = twin(g, tg);
+      for (const mode of ['none', 'beside', 'inPlace'] as const) {
+        const logits = twin(g, randn(rows * vocab, -4, 4));
+        const loss = twin(g, new Float32Array(2));
+        const dl = mode === 'beside' ? twin(g, new Float32Array(rows * vocab)) : logits;
+        both(g, (b, h) => b.crossEntropy({ logits: { buf: h(logits), offset: 0 }, targets: { buf: h(targets), offset: 0 }, rows, vocab, ignoreIndex: -100,
+          smoothing, loss: { buf: h(loss), offset: 1 }, dlogits: mode === 'none' ? null : { buf: h(dl), offset: 0 } }));
+        await closeOnDevice(g, loss, `crossEntropy ${rows}x${vocab} eps=${smoothing} ignored=${ignored} (${mode})`);
+        if (mode !== 'none') await closeOnDevice(g, dl, `crossEntropy dlogits ${rows}x${vocab} (${mode})`, 1e-5, 1e-4);
+      }
     }
   }
 });
@@ -464,7 +476,7 @@ test('errors name the problem: a foreign buffer, a buffer beyond the device limi
   assert.throws(() => g.unary('exp', { buf: new Float32Array(4), offset: 0 }, { buf: g.alloc(4, 'float32', false), offset: 0 }, 4), /not a WebGPU buffer/);
   assert.throws(() => g.alloc(2 ** 40, 'float32', false), /4398046511104 bytes exceeds .*maxBufferSize/);
   const { device } = await acquireDevice();
-  const rt = new Runtime(device);
+  const rt = new Runtime(device, rowTeams(null));
   try {
     const broken = defineKernel('test_broken_kernel', () => ({ params: paramLayout({ n: 'u32' }), buffers: 0, code: '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_thing; }' }));
     rt.dispatch(broken, { n: 1 }, [], [1]);

@@ -12,6 +12,8 @@ export interface AdapterReport {
   /** A CPU implementation (SwiftShader, lavapipe, WARP or a fallback adapter): correct but not GPU speed. */
   software: boolean;
   features: string[];
+  /** The largest subgroup when the device was opened with the `subgroups` feature, else null. */
+  subgroupMaxSize: number | null;
 }
 
 /** A device and the adapter it came from. */
@@ -21,6 +23,8 @@ export interface Acquired { device: GPUDevice; adapter: AdapterReport; }
 export interface DeviceOptions {
   /** 'high-performance' (default) or 'low-power'. */
   powerPreference?: GPUPowerPreference;
+  /** Open the device with the adapter's `subgroups` feature when it has one (default true; false: the reference path). */
+  subgroups?: boolean;
 }
 
 /** Where Debian's chromium keeps SwiftShader's Vulkan ICD. */
@@ -92,12 +96,14 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<Acquired>
     throw new Error('WebGPU unavailable: no adapter found (no GPU driver; on Linux, install libvulkan1 and a Vulkan driver, or chromium for SwiftShader)');
   }
   const info = adapter.info;
-  const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter) });
+  const subgroups = opts.subgroups !== false && adapter.features.has('subgroups');
+  const device = await adapter.requestDevice({ requiredLimits: wantedLimits(adapter), requiredFeatures: subgroups ? ['subgroups'] : [] });
   return {
     device,
     adapter: {
       vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
       software: isSoftware(info), features: [...adapter.features].sort(),
+      subgroupMaxSize: subgroups ? info.subgroupMaxSize ?? null : null,
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { Backend, Dense, DType, HostArrayFor } from '../backend.js';
 import { acquireDevice, type AdapterReport, type DeviceOptions } from './device.js';
 import { DeviceBuffer, DevicePool, gpuBuffer, readBuffer } from './memory.js';
+import { rowTeams } from './rows.js';
 import { Runtime } from './runtime.js';
 import { adam } from './kernels/adam.js';
 import { binary, copy, fill, unary, unaryBackward, where } from './kernels/elementwise.js';
@@ -37,7 +38,7 @@ export interface WebGPUBackend extends Backend {
 /** A WebGPU backend on the best adapter found; throws naming why when WebGPU is unavailable. */
 export async function createWebGPUBackend(opts: WebGPUOptions = {}): Promise<WebGPUBackend> {
   const { device, adapter } = await acquireDevice(opts);
-  const rt = new Runtime(device);
+  const rt = new Runtime(device, rowTeams(adapter.subgroupMaxSize));
   const pool = new DevicePool(rt, opts.poolBytes ?? 2 ** 30);
   /** Wraps a kernel so every call first throws any error the device reported since the last one. */
   const checked = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A): R => { rt.check(); return f(...args); };

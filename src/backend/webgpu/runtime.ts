@@ -4,6 +4,7 @@
 // before anything that must see the results (a read, a host write, a full ring). Errors that WebGPU reports
 // asynchronously (a WGSL compile error, out of memory, device loss) are kept and thrown by the next call.
 
+import type { RowTeams } from './rows.js';
 import { packParams, PARAM_SLOT_BYTES, type ParamLayout, type ParamValue } from './params.js';
 
 /** A compute kernel: WGSL entry `main` with the uniform `p: Params` at binding 0 and `buffers` storage buffers at 1... */
@@ -14,6 +15,8 @@ export interface Kernel {
   readonly buffers: number;
   /** The WGSL after the Params struct and its binding (buffer bindings and `main`). */
   readonly code: string;
+  /** Directives (`enable`, `diagnostic`) that open the module, if any. */
+  readonly directives?: string;
 }
 
 /** Dispatches queued before a submit (the size of the parameter ring). */
@@ -42,37 +45,6 @@ export function defineKernel(name: string, make: () => Omit<Kernel, 'name'>): Ke
 export function storage(i: number, name: string, type: string): string {
   return `@group(0) @binding(${i}) var<storage, read_write> ${name}: ${type};\n`;
 }
-
-/** WGSL of workgroup-wide reductions over 256 threads (call from uniform control flow with the local index). */
-export const WORKGROUP_REDUCE = `
-var<workgroup> red: array<f32, 256>;
-fn wg_sum(v: f32, t: u32) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) { red[t] += red[t + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-fn max_nan(a: f32, b: f32) -> f32 { return select(a, b, !is_nan(a) && (b > a || is_nan(b))); }
-fn wg_max(v: f32, t: u32) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) { red[t] = max_nan(red[t], red[t + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-`;
-
-/** WGSL for the index of a workgroup dispatched one per row through grid(rows, 1). */
-export const ROW_INDEX = 'wid.y * nwg.x + wid.x';
 
 /** Workgroup counts (x, y) covering `threads` threads in groups of `size`, within the 65535-per-dimension limit. */
 export function grid(threads: number, size = 256): [number, number] {
@@ -132,7 +104,8 @@ export class Runtime {
   /** A 16-byte buffer bound where a kernel's optional operand is absent (its flag says not to read it). */
   readonly placeholder: GPUBuffer;
 
-  constructor(readonly device: GPUDevice) {
+  /** A runtime on `device` whose row kernels split rows among threads as `rows` says (see rows.ts). */
+  constructor(readonly device: GPUDevice, readonly rows: RowTeams) {
     this.placeholder = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, label: 'aiayn placeholder' });
     this.ring = device.createBuffer({ size: RING_SLOTS * PARAM_SLOT_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'aiayn params' });
     void device.lost.then((info) => {
@@ -193,7 +166,7 @@ export class Runtime {
   private pipeline(k: Kernel): GPUComputePipeline {
     let p = this.pipelines.get(k.name);
     if (p !== undefined) return p;
-    const code = `${PRELUDE}${k.params.wgsl}@group(0) @binding(0) var<uniform> p: Params;\n${k.code}`;
+    const code = `${k.directives ?? ''}${PRELUDE}${k.params.wgsl}@group(0) @binding(0) var<uniform> p: Params;\n${k.code}`;
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: k.name });
     p = this.device.createComputePipeline({

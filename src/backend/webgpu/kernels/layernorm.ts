@@ -1,12 +1,13 @@
 // LayerNorm forward and backward on the WebGPU backend, mirroring layerNorm and layerNormBackward of
-// src/backend/ts/nn.ts (with its residual form, the fused addLayerNorm): one 256-thread workgroup per row (two-pass
+// src/backend/ts/nn.ts (with its residual form, the fused addLayerNorm): one team of threads per row (rows.ts; two-pass
 // mean and biased variance); dgamma and dbeta are column sums over the rows, taken in chunks of rows (partial sums
 // into scratch) and then added (+=) in order.
 
 import type { Dense, LayerNormArgs, LayerNormBackwardArgs } from '../../backend.js';
 import { gpuBuffer, type DevicePool } from '../memory.js';
 import { paramLayout } from '../params.js';
-import { defineKernel, FLAT_BUILTINS, FLAT_INDEX, grid, ROW_INDEX, storage, WORKGROUP_REDUCE, type Runtime } from '../runtime.js';
+import { ROW_THREADS } from '../rows.js';
+import { defineKernel, FLAT_BUILTINS, FLAT_INDEX, grid, storage, type Runtime } from '../runtime.js';
 
 /** Rows per partial sum of the dgamma / dbeta column sums. */
 const CHUNK_ROWS = 64;
@@ -18,27 +19,28 @@ const CHUNK_ROWS = 64;
 export function layerNorm(rt: Runtime, a: LayerNormArgs, residual: { y: Dense; sum: Dense } | null = null): void {
   if (a.rows === 0) return;
   const add = residual !== null;
-  const k = defineKernel(add ? 'add_layer_norm' : 'layer_norm', () => ({
+  const k = defineKernel(`${add ? 'add_layer_norm' : 'layer_norm'}${rt.rows.tag}`, () => ({
+    directives: rt.rows.directives,
     params: paramLayout({ rows: 'u32', cols: 'u32', eps: 'f32', offX: 'u32', offG: 'u32', offB: 'u32', offOut: 'u32', offMean: 'u32', offRstd: 'u32',
       offY: 'u32', offSum: 'u32' }),
     buffers: add ? 8 : 6,
-    code: `${WORKGROUP_REDUCE}${storage(1, 'xs', 'array<f32>')}${storage(2, 'gamma', 'array<f32>')}${storage(3, 'beta', 'array<f32>')}${storage(4, 'out', 'array<f32>')}${storage(5, 'means', 'array<f32>')}${storage(6, 'rstds', 'array<f32>')}${add ? `${storage(7, 'ys', 'array<f32>')}${storage(8, 'sums', 'array<f32>')}` : ''}
+    code: `${rt.rows.reduce}${storage(1, 'xs', 'array<f32>')}${storage(2, 'gamma', 'array<f32>')}${storage(3, 'beta', 'array<f32>')}${storage(4, 'out', 'array<f32>')}${storage(5, 'means', 'array<f32>')}${storage(6, 'rstds', 'array<f32>')}${add ? `${storage(7, 'ys', 'array<f32>')}${storage(8, 'sums', 'array<f32>')}` : ''}
 fn value(row: u32, j: u32) -> f32 { return ${add ? 'sums[p.offSum + row * p.cols + j]' : 'xs[p.offX + row * p.cols + j]'}; }
-@compute @workgroup_size(256) fn main(${FLAT_BUILTINS}) {
-  let row = ${ROW_INDEX};
+@compute @workgroup_size(${ROW_THREADS}) fn main(${rt.rows.builtins}) {
+  ${rt.rows.index}
   if (row >= p.rows) { return; }
   var s = 0.0;
-  for (var j = lid.x; j < p.cols; j += 256u) {
+  for (var j = lane; j < p.cols; j += lanes) {
     ${add ? `let v = xs[p.offX + row * p.cols + j] + ys[p.offY + row * p.cols + j];
     sums[p.offSum + row * p.cols + j] = v;
     s += v;` : 's += value(row, j);'}
   }
-  let mu = wg_sum(s, lid.x) / f32(p.cols);
+  let mu = row_sum(s, lane) / f32(p.cols);
   var v = 0.0;
-  for (var j = lid.x; j < p.cols; j += 256u) { let d = value(row, j) - mu; v += d * d; }
-  let rs = 1.0 / sqrt(wg_sum(v, lid.x) / f32(p.cols) + p.eps);
-  if (lid.x == 0u) { means[p.offMean + row] = mu; rstds[p.offRstd + row] = rs; }
-  for (var j = lid.x; j < p.cols; j += 256u) {
+  for (var j = lane; j < p.cols; j += lanes) { let d = value(row, j) - mu; v += d * d; }
+  let rs = 1.0 / sqrt(row_sum(v, lane) / f32(p.cols) + p.eps);
+  if (lane == 0u) { means[p.offMean + row] = mu; rstds[p.offRstd + row] = rs; }
+  for (var j = lane; j < p.cols; j += lanes) {
     out[p.offOut + row * p.cols + j] = (value(row, j) - mu) * rs * gamma[p.offG + j] + beta[p.offB + j];
   }
 }`,
@@ -46,7 +48,7 @@ fn value(row: u32, j: u32) -> f32 { return ${add ? 'sums[p.offSum + row * p.cols
   const buffers = [a.x, a.gamma, a.beta, a.out, a.mean, a.rstd].map((d) => gpuBuffer(d.buf));
   if (residual !== null) buffers.push(gpuBuffer(residual.y.buf), gpuBuffer(residual.sum.buf));
   rt.dispatch(k, { rows: a.rows, cols: a.cols, eps: a.eps, offX: a.x.offset, offG: a.gamma.offset, offB: a.beta.offset, offOut: a.out.offset,
-    offMean: a.mean.offset, offRstd: a.rstd.offset, offY: residual?.y.offset ?? 0, offSum: residual?.sum.offset ?? 0 }, buffers, grid(a.rows, 1));
+    offMean: a.mean.offset, offRstd: a.rstd.offset, offY: residual?.y.offset ?? 0, offSum: residual?.sum.offset ?? 0 }, buffers, rt.rows.groups(a.rows));
 }
 
 const BACKWARD_PARAMS = paramLayout({
@@ -62,31 +64,31 @@ export function layerNormBackward(rt: Runtime, pool: DevicePool, a: LayerNormBac
     offDy: a.dy.offset, offDx: a.dx.offset, offDg: a.dgamma.offset, offDb: a.dbeta.offset };
   const [x, gamma, mean, rstd, dy] = [a.x, a.gamma, a.mean, a.rstd, a.dy].map((d) => gpuBuffer(d.buf)) as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
   const bufs = `${storage(1, 'xs', 'array<f32>')}${storage(2, 'gamma', 'array<f32>')}${storage(3, 'means', 'array<f32>')}${storage(4, 'rstds', 'array<f32>')}${storage(5, 'dys', 'array<f32>')}`;
-  const dx = defineKernel('layer_norm_backward_dx', () => ({
-    params: BACKWARD_PARAMS, buffers: 6,
-    code: `${WORKGROUP_REDUCE}${bufs}${storage(6, 'dxs', 'array<f32>')}
-@compute @workgroup_size(256) fn main(${FLAT_BUILTINS}) {
-  let row = ${ROW_INDEX};
+  const dx = defineKernel(`layer_norm_backward_dx${rt.rows.tag}`, () => ({
+    directives: rt.rows.directives, params: BACKWARD_PARAMS, buffers: 6,
+    code: `${rt.rows.reduce}${bufs}${storage(6, 'dxs', 'array<f32>')}
+@compute @workgroup_size(${ROW_THREADS}) fn main(${rt.rows.builtins}) {
+  ${rt.rows.index}
   if (row >= p.rows) { return; }
   let base = row * p.cols;
   let mu = means[p.offMean + row];
   let rs = rstds[p.offRstd + row];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var j = lid.x; j < p.cols; j += 256u) {
+  for (var j = lane; j < p.cols; j += lanes) {
     let g = dys[p.offDy + base + j] * gamma[p.offG + j];
     sg += g;
     sgx += g * (xs[p.offX + base + j] - mu) * rs;
   }
-  sg = wg_sum(sg, lid.x) / f32(p.cols);
-  sgx = wg_sum(sgx, lid.x) / f32(p.cols);
-  for (var j = lid.x; j < p.cols; j += 256u) {
+  sg = row_sum(sg, lane) / f32(p.cols);
+  sgx = row_sum(sgx, lane) / f32(p.cols);
+  for (var j = lane; j < p.cols; j += lanes) {
     let xhat = (xs[p.offX + base + j] - mu) * rs;
     dxs[p.offDx + base + j] = rs * (dys[p.offDy + base + j] * gamma[p.offG + j] - sg - xhat * sgx);
   }
 }`,
   }));
-  rt.dispatch(dx, values, [x, gamma, mean, rstd, dy, gpuBuffer(a.dx.buf)], grid(a.rows, 1));
+  rt.dispatch(dx, values, [x, gamma, mean, rstd, dy, gpuBuffer(a.dx.buf)], rt.rows.groups(a.rows));
   // partial[c, j] = sum over chunk c's rows of dy * xhat; partial[chunks + c, j] = of dy
   const partials = defineKernel('layer_norm_backward_partials', () => ({
     params: BACKWARD_PARAMS, buffers: 6,

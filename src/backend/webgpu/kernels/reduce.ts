@@ -1,11 +1,12 @@
 // Reductions of the WebGPU backend over the middle axis of [outer, n, inner], mirroring src/backend/ts/reduce.ts:
-// sum, max (NaN propagates) and argmax (first index wins ties, NaN never wins). inner = 1 (rows): one workgroup
-// per row reduces in shared memory; otherwise one thread per output walks n (reads coalesced across inner).
+// sum, max (NaN propagates) and argmax (first index wins ties, NaN never wins). inner = 1 (rows): one team of
+// threads per row reduces (rows.ts); otherwise one thread per output walks n (reads coalesced across inner).
 
 import type { Dense, ReduceOp } from '../../backend.js';
 import { gpuBuffer } from '../memory.js';
 import { paramLayout } from '../params.js';
-import { defineKernel, FLAT_BUILTINS, FLAT_INDEX, grid, ROW_INDEX, storage, WORKGROUP_REDUCE, type Runtime } from '../runtime.js';
+import { ROW_THREADS } from '../rows.js';
+import { defineKernel, FLAT_BUILTINS, FLAT_INDEX, grid, storage, type Runtime } from '../runtime.js';
 
 const PARAMS = paramLayout({ outer: 'u32', n: 'u32', inner: 'u32', offX: 'u32', offOut: 'u32' });
 
@@ -19,20 +20,20 @@ export function reduce(rt: Runtime, a: { op: ReduceOp; x: Dense; outer: number; 
   const values = { outer: a.outer, n: a.n, inner: a.inner, offX: a.x.offset, offOut: a.out.offset };
   const buffers = [gpuBuffer(a.x.buf), gpuBuffer(a.out.buf)];
   if (a.inner === 1) {
-    const k = defineKernel(`reduce_rows_${a.op}`, () => ({
-      params: PARAMS, buffers: 2,
-      code: `${WORKGROUP_REDUCE}${bufs}
-@compute @workgroup_size(256) fn main(${FLAT_BUILTINS}) {
-  let row = ${ROW_INDEX};
+    const k = defineKernel(`reduce_rows_${a.op}${rt.rows.tag}`, () => ({
+      directives: rt.rows.directives, params: PARAMS, buffers: 2,
+      code: `${rt.rows.reduce}${bufs}
+@compute @workgroup_size(${ROW_THREADS}) fn main(${rt.rows.builtins}) {
+  ${rt.rows.index}
   if (row >= p.outer) { return; }
   let base = p.offX + row * p.n;
   var acc = ${init};
-  for (var j = lid.x; j < p.n; j += 256u) { let v = xs[base + j]; acc = ${step}; }
-  let r = ${a.op === 'sum' ? 'wg_sum(acc, lid.x)' : 'wg_max(acc, lid.x)'};
-  if (lid.x == 0u) { out[p.offOut + row] = r; }
+  for (var j = lane; j < p.n; j += lanes) { let v = xs[base + j]; acc = ${step}; }
+  let r = row_${a.op}(acc, lane);
+  if (lane == 0u) { out[p.offOut + row] = r; }
 }`,
     }));
-    rt.dispatch(k, values, buffers, grid(a.outer, 1));
+    rt.dispatch(k, values, buffers, rt.rows.groups(a.outer));
     return;
   }
   const k = defineKernel(`reduce_strided_${a.op}`, () => ({
@@ -61,35 +62,23 @@ export function argmax(rt: Runtime, a: { x: Dense; outer: number; n: number; inn
   if (a.inner === 1) {
     // Each thread keeps its first strict maximum (index NONE while nothing beat -inf); pairs combine to the larger
     // value, the smaller index on ties; NONE at the end means every value was -inf or NaN: index 0, as ts.
-    const k = defineKernel('argmax_rows', () => ({
-      params: PARAMS, buffers: 2,
+    const k = defineKernel(`argmax_rows${rt.rows.tag}`, () => ({
+      directives: rt.rows.directives, params: PARAMS, buffers: 2,
       code: `${bufs}
 const NONE = 0xffffffffu;
-var<workgroup> best: array<f32, 256>;
-var<workgroup> at: array<u32, 256>;
-@compute @workgroup_size(256) fn main(${FLAT_BUILTINS}) {
-  let row = ${ROW_INDEX};
+${rt.rows.argmax}
+@compute @workgroup_size(${ROW_THREADS}) fn main(${rt.rows.builtins}) {
+  ${rt.rows.index}
   if (row >= p.outer) { return; }
-  let t = lid.x;
   let base = p.offX + row * p.n;
   var b = -inf();
   var w = NONE;
-  for (var j = t; j < p.n; j += 256u) { let v = xs[base + j]; if (v > b) { b = v; w = j; } }
-  best[t] = b;
-  at[t] = w;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (t < s) {
-      let b2 = best[t + s];
-      let w2 = at[t + s];
-      if (w2 != NONE && (w == NONE || b2 > b || (b2 == b && w2 < w))) { b = b2; w = w2; best[t] = b; at[t] = w; }
-    }
-    workgroupBarrier();
-  }
-  if (t == 0u) { out[p.offOut + row] = select(i32(w), 0, w == NONE); }
+  for (var j = lane; j < p.n; j += lanes) { let v = xs[base + j]; if (v > b) { b = v; w = j; } }
+  let win = row_argmax(b, w, lane);
+  if (lane == 0u) { out[p.offOut + row] = select(i32(win), 0, win == NONE); }
 }`,
     }));
-    rt.dispatch(k, values, buffers, grid(a.outer, 1));
+    rt.dispatch(k, values, buffers, rt.rows.groups(a.outer));
     return;
   }
   const k = defineKernel('argmax_strided', () => ({
