@@ -10,6 +10,7 @@ import { BINARY_OPS, UNARY_OPS, type Backend, type BufferHandle, type DType, typ
 import { tsBackend as ts } from '../src/backend/ts/index.js';
 import { createWebGPUBackend, type WebGPUBackend } from '../src/backend/webgpu/index.js';
 import { acquireDevice } from '../src/backend/webgpu/device.js';
+import { forceGemmPath, gemmPath, type GemmPath } from '../src/backend/webgpu/kernels/gemm.js';
 import { Runtime, defineKernel } from '../src/backend/webgpu/runtime.js';
 import { rowTeams } from '../src/backend/webgpu/rows.js';
 import { paramLayout } from '../src/backend/webgpu/params.js';
@@ -240,46 +241,73 @@ async function gemmCase(g: WebGPUBackend, args: Omit<GemmArgs, 'a' | 'b' | 'out'
   await closeOnDevice(g, out, what, tol);
 }
 
-test('gemm: transposes, edges, padded leading dims, offsets, batch strides, alpha and beta, bias', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  // 130 x 257 x 67 crosses 64-tile edges; batch 8 of 129 x 130 x 9 takes (and crosses) the 128 x 128 tiles
-  const shapes: Array<[number, number, number, number]> = [[1, 1, 1, 1], [1, 7, 33, 1], [1, 33, 7, 1000], [3, 7, 33, 33], [1, 130, 257, 67], [8, 129, 130, 9], [2, 5, 6, 0]];
-  for (const [batch, m, n, k] of shapes) {
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        for (const [alpha, beta, pad, bias] of [[1, 0, 0, undefined], [0.5, 1.5, 3, undefined], [1.25, 0, 2, 3]] as const) {
-          const lda = (transA ? m : k) + pad;
-          const ldb = (transB ? k : n) + pad;
-          const strideA = (transA ? k : m) * lda + pad;
-          const strideB = (transB ? n : k) * ldb;
-          await gemmCase(g, { batch, m, n, k, transA, transB, aOffset: pad, lda, strideA, bOffset: 2 * pad, ldb, strideB, alpha, beta,
-            aLen: pad + batch * strideA + lda, bLen: 2 * pad + batch * strideB + ldb, outLen: batch * m * n, bias },
-          `gemm b${batch} ${m}x${n}x${k} tA=${transA} tB=${transB} alpha=${alpha} beta=${beta} bias=${bias !== undefined}`);
-        }
-      }
-    }
+const GEMM_PATHS: readonly GemmPath[] = ['direct', 'tiled'];
+
+/** Runs `body` with every gemm forced onto `path`, then lets gemm choose by size again. */
+async function onGemmPath(path: GemmPath, body: () => Promise<void>): Promise<void> {
+  forceGemmPath(path);
+  try {
+    await body();
+  } finally {
+    forceGemmPath(null);
   }
-  const x = twin(g, new Float32Array(16));
-  const common = { batch: 1, m: 2, n: 2, k: 2, transA: false, transB: true, a: x.dev, aOffset: 0, lda: 2, strideA: 0, b: x.dev, bOffset: 0, ldb: 2, strideB: 0, out: x.dev, alpha: 1 };
-  assert.throws(() => g.gemm({ ...common, beta: 1, bias: { buf: x.dev, offset: 0 } }), /bias needs beta = 0/);
-  assert.throws(() => g.gemm({ ...common, batch: 3, beta: 0, batchInner: 2 }), /batchInner must divide batch/);
+}
+
+test('gemm takes the direct (barrier-free) path below 2^24 multiply-adds and the tiled one from there', () => {
+  const shape = (batch: number, m: number, n: number, k: number) => gemmPath({ batch, m, n, k } as GemmArgs);
+  assert.equal(shape(1, 480, 500, 32), 'direct');
+  assert.equal(shape(48, 20, 16, 20), 'direct');
+  assert.equal(shape(1, 256, 256, 255), 'direct');
+  assert.equal(shape(1, 256, 256, 256), 'tiled');
+  assert.equal(shape(64, 128, 128, 16), 'tiled');
 });
 
-test('gemm over a two-level batch into a strided output layout (ldc, strideC, strideCOuter, outOffset)', async (t) => {
-  const g = dev(t);
-  if (g === undefined) return;
-  for (const [outer, inner, m, n, k, transA, transB] of [[2, 3, 7, 5, 9, false, true], [2, 2, 70, 130, 45, true, false]] as const) {
-    const lda = (transA ? m : k) + 1;
-    const ldb = (transB ? k : n) + 2;
-    const sizeA = (transA ? k : m) * lda;
-    const sizeB = (transB ? n : k) * ldb;
-    await gemmCase(g, { batch: outer * inner, m, n, k, transA, transB, aOffset: 3, lda, strideA: outer * sizeA, bOffset: 4, ldb, strideB: outer * sizeB,
-      alpha: 1, beta: 0, batchInner: inner, strideAOuter: sizeA, strideBOuter: sizeB, outOffset: 5, ldc: inner * n, strideC: n, strideCOuter: m * inner * n,
-      aLen: 3 + inner * outer * sizeA + lda, bLen: 4 + inner * outer * sizeB + ldb, outLen: 5 + outer * m * inner * n + 3, bias: 1 },
-    `gemm two-level ${outer}x${inner} ${m}x${n}x${k} tA=${transA} tB=${transB}`);
-  }
-});
+for (const path of GEMM_PATHS) {
+  test(`gemm (${path} path): transposes, edges, padded leading dims, offsets, batch strides, alpha and beta, bias`, async (t) => {
+    const g = dev(t);
+    if (g === undefined) return;
+    // 130 x 257 x 67 crosses 64-tile edges; batch 8 of 129 x 130 x 9 takes (and crosses) the 128 x 128 tiles
+    const shapes: Array<[number, number, number, number]> = [[1, 1, 1, 1], [1, 7, 33, 1], [1, 33, 7, 1000], [3, 7, 33, 33], [1, 130, 257, 67], [8, 129, 130, 9], [2, 5, 6, 0]];
+    await onGemmPath(path, async () => {
+      for (const [batch, m, n, k] of shapes) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            for (const [alpha, beta, pad, bias] of [[1, 0, 0, undefined], [0.5, 1.5, 3, undefined], [1.25, 0, 2, 3]] as const) {
+              const lda = (transA ? m : k) + pad;
+              const ldb = (transB ? k : n) + pad;
+              const strideA = (transA ? k : m) * lda + pad;
+              const strideB = (transB ? n : k) * ldb;
+              await gemmCase(g, { batch, m, n, k, transA, transB, aOffset: pad, lda, strideA, bOffset: 2 * pad, ldb, strideB, alpha, beta,
+                aLen: pad + batch * strideA + lda, bLen: 2 * pad + batch * strideB + ldb, outLen: batch * m * n, bias },
+              `gemm ${path} b${batch} ${m}x${n}x${k} tA=${transA} tB=${transB} alpha=${alpha} beta=${beta} bias=${bias !== undefined}`);
+            }
+          }
+        }
+      }
+    });
+    const x = twin(g, new Float32Array(16));
+    const common = { batch: 1, m: 2, n: 2, k: 2, transA: false, transB: true, a: x.dev, aOffset: 0, lda: 2, strideA: 0, b: x.dev, bOffset: 0, ldb: 2, strideB: 0, out: x.dev, alpha: 1 };
+    assert.throws(() => g.gemm({ ...common, beta: 1, bias: { buf: x.dev, offset: 0 } }), /bias needs beta = 0/);
+    assert.throws(() => g.gemm({ ...common, batch: 3, beta: 0, batchInner: 2 }), /batchInner must divide batch/);
+  });
+
+  test(`gemm (${path} path) over a two-level batch into a strided output layout (ldc, strideC, strideCOuter, outOffset)`, async (t) => {
+    const g = dev(t);
+    if (g === undefined) return;
+    await onGemmPath(path, async () => {
+      for (const [outer, inner, m, n, k, transA, transB] of [[2, 3, 7, 5, 9, false, true], [2, 2, 70, 130, 45, true, false]] as const) {
+        const lda = (transA ? m : k) + 1;
+        const ldb = (transB ? k : n) + 2;
+        const sizeA = (transA ? k : m) * lda;
+        const sizeB = (transB ? n : k) * ldb;
+        await gemmCase(g, { batch: outer * inner, m, n, k, transA, transB, aOffset: 3, lda, strideA: outer * sizeA, bOffset: 4, ldb, strideB: outer * sizeB,
+          alpha: 1, beta: 0, batchInner: inner, strideAOuter: sizeA, strideBOuter: sizeB, outOffset: 5, ldc: inner * n, strideC: n, strideCOuter: m * inner * n,
+          aLen: 3 + inner * outer * sizeA + lda, bLen: 4 + inner * outer * sizeB + ldb, outLen: 5 + outer * m * inner * n + 3, bias: 1 },
+        `gemm ${path} two-level ${outer}x${inner} ${m}x${n}x${k} tA=${transA} tB=${transB}`);
+      }
+    });
+  });
+}
 
 test('softmax and log-softmax: scale, strided masks with -inf, fully masked rows, long rows; and their backward', async (t) => {
   for (const g of rowDevs(t)) {
