@@ -11,6 +11,7 @@ const HELP = `usage: aiayn serve --model DIR [--port 8080] [--host 127.0.0.1]
 
   --model DIR       a model directory written by 'aiayn train' or 'aiayn convert'
   --weights FILE    use (and serve) these weights instead of DIR/weights.safetensors
+  --allow-nonfinite load weights that hold NaN or Inf (refused by default, naming the tensor)
   --port P          port to listen on (default 8080; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1, this machine only)
 
@@ -24,7 +25,7 @@ the model's maximum length, 503 queue full. Requests are answered one at a time,
 
 /** Runs `aiayn serve`; resolves with 0 once SIGINT or SIGTERM has closed the server. */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { booleans: ['help'], aliases: { '-m': 'model', '-p': 'port', '-h': 'help' } });
+  const args = parseArgs(argv, { booleans: ['help', 'allow-nonfinite'], aliases: { '-m': 'model', '-p': 'port', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
   const port = getNumber(args, 'port', 8080)!;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer in 0..65535, got ${port}`);
