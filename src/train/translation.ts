@@ -16,8 +16,10 @@ import { Transformer } from '../models/transformer.js';
 import { noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { clipGradNorm } from './clip.js';
+import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { curvesPage, type Series } from './curves.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
@@ -34,6 +36,11 @@ export interface TranslationRun extends TrainSettings {
   progress?: boolean;
   /** Receives one-line reports (evaluations, checkpoints); default console.error. */
   log?: (line: string) => void;
+  /** A step with a non-finite loss or gradient: skip its update (default) or stop; and how many in a row stop training (default 5). */
+  onNonfinite?: NonfinitePolicy;
+  maxNonfiniteSkips?: number;
+  /** Called with the named parameters after each backward pass, before the step is checked (fault injection in tests). */
+  onGradients?: (named: ReadonlyArray<[string, Tensor]>, step: number) => void;
 }
 
 /** What a finished run reports. */
@@ -152,26 +159,43 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
 
   if (resumeFrom === undefined) await evaluate(false); // the starting point of the validation curve
   const timeUp = () => run.maxMinutes > 0 && elapsed() > run.maxMinutes * 60;
+  const guard = new NonfiniteGuard({ policy: run.onNonfinite, maxSkips: run.maxNonfiniteSkips });
+  const named = model.namedParameters();
   outer: while (loop.step < run.maxSteps) {
     const plan = batcher.plan(loop.epoch);
     // Resuming mid-epoch starts at the first batch the checkpoint had not consumed.
     while (loop.batchInEpoch < plan.length) {
       const batch = batcher.batch(plan[loop.batchInEpoch]!);
       const lr = optimizer.lr;
-      lastLoss = tidy(() => {
+      const { loss: stepLoss, gradNorm, verdict } = tidy(() => {
         const t = batchTensors(batch);
         const loss = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
         loss.backward();
-        if (run.clipNorm > 0) clipGradNorm(optimizer.params, run.clipNorm);
-        optimizer.step();
+        run.onGradients?.(named, loop.step + 1);
+        // The norm clipping needs is the finiteness check too (an infinite maxNorm computes it and clips nothing).
+        const norm = clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
+        const value = loss.item();
+        const judged = guard.check(value, norm, named);
+        if (judged.ok) optimizer.step();
         optimizer.zeroGrad();
-        return loss.item();
+        return { loss: value, gradNorm: norm, verdict: judged };
       });
       loop.step++;
       loop.batchInEpoch++;
       loop.tokens += batch.tgtTokens;
-      if (!Number.isFinite(lastLoss)) throw new Error(`train: loss became ${lastLoss} at step ${loop.step}; lower --lr-factor or enable --clip`);
-      writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
+      if (!verdict.ok) {
+        const what = describeNonfinite(loop.step, stepLoss, gradNorm, verdict.firstBadGradient);
+        writeLog({ step: loop.step, epoch: loop.epoch, skipped: what, tokens: loop.tokens, seconds: elapsed() });
+        if (verdict.stop) {
+          bar?.done();
+          throw new Error(`train: stopped after ${verdict.inARow} non-finite step${verdict.inARow === 1 ? '' : 's'} in a row (--on-nonfinite ${guard.policy}); ${what}. ` +
+            `The last good checkpoint is ${listCheckpoints(ckptDir).at(-1) ?? 'none (none was written yet)'}; lower --lr-factor or set --clip`);
+        }
+        log(`${what}; update skipped (${verdict.inARow} in a row, ${guard.skipped} in all)`);
+      } else {
+        lastLoss = stepLoss;
+        writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
+      }
       bar?.tick(loop.step, batch.tgtTokens, { loss: lastLoss, lr, epoch: loop.epoch });
       const last = loop.step >= run.maxSteps || timeUp();
       if (loop.step % run.evalEvery === 0 || last) await evaluate(true);
