@@ -2,7 +2,7 @@
 // Adam with the warmup schedule, periodic validation (loss and greedy BLEU), atomic checkpoints and a
 // bit-exact resume, a JSONL log and an HTML page of curves.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bpe, PAD_ID, BOS_ID, EOS_ID } from '../data/bpe.js';
 import { TokenBatcher, type Example, type TranslationBatch } from '../data/batching.js';
@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { clipGradNorm } from './clip.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
+import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { curvesPage, type Series } from './curves.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
@@ -45,9 +46,6 @@ export interface TranslationRun extends TrainSettings {
 
 /** What a finished run reports. */
 export interface TranslationResult { steps: number; seconds: number; trainLoss: number; valLoss: number; valBleu: number | null; out: string; }
-
-/** One JSONL log record. */
-type LogRecord = Record<string, number | string | null>;
 
 /** Encodes line pairs with the tokenizer. */
 export function encodeExamples(pairs: readonly LinePair[], tokenizer: Bpe): Example[] {
@@ -92,13 +90,17 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const log = run.log ?? ((line: string) => console.error(line));
   const ckptDir = join(run.out, 'checkpoints');
   const logPath = join(run.out, 'train-log.jsonl');
+  const begun = existsSync(ckptDir); // an earlier run made it (and may have been killed before its first checkpoint)
   mkdirSync(ckptDir, { recursive: true });
   const train = run.train ?? await readMulti30k('train', run.srcLang, run.tgtLang);
   const val = run.val ?? await readMulti30k('val', run.srcLang, run.tgtLang);
   if (train.length === 0) throw new Error('train: the training set is empty');
 
-  const resumeFrom = run.resume ? listCheckpoints(ckptDir).at(-1) : undefined;
-  if (run.resume && resumeFrom === undefined) throw new Error(`train --resume: no checkpoint in ${ckptDir}`);
+  for (const dir of [run.out, ckptDir]) for (const f of removeStaleTemps(dir)) log(`removed ${join(dir, f)}, left by an interrupted write`);
+  const checkpoints = run.resume ? listCheckpoints(ckptDir) : [];
+  if (run.resume && checkpoints.length === 0 && !begun) throw new Error(`train --resume: no checkpoint in ${ckptDir}`);
+  if (run.resume && checkpoints.length === 0) log(`train --resume: no checkpoint in ${ckptDir} yet (the run stopped before its first one); starting over`);
+  const resumeFrom = checkpoints.length > 0 ? checkpoints : undefined;
   let tokenizer: Bpe;
   let model: Transformer;
   if (resumeFrom !== undefined) {
@@ -121,13 +123,14 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
 
   let loop: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.rng.state(), tokens: 0, seconds: 0 };
   if (resumeFrom !== undefined) {
-    loop = loadCheckpoint(resumeFrom, model, optimizer);
+    const resumed = loadNewestReadable(resumeFrom, (path) => loadCheckpoint(path, model, optimizer), log);
+    loop = resumed.state;
     model.rng.setState(loop.rng);
-    log(`resumed from ${resumeFrom} at step ${loop.step}`);
-  } else {
-    await saveModelDir(run.out, model, tokenizer, dirExtra);
+    log(`resumed from ${resumed.path} at step ${loop.step}`);
   }
-  const history = readHistory(logPath);
+  // On resume too: a kill during the last checkpoint's save may have left the directory's weights older than it.
+  await saveModelDir(run.out, model, tokenizer, dirExtra);
+  const history = truncateLog(logPath, loop.step);
   const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
   const timeLimit = run.maxMinutes > 0 ? run.maxMinutes * 60 - loop.seconds : undefined;
   const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit, startAt: loop.step });
@@ -207,12 +210,6 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   }
   bar?.done();
   return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, valBleu, out: run.out };
-}
-
-/** Log records already written (on resume). */
-function readHistory(path: string): LogRecord[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogRecord);
 }
 
 /** Rewrites curves.html from the log records. */
