@@ -167,9 +167,9 @@ export async function killResume(options: KillResumeOptions): Promise<KillResume
   let newest = 0;
   for (let k = 0; report.kills < options.kills && k < 3 * options.kills; k++) {
     // Every third kill waits for a checkpoint write to begin; every fourth lands in start-up; the rest at a random
-    // step still to come, up to one step's time after it.
+    // step of the next two checkpoint intervals (so that the kills spread over the run), up to one step's time after it.
     const moment: Moment = k % 3 === 1 ? { kind: 'checkpoint' } : k % 4 === 3 ? { kind: 'start-up', ms: rng.uniform() * startMs }
-      : { kind: 'training', step: newest + rng.int(options.steps - newest), ms: rng.uniform() * stepMs };
+      : { kind: 'training', step: newest + rng.int(Math.min(options.steps - newest, 2 * every)), ms: rng.uniform() * stepMs };
     const run = train([...flags(out), ...(k > 0 ? ['--resume'] : [])]);
     const exited = run.done.then(() => true);
     const stop = new AbortController();

@@ -33,6 +33,11 @@ test('regression: a bad merges.txt line names the merges file given, not a fixed
   await assert.rejects(Gpt2Tokenizer.loadVocabMerges(join(dir, 'v.json'), join(dir, 'm.txt')), new RegExp(`^DataError: ${join(dir, 'm.txt')}:1: expected two tokens`));
 });
 
+test('regression: two vocab.json tokens with the same id are refused (the round trip lost text)', () => {
+  const vocab = { ...Object.fromEntries(gpt2Alphabet().map((c, b) => [c, b])), er: 256, in: 256 };
+  assert.throws(() => Gpt2Tokenizer.fromVocabMerges(JSON.stringify(vocab), 'e r\n', 'v.json'), /^DataError: v\.json: token "in" has id 256, which another token has already$/);
+});
+
 test('regression: config fields of the wrong type are refused by validateConfig, not by a native kernel later', () => {
   const base = makeConfig('tiny');
   const bad = (patch: Record<string, unknown>) => () => makeConfig('tiny', patch as Partial<TransformerConfig>);

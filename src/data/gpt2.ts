@@ -85,6 +85,7 @@ export class Gpt2Tokenizer {
     for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
       if (token === GPT2_EOT) continue;
       if (!Number.isInteger(id) || (id as number) < 0) throw new DataError(`token ${JSON.stringify(token)} has a bad id`, source);
+      if (bytesOf[id as number] !== undefined) throw new DataError(`token ${JSON.stringify(token)} has id ${id}, which another token has already`, source);
       bytesOf[id as number] = decodeToken(token);
       ids.set(bytesOf[id as number]!, id as number);
     }
