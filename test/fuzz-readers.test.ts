@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { Bpe } from '../src/data/bpe.js';
 import { Gpt2Tokenizer } from '../src/data/gpt2.js';
 import { showValue } from '../src/data/show.js';
+import { readModelConfig } from '../src/io/model-dir.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { makeConfig, type TransformerConfig } from '../src/models/config.js';
 import { fuzzReader } from '../scripts/fuzz.js';
@@ -36,6 +37,14 @@ test('regression: a bad merges.txt line names the merges file given, not a fixed
 test('regression: two vocab.json tokens with the same id are refused (the round trip lost text)', () => {
   const vocab = { ...Object.fromEntries(gpt2Alphabet().map((c, b) => [c, b])), er: 256, in: 256 };
   assert.throws(() => Gpt2Tokenizer.fromVocabMerges(JSON.stringify(vocab), 'e r\n', 'v.json'), /^DataError: v\.json: token "in" has id 256, which another token has already$/);
+});
+
+test('regression: a config.json that is JSON null (or not an object) is a clean error naming the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aiayn-null-config-'));
+  for (const text of ['null', '[1]', '"x"']) {
+    writeFileSync(join(dir, 'config.json'), text);
+    assert.throws(() => readModelConfig(dir), new RegExp(`^Error: ${join(dir, 'config.json')}: not an aiayn model config`));
+  }
 });
 
 test('regression: config fields of the wrong type are refused by validateConfig, not by a native kernel later', () => {

@@ -68,6 +68,7 @@ export function readModelConfig(dir: string): ModelDirConfig {
   } catch (err) {
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${path}: not an aiayn model config (expected a JSON object)`);
   const c = json as Partial<ModelDirConfig>;
   if (c.format !== 'aiayn-model' || c.version !== 1 || typeof c.model !== 'object' || c.model === null) {
     throw new Error(`${path}: not an aiayn model config (expected format "aiayn-model", version 1, and a "model" object)`);
