@@ -13,6 +13,7 @@ const HELP = `usage: aiayn attention --model DIR --src "SENTENCE" [--tgt "TRANSL
 
   --model DIR       a model directory written by 'aiayn train' or 'aiayn convert'
   --weights FILE    use these weights instead of DIR/weights.safetensors
+  --allow-nonfinite load weights that hold NaN or Inf (refused by default, naming the tensor)
   --src TEXT        the source sentence
   --tgt TEXT        the target sentence (default: the model's greedy translation of --src)
   -o, --out FILE    .html: a self-contained page (hover a cell for its weight); .png: one image
@@ -25,7 +26,7 @@ const RENDERERS: Record<string, typeof renderHtml | typeof renderPng> = { '.html
 
 /** Runs `aiayn attention`. */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { booleans: ['help'], aliases: { '-m': 'model', '-o': 'out', '-h': 'help' } });
+  const args = parseArgs(argv, { booleans: ['help', 'allow-nonfinite'], aliases: { '-m': 'model', '-o': 'out', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
   const src = getString(args, 'src');
   if (src === undefined || src.trim() === '') throw new CliError('--src "SENTENCE" is required (a non-empty source sentence)');

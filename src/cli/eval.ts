@@ -11,7 +11,7 @@ const HELP = `usage: aiayn eval --model DIR --src FILE --ref FILE [--beam 4 --al
 
 /** Runs `aiayn eval`. */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { booleans: ['help', 'sample', 'json'], aliases: { '-m': 'model', '-o': 'out', '-h': 'help' } });
+  const args = parseArgs(argv, { booleans: ['help', 'allow-nonfinite', 'sample', 'json'], aliases: { '-m': 'model', '-o': 'out', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
   const srcPath = getString(args, 'src');
   const refPath = getString(args, 'ref');

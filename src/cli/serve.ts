@@ -11,8 +11,10 @@ const HELP = `usage: aiayn serve --model DIR [--port 8080] [--host 127.0.0.1]
 
   --model DIR       a model directory written by 'aiayn train' or 'aiayn convert'
   --weights FILE    use (and serve) these weights instead of DIR/weights.safetensors
+  --allow-nonfinite load weights that hold NaN or Inf (refused by default, naming the tensor)
   --port P          port to listen on (default 8080; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1, this machine only)
+  --request-timeout S   seconds a client has to send its whole request (default 30; headers: a third of it)
 
 The page is at http://HOST:PORT/. The JSON API:
   POST /translate {"text": "..."}                  -> {"translation": "..."} (greedy)
@@ -20,17 +22,21 @@ The page is at http://HOST:PORT/. The JSON API:
                                                       the greedy translation when left out)
   GET  /model/config.json, /model/tokenizer.json, /model/weights.safetensors   (for in-browser inference)
 Errors are {"error": "..."}: 400 bad JSON or field, 404, 405, 413 body over 1 MiB, 422 text longer than
-the model's maximum length, 503 queue full. Requests are answered one at a time, in order.`;
+the model's maximum length, 503 queue full; a client too slow to send its request gets 408. Requests are
+answered one at a time, in order. On SIGINT or SIGTERM the server stops accepting connections and exits once
+the requests in flight are answered.`;
 
 /** Runs `aiayn serve`; resolves with 0 once SIGINT or SIGTERM has closed the server. */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { booleans: ['help'], aliases: { '-m': 'model', '-p': 'port', '-h': 'help' } });
+  const args = parseArgs(argv, { booleans: ['help', 'allow-nonfinite'], aliases: { '-m': 'model', '-p': 'port', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
   const port = getNumber(args, 'port', 8080)!;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer in 0..65535, got ${port}`);
   const host = getString(args, 'host', '127.0.0.1')!;
   const loaded = await loadModelArg(args);
-  const server = createServer(loaded, { modelDir: getString(args, 'model')!, weightsPath: getString(args, 'weights') });
+  const requestTimeout = getNumber(args, 'request-timeout', 30)!;
+  if (!(requestTimeout > 0)) throw new CliError(`--request-timeout must be a positive number of seconds, got ${requestTimeout}`);
+  const server = createServer(loaded, { modelDir: getString(args, 'model')!, weightsPath: getString(args, 'weights'), requestTimeoutMs: requestTimeout * 1000 });
   let url: string;
   try {
     url = await server.listen(port, host);

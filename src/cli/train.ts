@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { readParallel } from '../data/files.js';
+import { parseNonfinitePolicy } from '../train/nonfinite.js';
 import { trainPreset, type TrainSettings } from '../train/presets.js';
 import { trainTranslation } from '../train/translation.js';
 import { CliError, getFlag, getNumber, getString, parseArgs } from './args.js';
@@ -16,6 +17,8 @@ const HELP = `usage: aiayn train [--preset NAME] [--config FILE.json] --out DIR 
   --max-steps N        --max-minutes M   --batch-tokens N   --warmup N   --lr-factor F
   --vocab-size N       --eval-every N    --bleu-sentences N --checkpoint-every N  --seed N
   --clip NORM          --dropout P
+  --on-nonfinite skip|stop   a step whose loss or gradient norm is NaN/Inf: skip its update (default) or
+                       stop; --max-nonfinite K stops after K skipped steps in a row (default 5)
   --train-src F --train-tgt F --val-src F --val-tgt F   your own parallel text (plain or .gz)`;
 
 /** Runs `aiayn train`. */
@@ -52,7 +55,10 @@ export async function run(argv: string[]): Promise<number> {
   const collect = async (src: string, tgt: string) => { const pairs = []; for await (const p of readParallel(src, tgt)) pairs.push(p); return pairs; };
   const train = given === 4 ? await collect(files[0]!, files[1]!) : undefined;
   const val = given === 4 ? await collect(files[2]!, files[3]!) : undefined;
-  const result = await trainTranslation({ ...settings, out, resume: getFlag(args, 'resume'), train, val, progress: !getFlag(args, 'quiet') });
+  let onNonfinite;
+  try { onNonfinite = parseNonfinitePolicy(getString(args, 'on-nonfinite', 'skip')!); } catch (err) { throw new CliError((err as Error).message); }
+  const maxNonfiniteSkips = getNumber(args, 'max-nonfinite');
+  const result = await trainTranslation({ ...settings, out, resume: getFlag(args, 'resume'), train, val, progress: !getFlag(args, 'quiet'), onNonfinite, maxNonfiniteSkips });
   console.log(`trained ${result.steps} steps in ${(result.seconds / 60).toFixed(1)} min: train loss ${result.trainLoss.toFixed(3)}, ` +
     `val loss ${result.valLoss.toFixed(3)}${result.valBleu === null ? '' : `, val BLEU ${result.valBleu.toFixed(2)}`}; model in ${out}`);
   return 0;

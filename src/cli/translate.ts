@@ -11,6 +11,7 @@ const HELP = `usage: aiayn translate --model DIR [--beam 4 --alpha 0.6] [--max-l
 
   --model DIR       a model directory written by 'aiayn train' or 'aiayn convert'
   --weights FILE    use these weights instead of DIR/weights.safetensors (e.g. from 'aiayn average')
+  --allow-nonfinite load weights that hold NaN or Inf (refused by default, naming the tensor)
   --beam K          beam width (1 = greedy, the default); --alpha is the length-penalty exponent
   --sample          sample instead: --temperature T --top-k K --top-p P --seed N
   --batch N         sentences decoded together
@@ -33,15 +34,17 @@ export function searchOptions(args: ParsedArgs): TranslateOptions {
   return opts;
 }
 
-/** Loads --model (and --weights) with errors that name the problem. */
+/** Loads --model (and --weights) with errors that name the problem; --allow-nonfinite loads NaN/Inf weights with a warning. */
 export async function loadModelArg(args: ParsedArgs) {
   const dir = getString(args, 'model');
   if (dir === undefined) throw new CliError('--model DIR is required');
+  const weights = getString(args, 'weights');
+  const nonfinite = { allowNonfinite: getFlag(args, 'allow-nonfinite'), warn: (line: string) => console.error(`aiayn: ${line}`) };
   let loaded;
   try {
-    loaded = await loadModelDir(dir);
-    const weights = getString(args, 'weights');
-    if (weights !== undefined) loadWeights(weights, loaded.model);
+    // With --weights, the directory's own weights are replaced, so only the given file's must be finite.
+    loaded = await loadModelDir(dir, undefined, weights === undefined ? nonfinite : { allowNonfinite: true });
+    if (weights !== undefined) loadWeights(weights, loaded.model, nonfinite);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -59,7 +62,7 @@ export async function translateLines(lines: readonly string[], run: (texts: stri
 
 /** Runs `aiayn translate`. */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { booleans: ['help', 'sample'], aliases: { '-m': 'model', '-h': 'help' } });
+  const args = parseArgs(argv, { booleans: ['help', 'allow-nonfinite', 'sample'], aliases: { '-m': 'model', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
   const { model, tokenizer } = await loadModelArg(args);
   const opts = searchOptions(args);

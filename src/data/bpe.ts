@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { learnMerges } from './bpe-learn.js';
 import { DataError, writeFileAtomic } from './files.js';
+import { showValue } from './show.js';
 import { applyMerges, PairMergeTable } from './merge.js';
 import { initialSymbols, splitWords } from './words.js';
 
@@ -148,9 +149,9 @@ export class Bpe {
     const fail = (msg: string): never => { throw new DataError(msg, source); };
     if (typeof json !== 'object' || json === null) return fail('not a tokenizer JSON object');
     const j = json as Partial<Record<keyof BpeJson, unknown>>;
-    if (j.format !== BPE_FORMAT) return fail(`not an ${BPE_FORMAT} tokenizer (format ${JSON.stringify(j.format)})`);
-    if (j.version !== BPE_VERSION) return fail(`tokenizer format version ${JSON.stringify(j.version)} is not supported (this build reads version ${BPE_VERSION})`);
-    if (JSON.stringify(j.specials) !== JSON.stringify(SPECIAL_TOKENS)) return fail(`specials must be ${JSON.stringify(SPECIAL_TOKENS)}`);
+    if (j.format !== BPE_FORMAT) return fail(`not an ${BPE_FORMAT} tokenizer (format ${showValue(j.format)})`);
+    if (j.version !== BPE_VERSION) return fail(`tokenizer format version ${showValue(j.version)} is not supported (this build reads version ${BPE_VERSION})`);
+    if (!Array.isArray(j.specials) || j.specials.length !== SPECIAL_TOKENS.length || j.specials.some((s, i) => s !== SPECIAL_TOKENS[i])) return fail(`specials must be ${JSON.stringify(SPECIAL_TOKENS)}`);
     const symbols = j.symbols, flat = j.merges;
     if (!Array.isArray(symbols) || !symbols.every((s) => typeof s === 'string' && s.length > 0)) return fail('symbols must be a list of non-empty strings');
     if (new Set(symbols).size !== symbols.length) return fail('symbols must be distinct');

@@ -70,7 +70,7 @@ export class Gpt2Tokenizer {
   }
 
   /** Builds the tokenizer from GPT-2's vocab.json (token → id) and merges.txt (one merge per line, in order). */
-  static fromVocabMerges(vocabJson: string, mergesText: string, source = 'vocab.json'): Gpt2Tokenizer {
+  static fromVocabMerges(vocabJson: string, mergesText: string, source = 'vocab.json', mergesSource = 'merges.txt'): Gpt2Tokenizer {
     let vocab: unknown;
     try { vocab = JSON.parse(vocabJson); } catch (err) { throw new DataError(`malformed JSON: ${(err as Error).message}`, source); }
     if (typeof vocab !== 'object' || vocab === null) throw new DataError('expected an object of token → id', source);
@@ -85,6 +85,7 @@ export class Gpt2Tokenizer {
     for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
       if (token === GPT2_EOT) continue;
       if (!Number.isInteger(id) || (id as number) < 0) throw new DataError(`token ${JSON.stringify(token)} has a bad id`, source);
+      if (bytesOf[id as number] !== undefined) throw new DataError(`token ${JSON.stringify(token)} has id ${id}, which another token has already`, source);
       bytesOf[id as number] = decodeToken(token);
       ids.set(bytesOf[id as number]!, id as number);
     }
@@ -96,7 +97,7 @@ export class Gpt2Tokenizer {
       const [a, b] = parts.map((p) => ids.get(decodeToken(p)));
       const m = a === undefined || b === undefined ? undefined : ids.get(bytesOf[a]! + bytesOf[b]!);
       if (parts.length !== 2 || a === undefined || b === undefined || m === undefined) {
-        throw new DataError('expected two tokens of vocab.json whose concatenation is in vocab.json', 'merges.txt', i + 1);
+        throw new DataError('expected two tokens of vocab.json whose concatenation is in vocab.json', mergesSource, i + 1);
       }
       pairs.push([a, b]);
       merged.push(m);
@@ -111,7 +112,7 @@ export class Gpt2Tokenizer {
 
   /** Loads GPT-2's vocab.json and merges.txt. */
   static async loadVocabMerges(vocabPath: string, mergesPath: string): Promise<Gpt2Tokenizer> {
-    return Gpt2Tokenizer.fromVocabMerges(await readText(vocabPath), await readText(mergesPath), vocabPath);
+    return Gpt2Tokenizer.fromVocabMerges(await readText(vocabPath), await readText(mergesPath), vocabPath, mergesPath);
   }
 
   /** The GPT-2 (r50k_base) tokenizer from the ranks bundled in data/gpt2; loaded once. */

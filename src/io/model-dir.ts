@@ -2,13 +2,14 @@
 // the PyTorch tutorial's state dict where the architecture allows, else our own names). Loading checks every
 // piece and says which file is missing or wrong.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bpe } from '../data/bpe.js';
 import { writeFileAtomic } from '../data/files.js';
 import { validateConfig, type TransformerConfig } from '../models/config.js';
 import { Transformer } from '../models/transformer.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from './safetensors.js';
+import { checkFiniteWeights, checkModelFitsWeights, type NonfiniteOptions } from './validate.js';
 
 /** What config.json holds. */
 export interface ModelDirConfig {
@@ -37,9 +38,10 @@ export async function saveWeights(path: string, model: Transformer): Promise<voi
   saveSafetensors(path, await modelTensors(model), { format: 'aiayn' });
 }
 
-/** Loads weights into a model (strict: names and shapes must match), naming the file on error. */
-export function loadWeights(path: string, model: Transformer): void {
+/** Loads weights into a model (strict: names and shapes must match; finite unless allowed), naming the file on error. */
+export function loadWeights(path: string, model: Transformer, options: NonfiniteOptions = {}): void {
   const { tensors } = loadSafetensors(path);
+  checkFiniteWeights(tensors, path, options);
   try {
     model.loadStateDict(tensors, { strict: true });
   } catch (err) {
@@ -66,6 +68,7 @@ export function readModelConfig(dir: string): ModelDirConfig {
   } catch (err) {
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${path}: not an aiayn model config (expected a JSON object)`);
   const c = json as Partial<ModelDirConfig>;
   if (c.format !== 'aiayn-model' || c.version !== 1 || typeof c.model !== 'object' || c.model === null) {
     throw new Error(`${path}: not an aiayn model config (expected format "aiayn-model", version 1, and a "model" object)`);
@@ -79,7 +82,7 @@ export function readModelConfig(dir: string): ModelDirConfig {
 }
 
 /** Loads a model directory (config, tokenizer, weights), in eval mode, with clear errors for each file. */
-export async function loadModelDir(dir: string, weightsFile = 'weights.safetensors'): Promise<LoadedModel> {
+export async function loadModelDir(dir: string, weightsFile = 'weights.safetensors', options: NonfiniteOptions = {}): Promise<LoadedModel> {
   const config = readModelConfig(dir);
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) throw new Error(`${dir}: tokenizer.json is missing`);
@@ -89,8 +92,9 @@ export async function loadModelDir(dir: string, weightsFile = 'weights.safetenso
   }
   const weights = join(dir, weightsFile);
   if (!existsSync(weights)) throw new Error(`${dir}: ${weightsFile} is missing`);
+  checkModelFitsWeights(config.model, statSync(weights).size, join(dir, 'config.json'), weights);
   const model = new Transformer(config.model);
-  loadWeights(weights, model);
+  loadWeights(weights, model, options);
   model.eval();
   return { model, tokenizer, config };
 }

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../data/files.js';
+import { showValue } from '../data/show.js';
 
 /** Element types the reader understands (F16/BF16 are widened to float32, I64 narrowed to int32). */
 export type SafetensorsDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
@@ -146,7 +147,7 @@ function parseHeader(raw: Uint8Array, fail: (problem: string) => never): Record<
 function readMetadata(value: unknown, out: Map<string, string>, fail: (problem: string) => never): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ must be an object of strings');
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v !== 'string') fail(`__metadata__ entry '${k}' must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string') fail(`__metadata__ entry '${k}' must be a string, got ${showValue(v)}`);
     out.set(k, v as string);
   }
 }
@@ -157,15 +158,15 @@ function checkEntry(name: string, value: unknown, dataLength: number, fail: (pro
   if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('entry must be an object with dtype, shape and data_offsets');
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_SIZE, dtype)) {
-    bad(`unknown or unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
+    bad(`unknown or unsupported dtype ${showValue(dtype)} (supported: ${Object.keys(ITEM_SIZE).join(', ')})`);
   }
   const itemSize = ITEM_SIZE[dtype as SafetensorsDType];
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    bad(`shape ${JSON.stringify(shape)} must be an array of non-negative integers`);
+    bad(`shape ${showValue(shape)} must be an array of non-negative integers`);
   }
   const dims = shape as number[];
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    bad(`data_offsets ${JSON.stringify(offsets)} must be two non-negative integers`);
+    bad(`data_offsets ${showValue(offsets)} must be two non-negative integers`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end || end > dataLength) bad(`data_offsets [${begin}, ${end}] out of range for the ${dataLength}-byte data region`);

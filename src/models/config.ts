@@ -3,6 +3,7 @@
 
 import type { AttentionKind } from '../nn/attention.js';
 import type { Activation } from '../nn/feedforward.js';
+import { showValue } from '../data/show.js';
 
 /** Which embedding matrices share weights (§3.4 shares all three: source, target and pre-softmax). */
 export type EmbeddingSharing = 'none' | 'target-output' | 'all';
@@ -64,17 +65,31 @@ export function makeConfig(preset: PresetName, overrides: Partial<TransformerCon
   return config;
 }
 
-/** Throws a descriptive error when the config is inconsistent. */
+/** The values each string-valued field may take. */
+const CHOICES = {
+  shareEmbeddings: ['none', 'target-output', 'all'], positional: ['sinusoidal', 'learned'], activation: ['relu', 'gelu'],
+  attention: ['scaled-dot', 'additive', 'general'],
+} as const satisfies Partial<Record<keyof TransformerConfig, readonly string[]>>;
+
+/** Throws a descriptive error when the config is inconsistent or a field has the wrong type. */
 export function validateConfig(c: TransformerConfig): void {
   const problems: string[] = [];
   for (const key of ['srcVocab', 'tgtVocab', 'encoderLayers', 'decoderLayers', 'dModel', 'dFF', 'h', 'maxLen'] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) problems.push(`${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1) problems.push(`${key} must be a positive integer, got ${showValue(c[key])}`);
   }
-  if (c.dModel % c.h !== 0) problems.push(`dModel ${c.dModel} must be divisible by h ${c.h}`);
-  if (c.positional === 'sinusoidal' && c.dModel % 2 !== 0) problems.push(`sinusoidal encoding needs an even dModel, got ${c.dModel}`);
-  if (c.shareEmbeddings === 'all' && c.srcVocab !== c.tgtVocab) problems.push(`shareEmbeddings 'all' needs srcVocab == tgtVocab (${c.srcVocab} vs ${c.tgtVocab})`);
+  if (problems.length === 0) { // the sizes are integers (arithmetic on a hostile value could recurse)
+    if (c.dModel % c.h !== 0) problems.push(`dModel ${c.dModel} must be divisible by h ${c.h}`);
+    if (c.positional === 'sinusoidal' && c.dModel % 2 !== 0) problems.push(`sinusoidal encoding needs an even dModel, got ${c.dModel}`);
+    if (c.shareEmbeddings === 'all' && c.srcVocab !== c.tgtVocab) problems.push(`shareEmbeddings 'all' needs srcVocab == tgtVocab (${c.srcVocab} vs ${c.tgtVocab})`);
+  }
   for (const key of ['dropout', 'attentionDropout', 'labelSmoothing'] as const) {
-    if (!(c[key] >= 0 && c[key] < 1)) problems.push(`${key} must be in [0, 1), got ${c[key]}`);
+    if (!(typeof c[key] === 'number' && c[key] >= 0 && c[key] < 1)) problems.push(`${key} must be a number in [0, 1), got ${showValue(c[key])}`);
   }
+  for (const [key, allowed] of Object.entries(CHOICES) as Array<[keyof typeof CHOICES, readonly string[]]>) {
+    if (!allowed.includes(c[key])) problems.push(`${key} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${showValue(c[key])}`);
+  }
+  for (const key of ['normFirst', 'finalNorm'] as const) if (typeof c[key] !== 'boolean') problems.push(`${key} must be true or false, got ${showValue(c[key])}`);
+  if (!(typeof c.layerNormEps === 'number' && c.layerNormEps > 0 && c.layerNormEps < 1)) problems.push(`layerNormEps must be a number in (0, 1), got ${showValue(c.layerNormEps)}`);
+  if (!Number.isSafeInteger(c.seed)) problems.push(`seed must be an integer, got ${showValue(c.seed)}`);
   if (problems.length > 0) throw new Error(`invalid TransformerConfig: ${problems.join('; ')}`);
 }

@@ -6,12 +6,13 @@
 // Errors answer JSON {error}: 400 body not JSON, a field missing, empty or of the wrong type; 404 unknown path;
 // 405 wrong method (with Allow); 413 body over the byte limit; 422 text (or tgt) with more tokens than the model's
 // maximum length (maxLen, end-of-sentence included), since the request is well formed but the model cannot take it;
-// 503 when the queue is full. Requests reach the model one at a time through a promise-chain queue, so concurrent
-// requests wait instead of being dropped, and each runs under tidy() and noGrad() so its tensors are freed at once.
+// 503 when the queue is full; 408 (from node:http) when a client does not send its request in time. Requests reach
+// the model one at a time through a promise-chain queue, so concurrent requests wait instead of being dropped, and
+// each runs under tidy() and noGrad() so its tensors are freed at once. close() lets the requests in flight finish.
 
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Most requests waiting for the model before new ones get 503 (default 1000). */
   maxQueue?: number;
+  /** A client must send its whole request within this time, and its headers within a third of it, or get 408 (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 /** A server over one model: listen on a port (0 = any free one), close when done. */
@@ -44,9 +47,12 @@ export interface AiaynServer {
   readonly http: Server;
   /** Starts listening; resolves to the URL, e.g. http://127.0.0.1:8080/. */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting requests and closes open connections. */
-  close(): Promise<void>;
+  /** Stops accepting connections, lets the requests in flight finish (up to graceMs, default 30 s), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
 }
+
+/** How long close() waits for a request on a connection it has accepted (requests are read between model jobs). */
+const QUIET_MS = 200;
 
 /** An error answered as {error: message} with an HTTP status. */
 class HttpError extends Error {
@@ -190,7 +196,13 @@ export function createServer(loaded: LoadedModel, options: ServeOptions): AiaynS
     sendFile(res, file);
   };
 
-  const http = createHttpServer((req, res) => {
+  // Slow or idle clients: timeouts checked every 250 ms (Node's default checks every 30 s).
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const http = createHttpServer({ requestTimeout, headersTimeout: Math.ceil(requestTimeout / 3), connectionsCheckingInterval: 250 }, (req, res) => {
+    inFlight++;
+    lastStart = performance.now();
+    res.once('close', () => inFlight--);
+    if (closing) res.shouldKeepAlive = false;
     handle(req, res).catch((err: unknown) => {
       const e = err instanceof HttpError ? err : new HttpError(500, `internal error: ${err instanceof Error ? err.message : String(err)}`);
       if (res.headersSent) res.destroy();
@@ -198,6 +210,9 @@ export function createServer(loaded: LoadedModel, options: ServeOptions): AiaynS
     });
   });
 
+  let inFlight = 0;
+  let closing = false;
+  let lastStart = performance.now();
   return {
     http,
     listen: (port = 8080, host = '127.0.0.1') => new Promise((ready, fail) => {
@@ -208,9 +223,18 @@ export function createServer(loaded: LoadedModel, options: ServeOptions): AiaynS
         ready(`http://${address.includes(':') ? `[${address}]` : address}:${bound}/`);
       });
     }),
-    close: () => new Promise((done, fail) => {
-      http.close((err) => (err === undefined ? done() : fail(err)));
+    close: async (graceMs = 30_000) => {
+      closing = true;
+      // Stop accepting, but not as http.close() does: it also drops connections accepted whose request is not parsed
+      // yet. Those get QUIET_MS to deliver it; the close ends when none is in flight and none has begun for that long.
+      const ended = new Promise<void>((done) => NetServer.prototype.close.call(http, () => done()));
+      const deadline = performance.now() + graceMs;
+      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastStart < QUIET_MS)) {
+        await new Promise((wake) => setTimeout(wake, 10));
+      }
+      http.close(() => undefined); // clears node's timeout checks and closes the idle connections
       http.closeAllConnections();
-    }),
+      await ended;
+    },
   };
 }

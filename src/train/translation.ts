@@ -2,7 +2,7 @@
 // Adam with the warmup schedule, periodic validation (loss and greedy BLEU), atomic checkpoints and a
 // bit-exact resume, a JSONL log and an HTML page of curves.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bpe, PAD_ID, BOS_ID, EOS_ID } from '../data/bpe.js';
 import { TokenBatcher, type Example, type TranslationBatch } from '../data/batching.js';
@@ -16,8 +16,11 @@ import { Transformer } from '../models/transformer.js';
 import { noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { clipGradNorm } from './clip.js';
+import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
+import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { curvesPage, type Series } from './curves.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
@@ -34,13 +37,15 @@ export interface TranslationRun extends TrainSettings {
   progress?: boolean;
   /** Receives one-line reports (evaluations, checkpoints); default console.error. */
   log?: (line: string) => void;
+  /** A step with a non-finite loss or gradient: skip its update (default) or stop; and how many in a row stop training (default 5). */
+  onNonfinite?: NonfinitePolicy;
+  maxNonfiniteSkips?: number;
+  /** Called with the named parameters after each backward pass, before the step is checked (fault injection in tests). */
+  onGradients?: (named: ReadonlyArray<[string, Tensor]>, step: number) => void;
 }
 
 /** What a finished run reports. */
 export interface TranslationResult { steps: number; seconds: number; trainLoss: number; valLoss: number; valBleu: number | null; out: string; }
-
-/** One JSONL log record. */
-type LogRecord = Record<string, number | string | null>;
 
 /** Encodes line pairs with the tokenizer. */
 export function encodeExamples(pairs: readonly LinePair[], tokenizer: Bpe): Example[] {
@@ -90,13 +95,17 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const log = run.log ?? ((line: string) => console.error(line));
   const ckptDir = join(run.out, 'checkpoints');
   const logPath = join(run.out, 'train-log.jsonl');
+  const begun = existsSync(ckptDir); // an earlier run made it (and may have been killed before its first checkpoint)
   mkdirSync(ckptDir, { recursive: true });
   const train = run.train ?? await readMulti30k('train', run.srcLang, run.tgtLang);
   const val = run.val ?? await readMulti30k('val', run.srcLang, run.tgtLang);
   if (train.length === 0) throw new Error('train: the training set is empty');
 
-  const resumeFrom = run.resume ? listCheckpoints(ckptDir).at(-1) : undefined;
-  if (run.resume && resumeFrom === undefined) throw new Error(`train --resume: no checkpoint in ${ckptDir}`);
+  for (const dir of [run.out, ckptDir]) for (const f of removeStaleTemps(dir)) log(`removed ${join(dir, f)}, left by an interrupted write`);
+  const checkpoints = run.resume ? listCheckpoints(ckptDir) : [];
+  if (run.resume && checkpoints.length === 0 && !begun) throw new Error(`train --resume: no checkpoint in ${ckptDir}`);
+  if (run.resume && checkpoints.length === 0) log(`train --resume: no checkpoint in ${ckptDir} yet (the run stopped before its first one); starting over`);
+  const resumeFrom = checkpoints.length > 0 ? checkpoints : undefined;
   let tokenizer: Bpe;
   let model: Transformer;
   if (resumeFrom !== undefined) {
@@ -119,13 +128,14 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
 
   let loop: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.rng.state(), tokens: 0, seconds: 0 };
   if (resumeFrom !== undefined) {
-    loop = loadCheckpoint(resumeFrom, model, optimizer);
+    const resumed = loadNewestReadable(resumeFrom, (path) => loadCheckpoint(path, model, optimizer), log);
+    loop = resumed.state;
     model.rng.setState(loop.rng);
-    log(`resumed from ${resumeFrom} at step ${loop.step}`);
-  } else {
-    await saveModelDir(run.out, model, tokenizer, dirExtra);
+    log(`resumed from ${resumed.path} at step ${loop.step}`);
   }
-  const history = readHistory(logPath);
+  // On resume too: a kill during the last checkpoint's save may have left the directory's weights older than it.
+  await saveModelDir(run.out, model, tokenizer, dirExtra);
+  const history = truncateLog(logPath, loop.step);
   const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
   const timeLimit = run.maxMinutes > 0 ? run.maxMinutes * 60 - loop.seconds : undefined;
   const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit, startAt: loop.step });
@@ -157,6 +167,8 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
 
   if (resumeFrom === undefined) await evaluate(false); // the starting point of the validation curve
   const timeUp = () => run.maxMinutes > 0 && elapsed() > run.maxMinutes * 60;
+  const guard = new NonfiniteGuard({ policy: run.onNonfinite, maxSkips: run.maxNonfiniteSkips });
+  const named = model.namedParameters();
   outer: while (loop.step < run.maxSteps) {
     const plan = batcher.plan(loop.epoch);
     // Resuming mid-epoch starts at the first batch the checkpoint had not consumed.
@@ -167,18 +179,32 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
         const t = batchTensors(batch);
         const l = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
         l.backward();
+        run.onGradients?.(named, loop.step + 1);
         return l;
       });
-      if (run.clipNorm > 0) await clipGradNorm(optimizer.params, run.clipNorm);
-      optimizer.step();
-      optimizer.zeroGrad();
-      lastLoss = await loss.itemAsync();
+      // The norm clipping needs is the finiteness check too (an infinite maxNorm computes it and clips nothing).
+      const gradNorm = await clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
+      const stepLoss = await loss.itemAsync();
       loss.dispose();
+      const verdict = await guard.check(stepLoss, gradNorm, named);
+      if (verdict.ok) optimizer.step();
+      optimizer.zeroGrad();
       loop.step++;
       loop.batchInEpoch++;
       loop.tokens += batch.tgtTokens;
-      if (!Number.isFinite(lastLoss)) throw new Error(`train: loss became ${lastLoss} at step ${loop.step}; lower --lr-factor or enable --clip`);
-      writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
+      if (!verdict.ok) {
+        const what = describeNonfinite(loop.step, stepLoss, gradNorm, verdict.firstBadGradient);
+        writeLog({ step: loop.step, epoch: loop.epoch, skipped: what, tokens: loop.tokens, seconds: elapsed() });
+        if (verdict.stop) {
+          bar?.done();
+          throw new Error(`train: stopped after ${verdict.inARow} non-finite step${verdict.inARow === 1 ? '' : 's'} in a row (--on-nonfinite ${guard.policy}); ${what}. ` +
+            `The last good checkpoint is ${listCheckpoints(ckptDir).at(-1) ?? 'none (none was written yet)'}; lower --lr-factor or set --clip`);
+        }
+        log(`${what}; update skipped (${verdict.inARow} in a row, ${guard.skipped} in all)`);
+      } else {
+        lastLoss = stepLoss;
+        writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
+      }
       bar?.tick(loop.step, batch.tgtTokens, { loss: lastLoss, lr, epoch: loop.epoch });
       const last = loop.step >= run.maxSteps || timeUp();
       if (loop.step % run.evalEvery === 0 || last) await evaluate(true);
@@ -190,12 +216,6 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   }
   bar?.done();
   return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, valBleu, out: run.out };
-}
-
-/** Log records already written (on resume). */
-function readHistory(path: string): LogRecord[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as LogRecord);
 }
 
 /** Rewrites curves.html from the log records. */
