@@ -73,3 +73,11 @@ test('training, evaluation, decoding and attention maps run on a backend without
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('a backend that cannot allocate names the tensor and its size', async () => {
+  const full: Backend = { ...device, alloc: () => { throw new Error('out of device memory (requested 4294967296 bytes)'); } };
+  await onBackend(full, () => {
+    assert.throws(() => tensor([1, 2, 3, 4, 5, 6], [2, 3]),
+      /^Error: cannot allocate a float32 tensor of shape \[2, 3\] \(24 bytes\) on the webgpu backend: out of device memory/);
+  });
+});
