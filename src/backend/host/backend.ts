@@ -4,12 +4,12 @@
 // so resident memory stays flat.
 
 import {
-  DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type Dense, type DType, type FusedPath, type HeadPacked,
+  DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type DecoderStepLayer, type Dense, type DType, type FusedPath, type HeadPacked,
   type HostArray, type HostArrayFor, type Strided,
 } from '../backend.js';
 import { sizeClass } from '../size-class.js';
 import { forEachStrided } from '../strided.js';
-import type { HeadPacked as HostHeadPacked, HostKernels, Strided as HostStrided } from './kernels.js';
+import type { DecoderStepLayer as HostDecoderStepLayer, HeadPacked as HostHeadPacked, HostKernels, Strided as HostStrided } from './kernels.js';
 
 /**
  * Most bytes the pool parks. A training step of the small model over a 4k-token batch frees ~3.4 GB at its end;
@@ -76,6 +76,18 @@ function fv(d: Dense, n: number): Float32Array { return f32(d.buf).subarray(d.of
 function iv(d: Dense, n: number): Int32Array { return (d.buf as Int32Array).subarray(d.offset, d.offset + n); }
 /** A float32 operand from its offset to the end of its buffer (for kernels that take their sizes from dims). */
 function tail(d: Dense): Float32Array { return f32(d.buf).subarray(d.offset); }
+/** Host views of the decoder step's weights and caches, by operand: made once per bound step, not once per token. */
+const stepViews = new WeakMap<Dense, Float32Array>();
+/** The decoder step's layers as host views, by the bound step's layer list. */
+const hostLayers = new WeakMap<readonly DecoderStepLayer[], HostDecoderStepLayer[]>();
+
+/** tail(d), remembered for d (the decoder step binds its operands once and passes the same objects every token). */
+function stepView(d: Dense): Float32Array {
+  let view = stepViews.get(d);
+  if (view === undefined) stepViews.set(d, (view = tail(d)));
+  return view;
+}
+
 /** A strided host operand. */
 function hs(s: Strided): HostStrided { return { data: f32(s.buf), offset: s.offset, strides: s.strides }; }
 /** A head-packed host operand. */
@@ -207,18 +219,23 @@ export function hostBackend(name: BackendName, k: HostKernels): Backend {
         run(a) {
           const refused = this.refuses(a);
           if (refused !== null) throw new Error(`decoderStep: refuses these operands: ${refused}`);
+          let layers = hostLayers.get(a.layers);
+          if (layers === undefined) {
+            const v = stepView;
+            hostLayers.set(a.layers, (layers = a.layers.map((l) => ({
+              selfInW: v(l.selfInW), selfInB: v(l.selfInB), selfOutW: v(l.selfOutW), selfOutB: v(l.selfOutB),
+              crossQW: v(l.crossQW), crossQB: v(l.crossQB), crossOutW: v(l.crossOutW), crossOutB: v(l.crossOutB),
+              ff1W: v(l.ff1W), ff1B: v(l.ff1B), ff2W: v(l.ff2W), ff2B: v(l.ff2B),
+              norm1G: v(l.norm1G), norm1B: v(l.norm1B), norm2G: v(l.norm2G), norm2B: v(l.norm2B), norm3G: v(l.norm3G), norm3B: v(l.norm3B),
+              selfK: v(l.selfK), selfV: v(l.selfV), crossK: v(l.crossK), crossV: v(l.crossV),
+            }))));
+          }
           k.decoderStep({
-            ...a, activation: a.activation as 'relu' | 'gelu', embedding: tail(a.embedding), positional: fv(a.positional, a.dModel),
-            srcPad: fv(a.srcPad, a.rows * a.srcLen), generatorW: tail(a.generatorW), generatorB: fv(a.generatorB, a.vocab),
+            ...a, activation: a.activation as 'relu' | 'gelu', embedding: stepView(a.embedding), positional: fv(a.positional, a.dModel),
+            srcPad: stepView(a.srcPad), generatorW: stepView(a.generatorW), generatorB: stepView(a.generatorB),
             out: fv(a.out, a.rows * a.vocab),
-            finalNorm: a.finalNorm === null ? null : { gamma: fv(a.finalNorm.gamma, a.dModel), beta: fv(a.finalNorm.beta, a.dModel) },
-            layers: a.layers.map((l) => ({
-              selfInW: tail(l.selfInW), selfInB: tail(l.selfInB), selfOutW: tail(l.selfOutW), selfOutB: tail(l.selfOutB),
-              crossQW: tail(l.crossQW), crossQB: tail(l.crossQB), crossOutW: tail(l.crossOutW), crossOutB: tail(l.crossOutB),
-              ff1W: tail(l.ff1W), ff1B: tail(l.ff1B), ff2W: tail(l.ff2W), ff2B: tail(l.ff2B),
-              norm1G: tail(l.norm1G), norm1B: tail(l.norm1B), norm2G: tail(l.norm2G), norm2B: tail(l.norm2B), norm3G: tail(l.norm3G), norm3B: tail(l.norm3B),
-              selfK: tail(l.selfK), selfV: tail(l.selfV), crossK: tail(l.crossK), crossV: tail(l.crossV),
-            })),
+            finalNorm: a.finalNorm === null ? null : { gamma: stepView(a.finalNorm.gamma), beta: stepView(a.finalNorm.beta) },
+            layers,
           });
         },
       },
