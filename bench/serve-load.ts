@@ -176,8 +176,8 @@ export async function serveLoad(options: LoadOptions): Promise<LoadReport> {
     if (status === -1) return;
     if (good) {
       count(report.wellFormed, kind);
-      if (status === 200 && kind !== 'slow') latencies.push(performance.now() - t0); // a slow client's time is its own
-      else report.failed.push(`${kind}: status ${status}`);
+      if (status !== 200) report.failed.push(`${kind}: status ${status}`);
+      else if (kind !== 'slow') latencies.push(performance.now() - t0); // a slow client's time is its own
     } else {
       count(report.bad, kind);
       const refused = status >= 400 && status < 500;
