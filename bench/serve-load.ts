@@ -9,7 +9,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,10 +103,10 @@ function rawRequest(url: URL, method: string, path: string, chunks: string[], de
   });
 }
 
-/** POSTs a body on a fresh connection; resolves to the status and the parsed JSON answer; `sent` runs once the body is written. */
-function post(url: URL, path: string, body: string | Buffer, sent?: () => void): Promise<{ status: number; json: unknown }> {
+/** POSTs a body (on a fresh connection unless an agent is given); resolves to the status and the parsed JSON answer; `sent` runs once the body is written. */
+function post(url: URL, path: string, body: string | Buffer, sent?: () => void, agent: Agent | false = false): Promise<{ status: number; json: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, url), { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(new URL(path, url), { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -198,17 +198,22 @@ export async function serveLoad(options: LoadOptions): Promise<LoadReport> {
     count(report.traversal, String(await getStatus(url, path)));
   }
 
-  // SIGTERM once 30 requests are sent and the server has had 300 ms to read them (a request still in the kernel's
-  // accept queue when the listening socket closes is refused, which no server can prevent).
+  // SIGTERM once 30 requests are written on 30 connections the server has accepted (each answered a GET first; a
+  // connection still in the kernel's accept queue when the listening socket closes is refused, which no server
+  // can prevent).
+  const agent = new Agent({ keepAlive: true, maxSockets: 30 });
+  await Promise.all(Array.from({ length: 30 }, () => new Promise<void>((done, fail) => {
+    request(new URL('/model/config.json', url), { agent }, (res) => { res.resume(); res.on('end', done); }).on('error', fail).end();
+  })));
   let sent = 0;
   let allSent: () => void;
   const written = new Promise<void>((done) => { allSent = done; });
-  const burst = Array.from({ length: 30 }, (_, i) => post(url, '/translate', JSON.stringify({ text: sentences[i % sentences.length] }), () => { if (++sent === 30) allSent(); }));
+  const burst = Array.from({ length: 30 }, (_, i) => post(url, '/translate', JSON.stringify({ text: sentences[i % sentences.length] }), () => { if (++sent === 30) allSent(); }, agent));
   await written;
-  await new Promise((r) => setTimeout(r, 300));
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   child.kill('SIGTERM');
   const answers = await Promise.allSettled(burst);
+  agent.destroy();
   report.shutdown = { inFlight: burst.length, answered: answers.filter((a) => a.status === 'fulfilled' && a.value.status === 200).length, exitCode: await exited };
   rmSync(dir, { recursive: true, force: true });
   report.seconds = (performance.now() - started) / 1000;

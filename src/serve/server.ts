@@ -226,11 +226,16 @@ export function createServer(loaded: LoadedModel, options: ServeOptions): AiaynS
     close: async (graceMs = 30_000) => {
       closing = true;
       // Stop accepting, but not as http.close() does: it also drops connections accepted whose request is not parsed
-      // yet. Those get QUIET_MS to deliver it; the close ends when none is in flight and none has begun for that long.
+      // yet. Those get QUIET_MS and 5 turns of the event loop (its I/O phase reads them, even after the process
+      // was starved of CPU) to deliver it; the close goes on when none is in flight and none has begun since.
       const ended = new Promise<void>((done) => NetServer.prototype.close.call(http, () => done()));
       const deadline = performance.now() + graceMs;
-      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastStart < QUIET_MS)) {
+      let quietTurns = 0;
+      let seen = lastStart;
+      while (performance.now() < deadline && (inFlight > 0 || quietTurns < 5 || performance.now() - lastStart < QUIET_MS)) {
         await new Promise((wake) => setTimeout(wake, 10));
+        quietTurns = inFlight === 0 && seen === lastStart ? quietTurns + 1 : 0;
+        seen = lastStart;
       }
       http.close(() => undefined); // clears node's timeout checks and closes the idle connections
       http.closeAllConnections();
