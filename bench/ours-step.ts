@@ -24,39 +24,12 @@ import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { concat, noGrad, tensor, tidy, Rng, type Tensor } from '../src/tensor/index.js';
 import { Adam } from '../src/train/optim.js';
+import { BOS, PAD, randomBatch, randomIds } from './webgpu/model.js';
 
 /** Model and batch shapes of one benchmark config (the harness's table, passed as JSON). */
 export interface BenchSpec {
   name: string; d: number; h: number; ff: number; enc: number; dec: number; vocab: number;
   batch: number; src: number; tgt: number; newTokens: number;
-}
-
-const PAD = 1;
-const BOS = 2;
-const FIRST_WORD = 4;
-
-/** One training batch: src (B, S), tgtIn = BOS + tgt[:-1] (B, T), tgtOut (B, T), int32, no padding. */
-interface Batch { src: Tensor; tgtIn: Tensor; tgtOut: Tensor }
-
-/** Random word ids (B, L) as an int32 tensor. */
-function randomIds(rng: Rng, b: number, len: number, vocab: number): Int32Array {
-  return Int32Array.from({ length: b * len }, () => FIRST_WORD + rng.int(vocab - FIRST_WORD));
-}
-
-/** A random batch, kept (it outlives every tidy). */
-function randomBatch(spec: BenchSpec, rng: Rng): Batch {
-  const { batch: b, src: s, tgt: t, vocab } = spec;
-  const tgt = randomIds(rng, b, t, vocab);
-  const tgtIn = new Int32Array(b * t);
-  for (let i = 0; i < b; i++) {
-    tgtIn[i * t] = BOS;
-    tgtIn.set(tgt.subarray(i * t, i * t + t - 1), i * t + 1);
-  }
-  return {
-    src: tensor(randomIds(rng, b, s, vocab), [b, s], 'int32').keep(),
-    tgtIn: tensor(tgtIn, [b, t], 'int32').keep(),
-    tgtOut: tensor(tgt, [b, t], 'int32').keep(),
-  };
 }
 
 /**
@@ -198,7 +171,7 @@ async function main(): Promise<void> {
   const model = new Transformer(config);
   const optimizer = new Adam(model.parameters(), { lr: 1e-4, betas: [0.9, 0.98], eps: 1e-9 });
   const rng = new Rng(1);
-  const batches = Array.from({ length: 4 }, () => randomBatch(spec, rng));
+  const batches = Array.from({ length: 4 }, () => randomBatch(spec, spec.batch, rng));
   let steps = 0;
   const reply = (obj: object): void => { process.stdout.write(JSON.stringify(obj) + '\n'); };
 
