@@ -96,18 +96,20 @@ function kernelKey(name: string, args: unknown[]): string {
 function instrument(backend: Backend): { times: KernelTimes; restore: () => void } {
   const times: KernelTimes = new Map();
   const undo: Array<() => void> = [];
+  /** `fn` timed under `name`. */
+  const timed = (fn: (...a: unknown[]) => unknown, self: unknown, name: string) => (...args: unknown[]): unknown => {
+    const t0 = performance.now();
+    const r = fn.apply(self, args);
+    const k = kernelKey(name, args);
+    const e = times.get(k) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += performance.now() - t0;
+    times.set(k, e);
+    return r;
+  };
   const wrap = (target: Record<string, unknown>, key: string, name: string): void => {
     const original = target[key] as (...a: unknown[]) => unknown;
-    target[key] = (...args: unknown[]): unknown => {
-      const t0 = performance.now();
-      const r = original.apply(target, args);
-      const k = kernelKey(name, args);
-      const e = times.get(k) ?? { calls: 0, ms: 0 };
-      e.calls++;
-      e.ms += performance.now() - t0;
-      times.set(k, e);
-      return r;
-    };
+    target[key] = timed(original, target, name);
     undo.push(() => { target[key] = original; });
   };
   const core = backend as unknown as Record<string, unknown>;
@@ -118,6 +120,12 @@ function instrument(backend: Backend): { times: KernelTimes; restore: () => void
     if (path === undefined) continue;
     const parts = 'run' in (path as object) ? [['', path]] : Object.entries(path as object); // packedAttention has two paths
     for (const [part, p] of parts) wrap(p as Record<string, unknown>, 'run', part === '' ? name : `${name}.${part as string}`);
+  }
+  const step = backend.fused.decoderStep; // a bound step's tokens are timed under decoderStep
+  if (step !== undefined) {
+    const bind = step.bind;
+    step.bind = (args) => timed(bind.call(step, args) as (...a: unknown[]) => unknown, undefined, 'decoderStep');
+    undo.push(() => { step.bind = bind; });
   }
   return { times, restore: () => { for (const u of undo.reverse()) u(); } };
 }

@@ -62,7 +62,8 @@ test('a fused path that refuses its operands hands the op to the composed kernel
   const refusing = <A>(): FusedPath<A> => ({ refuses: () => 'refused by this test', run: () => { throw new Error('a refused path ran'); } });
   const refusingAll: Backend = { ...full, fused: {
     addLayerNorm: refusing(), reluDropout: refusing(), linearCrossEntropy: refusing(),
-    packedAttention: { scores: refusing(), backward: refusing() }, decoderStep: refusing(),
+    packedAttention: { scores: refusing(), backward: refusing() },
+    decoderStep: { ...refusing(), bind: () => { throw new Error('a refused path was bound'); } },
   } };
   const [pairs, valPairs] = [train.slice(0, 500), val.slice(0, 5)];
   const core = await trainAndDecode(coreOnly(full), 5, pairs, valPairs, 800);

@@ -696,9 +696,14 @@ function decoderStepArgs(rows: number, past: number, normFirst: boolean, activat
   return {
     rows, dModel: d, heads: h, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps: 1e-5,
     ids: Int32Array.from({ length: rows }, (_, r) => (r * 7 + 3) % vocab), embedding: w(vocab * d), embedScale: Math.sqrt(d),
-    positional: w(d), srcPad, layers: [layer(), layer()], finalNorm: finalNorm ? { gamma: gain(), beta: w(d) } : null,
+    positional: w(capacity * d), srcPad, layers: [layer(), layer()], finalNorm: finalNorm ? { gamma: gain(), beta: w(d) } : null,
     generatorW: w(vocab * d), generatorB: w(vocab), out: new Float32Array(rows * vocab),
   };
+}
+
+/** One token of a decoder step on host kernels k: bound, then run. */
+function stepOnce(k: Backend, a: DecoderStepArgs): void {
+  k.bindDecoderStep(a)(a);
 }
 
 /** A copy of decoder step operands whose caches and output are fresh buffers (what the step writes). */
@@ -713,14 +718,14 @@ test('decoderStep: log-probabilities and cache writes, post- and pre-LN, ReLU an
     [40, 9, false, 'gelu', false], [40, 2, true, 'relu', true]] as const) {
     const args = decoderStepArgs(rows, past, normFirst, activation, finalNorm);
     const expected = cloneStepArgs(args);
-    ts.decoderStep(expected);
+    stepOnce(ts, expected);
     const what = `rows ${rows}, past ${past}, normFirst ${normFirst}, ${activation}`;
     let total = 0;
     for (let r = 0; r < rows; r++) total += expected.out.subarray(r * args.vocab, (r + 1) * args.vocab).reduce((s, v) => s + Math.exp(v), 0);
     assert.ok(Math.abs(total / rows - 1) < 1e-5, `${what}: rows of exp(out) sum to 1`);
     eachSimd((variant) => {
       const got = cloneStepArgs(args);
-      n.decoderStep(got);
+      stepOnce(n, got);
       close(got.out, expected.out, `${what} [${variant}] out`, 2e-5);
       got.layers.forEach((l, i) => {
         close(l.selfK, expected.layers[i]!.selfK, `${what} [${variant}] layer ${i} keys`);
@@ -740,11 +745,11 @@ test('decoderStep at sizes that split each product, the attention heads and a lo
   for (const [rows, normFirst, activation] of [[1, false, 'relu'], [1, true, 'gelu'], [16, false, 'gelu']] as const) {
     const args = decoderStepArgs(rows, 5, normFirst, activation, true, [64, 4, 128, 700, 7]);
     const expected = cloneStepArgs(args);
-    ts.decoderStep(expected);
+    stepOnce(ts, expected);
     const what = `rows ${rows}, normFirst ${normFirst}, ${activation}`;
     eachSimd((variant) => {
       const got = cloneStepArgs(args);
-      n.decoderStep(got);
+      stepOnce(n, got);
       close(got.out, expected.out, `${what} [${variant}] out`, 2e-5);
       got.layers.forEach((l, i) => {
         close(l.selfK, expected.layers[i]!.selfK, `${what} [${variant}] layer ${i} keys`, 5e-5);
@@ -758,12 +763,34 @@ test('decoderStep refuses token ids outside the table, a full cache and short bu
   const n = nat(t);
   for (const backend of n === undefined ? [ts] : [ts, n]) {
     const bad = decoderStepArgs(2, 1, false, 'relu', true);
-    assert.throws(() => backend.decoderStep({ ...bad, ids: new Int32Array([0, 40]) }), /token id 40 is outside the embedding table/);
-    assert.throws(() => backend.decoderStep({ ...bad, past: bad.capacity }), /no room for position/);
+    assert.throws(() => stepOnce(backend, { ...bad, ids: new Int32Array([0, 40]) }), /token id 40 is outside the embedding table/);
+    assert.throws(() => stepOnce(backend, { ...bad, past: bad.capacity }), /no room for position/);
+    assert.throws(() => stepOnce(backend, { ...bad, positional: bad.positional.subarray(0, bad.dModel) }), /positional table has no row for position 1/);
     if (backend === n) {
-      assert.throws(() => backend.decoderStep({ ...bad, generatorB: new Float32Array(3) }), /generator bias/);
-      assert.throws(() => backend.decoderStep({ ...bad, layers: [bad.layers[0]!, { ...bad.layers[1]!, crossV: new Float32Array(8) }] }), /cross values/);
+      assert.throws(() => stepOnce(backend, { ...bad, generatorB: new Float32Array(3) }), /generator bias/);
+      assert.throws(() => stepOnce(backend, { ...bad, layers: [bad.layers[0]!, { ...bad.layers[1]!, crossV: new Float32Array(8) }] }), /cross values/);
     }
+  }
+  if (n !== undefined) {
+    const bad = decoderStepArgs(2, 1, false, 'relu', true);
+    assert.throws(() => loadNativeAddon().decoderStepRun({ step: {}, past: 1, ids: bad.ids, out: bad.out }), /'step' must be a step from decoderStepBind/);
+  }
+});
+
+test('a bound decoderStep run token after token equals a fresh binding per token, on both backends', (t) => {
+  const n = nat(t);
+  for (const k of n === undefined ? [ts] : [ts, n]) {
+    const args = decoderStepArgs(3, 0, false, 'relu', true);
+    const [bound, fresh] = [cloneStepArgs(args), cloneStepArgs(args)];
+    const run = k.bindDecoderStep(bound);
+    for (let past = 0; past < args.capacity; past++) {
+      const ids = Int32Array.from({ length: args.rows }, (_, r) => (r * 5 + past * 3 + 1) % args.vocab);
+      const [out, expected] = [new Float32Array(args.out.length), new Float32Array(args.out.length)];
+      run({ past, ids, out });
+      stepOnce(k, { ...fresh, past, ids, out: expected });
+      assert.deepEqual(out, expected, `token ${past}`);
+    }
+    bound.layers.forEach((l, i) => assert.deepEqual(l.selfK, fresh.layers[i]!.selfK, `layer ${i} keys`));
   }
 });
 

@@ -187,7 +187,7 @@ bool stepBody(const DecoderStepArgs& g, Scratch& s) {
   float* x = s.x.data();
   forAll(s, D.rows, false, [&](int64_t r) {  // token embedding * sqrt(d_model) (§3.4) + PE(past) (§3.5), padding mask
     const float* e = g.embedding + static_cast<int64_t>(g.ids[r]) * D.d;
-    for (int64_t j = 0; j < D.d; j++) x[r * D.d + j] = e[j] * g.embedScale + g.positional[j];
+    for (int64_t j = 0; j < D.d; j++) x[r * D.d + j] = e[j] * g.embedScale + g.positional[D.past * D.d + j];
     for (int64_t j = 0; j < D.src; j++) s.mask[r * D.src + j] = g.srcPad[r * D.src + j] != 0.0f ? -INFINITY : 0.0f;
   });
   for (const DecoderLayerRef& w : g.layers) {

@@ -28,8 +28,8 @@ struct DecoderLayerRef {
 };
 
 /**
- * The step's operands: the last token of each row (ids) looked up in embedding [V', d] times embedScale plus the
- * positional encoding of position past (d); source padding (rows, src), nonzero = pad; the layers; the final norm
+ * The step's operands: the last token of each row (ids) looked up in embedding [V', d] times embedScale plus
+ * row `past` of the positional encodings [> past, d]; source padding (rows, src), nonzero = pad; the layers; the final norm
  * (finalGamma nullptr: none); the generator [vocab, d] and its bias; out (rows, vocab), the log-probabilities.
  */
 struct DecoderStepArgs {

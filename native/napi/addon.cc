@@ -77,7 +77,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exportKernel<readAdam, adam>(env, exports, "adam");
   exportKernel<readAttentionScores, attentionScores>(env, exports, "attentionScores");
   exportKernel<readAttentionBackward, attentionBackward>(env, exports, "attentionBackward");
-  exportKernel<readDecoderStep, decoderStep>(env, exports, "decoderStep");
+  exports.Set("decoderStepBind", Napi::Function::New<DecoderStepBind>(env, "decoderStepBind"));
+  exports.Set("decoderStepRun", Napi::Function::New<DecoderStepRun>(env, "decoderStepRun"));
   return exports;
 }
 

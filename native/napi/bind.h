@@ -75,6 +75,10 @@ EmbeddingBackwardArgs readEmbeddingBackward(const Reader& r);
 AdamArgs readAdam(const Reader& r);
 AttentionScoresArgs readAttentionScores(const Reader& r);
 AttentionBackwardArgs readAttentionBackward(const Reader& r);
-DecoderStepArgs readDecoderStep(const Reader& r);
+
+/** decoderStepBind(args): reads and checks a decoder step's operands but the token's once; returns the bound step. */
+Napi::Value DecoderStepBind(const Napi::CallbackInfo& info);
+/** decoderStepRun({step, past, ids, out}): one token of a bound step (checked against what it was bound with). */
+void DecoderStepRun(const Napi::CallbackInfo& info);
 
 }  // namespace aiayn

@@ -1,6 +1,8 @@
-// Reader of the decoder step's argument object (kernels/decoder_step.h): a DecoderStepArgs of
-// src/backend/host/kernels.ts as it is (the layer above keeps one between tokens). Every tensor's length is
-// checked against the sizes.
+// The decoder step's two N-API functions (kernels/decoder_step.h): decoderStepBind reads a DecoderStepArgs of
+// src/backend/host/kernels.ts once, every tensor's length checked against the sizes, and returns it bound;
+// decoderStepRun then takes one token's operands (past, ids, out) a call, so a token costs four field reads
+// instead of a hundred.
+#include <memory>
 #include <string>
 
 #include "kernels/decoder_step.h"
@@ -75,52 +77,56 @@ void readFields(const Reader& r, const LayerField<T> (&table)[N], const DecoderD
   }
 }
 
-/** The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps}), checked. */
+/** The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, activation, eps}), checked. */
 DecoderDims readDims(const Reader& r) {
   DecoderDims D{r.size("rows"), r.size("dModel"), r.size("heads"), 0, r.size("dFF"), r.size("vocab"), r.size("srcLen"),
-                r.size("past"), r.size("capacity"), r.boolean("normFirst"), false, r.number("eps")};
+                0, r.size("capacity"), r.boolean("normFirst"), false, r.number("eps")};
   const std::string activation = r.text("activation");
   if (activation != "relu" && activation != "gelu") r.fail("activation must be 'relu' or 'gelu'", true);
   D.gelu = activation == "gelu";
   if (D.d < 1 || D.h < 1 || D.d % D.h != 0) r.fail("dModel must be a positive multiple of heads", true);
   if (D.ff < 1 || D.vocab < 1 || D.src < 1) r.fail("dFF, vocab and srcLen must be positive", true);
-  if (D.past >= D.capacity) r.fail("the self-attention cache has no room for position " + std::to_string(D.past), true);
+  if (D.capacity < 1) r.fail("capacity must be positive", true);
   D.dk = D.d / D.h;
   return D;
 }
 
-}  // namespace
+/** A step bound by decoderStepBind: its operands, the table sizes its tokens are checked against, and a reference to
+ * the argument object that keeps the arrays they point into alive. */
+struct BoundStep {
+  DecoderStepArgs args;
+  int64_t tableRows;       // rows of the embedding table
+  int64_t positionalRows;  // rows of the positional table
+  Napi::ObjectReference keep;
+};
+
+/** The type tag of a BoundStep external (napi_check_object_type_tag), so another external is refused. */
+constexpr napi_type_tag kBoundStepTag = {0x61696179'6e646563ULL, 0x6f64657273746570ULL};
 
 /**
- * {rows, dModel, heads, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps, ids, embedding, embedScale,
- * positional, srcPad, layers: DecoderStepLayer[], finalNorm: {gamma, beta} | null, generatorW, generatorB, out}
+ * {rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, activation, eps, embedding, embedScale, positional,
+ * srcPad, layers: DecoderStepLayer[], finalNorm: {gamma, beta} | null, generatorW, generatorB}
  */
-DecoderStepArgs readDecoderStep(const Reader& r) {
-  DecoderStepArgs g{};
+void readBound(const Reader& r, BoundStep& b) {
+  DecoderStepArgs& g = b.args;
   g.dims = readDims(r);
   const DecoderDims& D = g.dims;
-  const I32 ids = r.i32("ids");
   const F32 embedding = r.f32("embedding");
-  r.needLength(ids.length, D.rows, "ids");
-  const int64_t tableRows = embedding.length / D.d;
-  for (int64_t i = 0; i < D.rows; i++) {
-    if (ids.data[i] < 0 || ids.data[i] >= tableRows) {
-      r.fail("token id " + std::to_string(ids.data[i]) + " is outside the embedding table of " + std::to_string(tableRows) + " rows", true);
-    }
-  }
-  g.ids = ids.data;
+  b.tableRows = embedding.length / D.d;
   g.embedding = embedding.data;
   g.embedScale = static_cast<float>(r.number("embedScale"));
+  const F32 positional = r.f32("positional");
+  b.positionalRows = positional.length / D.d;
+  r.needLength(positional.length, D.d, "positional", "positional encodings");
+  g.positional = positional.data;
   const auto dense = [&](const char* name, int64_t need, const char* what) {
     const F32 t = r.f32(name);
     r.needLength(t.length, need, name, what);
     return t.data;
   };
-  g.positional = dense("positional", D.d, "positional encoding");
   g.srcPad = dense("srcPad", r.product({D.rows, D.src}), "source padding");
   g.generatorW = dense("generatorW", r.product({D.vocab, D.d}), "generator weight");
   g.generatorB = dense("generatorB", D.vocab, "generator bias");
-  g.out = dense("out", r.product({D.rows, D.vocab}), "log-probabilities");
   if (const std::optional<Reader> norm = r.objectOrNull("finalNorm")) {
     const F32 gamma = norm->f32("gamma");
     const F32 beta = norm->f32("beta");
@@ -136,7 +142,40 @@ DecoderStepArgs readDecoderStep(const Reader& r) {
     readFields(layers[l], kWeights, D, g.layers[l]);
     readFields(layers[l], kCaches, D, g.layers[l]);
   }
-  return g;
+}
+
+}  // namespace
+
+Napi::Value DecoderStepBind(const Napi::CallbackInfo& info) {
+  const Reader r(info, "decoderStepBind");
+  auto bound = std::make_unique<BoundStep>();
+  readBound(r, *bound);
+  bound->keep = Napi::Persistent(info[0].As<Napi::Object>());
+  Napi::External<BoundStep> step = Napi::External<BoundStep>::New(info.Env(), bound.release(), [](Napi::Env, BoundStep* b) { delete b; });
+  if (napi_type_tag_object(info.Env(), step, &kBoundStepTag) != napi_ok) throw Napi::Error::New(info.Env());
+  return step;
+}
+
+void DecoderStepRun(const Napi::CallbackInfo& info) {
+  const Reader r(info, "decoderStepRun");
+  BoundStep& b = *static_cast<BoundStep*>(r.external("step", kBoundStepTag, "a step from decoderStepBind"));
+  DecoderStepArgs& g = b.args;  // JavaScript runs one call at a time: the token's fields are set in place
+  DecoderDims& D = g.dims;
+  const int64_t past = r.size("past");
+  if (past >= D.capacity) r.fail("the self-attention cache has no room for position " + std::to_string(past), true);
+  if (past >= b.positionalRows) r.fail("the positional table has no row for position " + std::to_string(past), true);
+  const I32 ids = r.i32("ids");
+  r.needLength(ids.length, D.rows, "ids");
+  for (int64_t i = 0; i < D.rows; i++) {
+    if (ids.data[i] < 0 || ids.data[i] >= b.tableRows) {
+      r.fail("token id " + std::to_string(ids.data[i]) + " is outside the embedding table of " + std::to_string(b.tableRows) + " rows", true);
+    }
+  }
+  float* out = r.floats("out", r.product({D.rows, D.vocab}), "log-probabilities");
+  D.past = past;
+  g.ids = ids.data;
+  g.out = out;
+  report(r, decoderStep(g));
 }
 
 }  // namespace aiayn

@@ -52,6 +52,18 @@ std::pair<void*, int64_t> Reader::typed(napi_value v, const char* name, napi_typ
   return {data, static_cast<int64_t>(length)};
 }
 
+void* Reader::external(const char* name, const napi_type_tag& tag, const char* kind) const {
+  const napi_value v = get(name);
+  napi_valuetype type;
+  bool tagged = false;
+  void* data = nullptr;
+  if (napi_typeof(env_, v, &type) != napi_ok || type != napi_external || napi_check_object_type_tag(env_, v, &tag, &tagged) != napi_ok ||
+      !tagged || napi_get_value_external(env_, v, &data) != napi_ok) {
+    fail(quote(name) + " must be " + kind);
+  }
+  return data;
+}
+
 bool Reader::has(const char* name) const {
   napi_valuetype type;
   napi_typeof(env_, get(name), &type);

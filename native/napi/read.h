@@ -71,6 +71,8 @@ class Reader {
   int op(const char* name, int count) const;
   /** Field `name` as an array of non-negative integers (a shape). */
   std::vector<int64_t> shape(const char* name) const;
+  /** Field `name` as the data of an external value tagged `tag` (what `kind` says it must be, for messages). */
+  void* external(const char* name, const napi_type_tag& tag, const char* kind) const;
   /** Field `name` as a nested object. */
   Reader object(const char* name) const;
   /** Field `name` as a nested object, or nothing when it is null or undefined. */

@@ -289,7 +289,7 @@ export interface DecoderStepArgs<T = Dense> {
   eps: number;
   /** The last token of each row (rows, int32 on the host), looked up in `embedding` [V', d] and scaled by embedScale. */
   ids: Int32Array; embedding: T; embedScale: number;
-  /** The positional encoding of position `past` (d). */
+  /** The positional encodings [> past, d]; the step adds row `past`. */
   positional: T;
   /** Source padding (rows, srcLen), nonzero = pad: those keys are masked out of encoder-decoder attention. */
   srcPad: T;
@@ -312,6 +312,17 @@ export interface FusedPath<A> {
   run(args: A): void;
 }
 
+/** The operands of a decoder step that change with every token; the others stay bound between tokens. */
+export type DecoderStepToken<T = Dense> = Pick<DecoderStepArgs<T>, 'past' | 'ids' | 'out'>;
+
+/**
+ * The decoder step: besides `run`, `bind` checks and binds every operand but the token's once, for a decode that
+ * steps the same weights and cache buffers token after token; it throws when `refuses` would not return null.
+ */
+export interface DecoderStepPath extends FusedPath<DecoderStepArgs> {
+  bind(args: DecoderStepArgs): (token: DecoderStepToken) => void;
+}
+
 /** The optional fused paths of a backend; each replaces a composition of core kernels (docs/architecture.md). */
 export interface FusedPaths {
   /** LayerNorm(x + y) (§3.1's residual and norm) in one pass; the sum is written for the backward. */
@@ -326,7 +337,7 @@ export interface FusedPaths {
   /** Eq. (1) per (batch, head) over head-packed projections: the scores never exist apart from the weights. */
   packedAttention?: { scores: FusedPath<AttentionScoresArgs>; backward: FusedPath<AttentionBackwardArgs> };
   /** One token of the Transformer decoder (§3.1) with KV caches, in eval mode, into log-probabilities. */
-  decoderStep?: FusedPath<DecoderStepArgs>;
+  decoderStep?: DecoderStepPath;
 }
 
 /** What a backend is called. */

@@ -7,7 +7,7 @@ import { loadNativeBackend } from './native/index.js';
 import { tsBackend } from './ts/index.js';
 
 export type {
-  AttentionBackwardArgs, AttentionScoresArgs, Backend, BackendName, BinaryOp, BufferHandle, DecoderStepArgs, DecoderStepLayer, Dense,
+  AttentionBackwardArgs, AttentionScoresArgs, Backend, BackendName, BinaryOp, BufferHandle, DecoderStepArgs, DecoderStepLayer, DecoderStepPath, DecoderStepToken, Dense,
   DType, FusedPath, FusedPathName, FusedPaths, GemmArgs, HeadPacked, HostArray, ReduceOp, Strided, UnaryOp,
 } from './backend.js';
 export { tsBackend } from './ts/index.js';

@@ -4,7 +4,7 @@
 // paper's scaled dot-product attention, no attention being recorded and a backend whose path accepts the
 // step; otherwise it steps through the modules.
 
-import { getBackend, type DecoderStepArgs, type DecoderStepLayer, type Dense } from '../backend/index.js';
+import { getBackend, type DecoderStepArgs, type DecoderStepLayer, type DecoderStepPath, type DecoderStepToken, type Dense } from '../backend/index.js';
 import type { Transformer } from '../models/transformer.js';
 import { reserveCache, setCacheBuffers } from '../nn/attention.js';
 import { DECODER_SUBLAYERS, type LayerCache } from '../nn/decoder.js';
@@ -26,9 +26,6 @@ export function fusedStepApplies(model: Transformer): boolean {
 /** The parameters of the decoder's layers as the decoder step reads them (caches filled in per step). */
 type LayerWeights = Omit<DecoderStepLayer, 'selfK' | 'selfV' | 'crossK' | 'crossV'>;
 
-/** The operands that change with every token. */
-type TokenFields = Pick<DecoderStepArgs, 'past' | 'ids' | 'positional' | 'out'>;
-
 /** Whether two lists hold the same tensors in the same order. */
 function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
@@ -37,10 +34,12 @@ function sameTensors(a: readonly Tensor[], b: readonly Tensor[]): boolean {
 /** The model's decoder weights, viewed once per decode. */
 export class FusedDecoderStep {
   private readonly layers: LayerWeights[];
-  /** The last step's operands, reused (only the per-token fields set) while `bound` stays the same. */
-  private args: DecoderStepArgs | null = null;
-  /** The tensors args views: source padding, then each layer's self-attention buffers and memory keys and values. */
+  /** The backend's step bound to `bound` (null: its path refused them), run token by token while they stay the same. */
+  private run: ((token: DecoderStepToken) => void) | null = null;
+  /** The tensors the step is bound to: source padding, then each layer's self-attention buffers and memory keys and values. */
   private bound: Tensor[] = [];
+  /** The path `run` came from (a change of backend binds again). */
+  private path: DecoderStepPath | null = null;
 
   constructor(private readonly model: Transformer) {
     this.layers = model.transformer.decoder.layers.items.map((l) => {
@@ -58,12 +57,12 @@ export class FusedDecoderStep {
   }
 
   /** Operands viewing `bound` (srcPad, then kBuf, vBuf, memory keys, memory values per layer), with this token's fields. */
-  private bind(bound: Tensor[], n: number, srcLen: number, token: TokenFields): DecoderStepArgs {
+  private operands(bound: Tensor[], n: number, srcLen: number, token: DecoderStepToken): DecoderStepArgs {
     const { model } = this;
     const c = model.config;
     const finalNorm = model.transformer.decoder.norm;
     return {
-      ...token, rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, capacity: bound[1]!.shape[2]!,
+      ...token, positional: dense(model.positionalEncoding.table()), rows: n, dModel: c.dModel, heads: c.h, dFF: c.dFF, vocab: c.tgtVocab, srcLen, capacity: bound[1]!.shape[2]!,
       sublayers: DECODER_SUBLAYERS, normFirst: c.normFirst, activation: c.activation, eps: c.layerNormEps,
       embedding: dense(model.tgtTokEmb.embedding.weight), embedScale: Math.sqrt(c.dModel), srcPad: dense(bound[0]!),
       layers: this.layers.map((w, i) => ({
@@ -85,26 +84,24 @@ export class FusedDecoderStep {
     const c = this.model.config;
     const [n, srcLen] = srcPad.shape as [number, number];
     const past = caches[0]!.self.k?.shape[2] ?? 0;
-    const table = this.model.positionalEncoding.table();
-    if (past >= table.shape[0]!) throw new Error(`decoder step: position ${past} exceeds maxLen ${table.shape[0]}`);
+    const maxLen = this.model.positionalEncoding.table().shape[0]!;
+    if (past >= maxLen) throw new Error(`decoder step: position ${past} exceeds maxLen ${maxLen}`);
     const dK = c.dModel / c.h;
     const buffers = caches.map((cache) => reserveCache(cache.self, [n, c.h, past + 1, dK]));
     const bound = [srcPad];
     caches.forEach((cache, i) => bound.push(buffers[i]!.kBuf, buffers[i]!.vBuf, cache.cross.k!, cache.cross.v!));
     const out = Tensor.empty([n, c.tgtVocab]); // (n, V)
-    const tableView = dense(table);
-    const token: TokenFields = { past, ids: lastTokens, positional: { buf: tableView.buf, offset: tableView.offset + past * c.dModel }, out: out.dense() };
-    if (this.args === null || !sameTensors(bound, this.bound)) {
-      this.args = this.bind(bound, n, srcLen, token);
-      this.bound = bound;
-    } else {
-      Object.assign(this.args, token);
+    const token: DecoderStepToken = { past, ids: lastTokens, out: out.dense() };
+    if (path !== this.path || !sameTensors(bound, this.bound)) {
+      const args = this.operands(bound, n, srcLen, token);
+      this.run = path.refuses(args) === null ? path.bind(args) : null;
+      [this.path, this.bound] = [path, bound];
     }
-    if (path.refuses(this.args) !== null) {
+    if (this.run === null) {
       out.dispose();
       return null;
     }
-    path.run(this.args);
+    this.run(token);
     caches.forEach((cache, i) => setCacheBuffers(cache.self, buffers[i]!.kBuf, buffers[i]!.vBuf, past + 1));
     return out;
   }

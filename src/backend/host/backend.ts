@@ -4,12 +4,12 @@
 // so resident memory stays flat.
 
 import {
-  DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type DecoderStepLayer, type Dense, type DType, type FusedPath, type HeadPacked,
+  DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type DecoderStepArgs, type Dense, type DType, type FusedPath, type HeadPacked,
   type HostArray, type HostArrayFor, type Strided,
 } from '../backend.js';
 import { sizeClass } from '../size-class.js';
 import { forEachStrided } from '../strided.js';
-import type { DecoderStepLayer as HostDecoderStepLayer, HeadPacked as HostHeadPacked, HostKernels, Strided as HostStrided } from './kernels.js';
+import type { HeadPacked as HostHeadPacked, HostKernels, Strided as HostStrided } from './kernels.js';
 
 /**
  * Most bytes the pool parks. A training step of the small model over a 4k-token batch frees ~3.4 GB at its end;
@@ -76,22 +76,18 @@ function fv(d: Dense, n: number): Float32Array { return f32(d.buf).subarray(d.of
 function iv(d: Dense, n: number): Int32Array { return (d.buf as Int32Array).subarray(d.offset, d.offset + n); }
 /** A float32 operand from its offset to the end of its buffer (for kernels that take their sizes from dims). */
 function tail(d: Dense): Float32Array { return f32(d.buf).subarray(d.offset); }
-/** Host views of the decoder step's weights and caches, by operand: made once per bound step, not once per token. */
-const stepViews = new WeakMap<Dense, Float32Array>();
-/** The decoder step's layers as host views, by the bound step's layer list. */
-const hostLayers = new WeakMap<readonly DecoderStepLayer[], HostDecoderStepLayer[]>();
-
-/** tail(d), remembered for d (the decoder step binds its operands once and passes the same objects every token). */
-function stepView(d: Dense): Float32Array {
-  let view = stepViews.get(d);
-  if (view === undefined) stepViews.set(d, (view = tail(d)));
-  return view;
-}
-
 /** A strided host operand. */
 function hs(s: Strided): HostStrided { return { data: f32(s.buf), offset: s.offset, strides: s.strides }; }
 /** A head-packed host operand. */
 function hp(h: HeadPacked): HostHeadPacked { return { data: f32(h.buf), offset: h.offset, rowStride: h.rowStride, col: h.col }; }
+
+/** Why the host decoder step does not compute these operands (null: it does). */
+function refusesDecoderStep(a: DecoderStepArgs): string | null {
+  if (a.sublayers.join() !== DECODER_STEP_SUBLAYERS.join()) {
+    return `its layers are [${a.sublayers.join(', ')}]; the kernel computes [${DECODER_STEP_SUBLAYERS.join(', ')}]`;
+  }
+  return a.activation === 'relu' || a.activation === 'gelu' ? null : `activation '${a.activation}'`;
+}
 
 /** A fused path that computes every operand it is given (the host kernels take any shape). */
 function always<A>(run: (args: A) => void): FusedPath<A> {
@@ -210,33 +206,24 @@ export function hostBackend(name: BackendName, k: HostKernels): Backend {
           dOut: fv(a.dOut, a.batch * a.tq * a.heads * a.dV), dq: hp(a.dq), dk: hp(a.dk), dv: hp(a.dv) })),
       },
       decoderStep: {
-        refuses: (a) => {
-          if (a.sublayers.join() !== DECODER_STEP_SUBLAYERS.join()) {
-            return `its layers are [${a.sublayers.join(', ')}]; the kernel computes [${DECODER_STEP_SUBLAYERS.join(', ')}]`;
-          }
-          return a.activation === 'relu' || a.activation === 'gelu' ? null : `activation '${a.activation}'`;
-        },
-        run(a) {
-          const refused = this.refuses(a);
+        refuses: refusesDecoderStep,
+        run(a) { this.bind(a)(a); },
+        bind(a) {
+          const refused = refusesDecoderStep(a);
           if (refused !== null) throw new Error(`decoderStep: refuses these operands: ${refused}`);
-          let layers = hostLayers.get(a.layers);
-          if (layers === undefined) {
-            const v = stepView;
-            hostLayers.set(a.layers, (layers = a.layers.map((l) => ({
-              selfInW: v(l.selfInW), selfInB: v(l.selfInB), selfOutW: v(l.selfOutW), selfOutB: v(l.selfOutB),
-              crossQW: v(l.crossQW), crossQB: v(l.crossQB), crossOutW: v(l.crossOutW), crossOutB: v(l.crossOutB),
-              ff1W: v(l.ff1W), ff1B: v(l.ff1B), ff2W: v(l.ff2W), ff2B: v(l.ff2B),
-              norm1G: v(l.norm1G), norm1B: v(l.norm1B), norm2G: v(l.norm2G), norm2B: v(l.norm2B), norm3G: v(l.norm3G), norm3B: v(l.norm3B),
-              selfK: v(l.selfK), selfV: v(l.selfV), crossK: v(l.crossK), crossV: v(l.crossV),
-            }))));
-          }
-          k.decoderStep({
-            ...a, activation: a.activation as 'relu' | 'gelu', embedding: stepView(a.embedding), positional: fv(a.positional, a.dModel),
-            srcPad: stepView(a.srcPad), generatorW: stepView(a.generatorW), generatorB: stepView(a.generatorB),
-            out: fv(a.out, a.rows * a.vocab),
-            finalNorm: a.finalNorm === null ? null : { gamma: stepView(a.finalNorm.gamma), beta: stepView(a.finalNorm.beta) },
-            layers,
+          const step = k.bindDecoderStep({
+            ...a, activation: a.activation as 'relu' | 'gelu', embedding: tail(a.embedding), positional: tail(a.positional),
+            srcPad: tail(a.srcPad), generatorW: tail(a.generatorW), generatorB: tail(a.generatorB), out: tail(a.out),
+            finalNorm: a.finalNorm === null ? null : { gamma: tail(a.finalNorm.gamma), beta: tail(a.finalNorm.beta) },
+            layers: a.layers.map((l) => ({
+              selfInW: tail(l.selfInW), selfInB: tail(l.selfInB), selfOutW: tail(l.selfOutW), selfOutB: tail(l.selfOutB),
+              crossQW: tail(l.crossQW), crossQB: tail(l.crossQB), crossOutW: tail(l.crossOutW), crossOutB: tail(l.crossOutB),
+              ff1W: tail(l.ff1W), ff1B: tail(l.ff1B), ff2W: tail(l.ff2W), ff2B: tail(l.ff2B),
+              norm1G: tail(l.norm1G), norm1B: tail(l.norm1B), norm2G: tail(l.norm2G), norm2B: tail(l.norm2B), norm3G: tail(l.norm3G), norm3B: tail(l.norm3B),
+              selfK: tail(l.selfK), selfV: tail(l.selfV), crossK: tail(l.crossK), crossV: tail(l.crossV),
+            })),
           });
+          return (token) => step({ past: token.past, ids: token.ids, out: fv(token.out, a.rows * a.vocab) });
         },
       },
     },

@@ -14,7 +14,8 @@ export interface Strided {
 }
 
 import type {
-  AttentionDims, BinaryOp, DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer, ReduceOp, UnaryOp,
+  AttentionDims, BinaryOp, DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer,
+  DecoderStepToken as BackendDecoderStepToken, ReduceOp, UnaryOp,
 } from '../backend.js';
 
 export type { AttentionDims, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
@@ -95,6 +96,9 @@ export type DecoderStepLayer = BackendDecoderStepLayer<Float32Array>;
 
 /** Operands of HostKernels.decoderStep: backend.ts's over typed arrays, the sublayers already checked by the caller. */
 export type DecoderStepArgs = Omit<BackendDecoderStepArgs<Float32Array>, 'sublayers' | 'activation'> & { activation: 'relu' | 'gelu' };
+
+/** A decoder step's per-token operands over typed arrays (backend.ts's DecoderStepToken). */
+export type DecoderStepToken = BackendDecoderStepToken<Float32Array>;
 
 /** The kernels a host backend provides. Every method writes into caller-owned output buffers. */
 export interface HostKernels {
@@ -191,7 +195,8 @@ export interface HostKernels {
    * per layer masked self-attention over the cached positions and this one (whose keys and values it writes
    * into the caches), encoder-decoder attention, the FFN, each a residual sublayer with LayerNorm (post- or
    * pre-LN), the final norm, the generator and a log-softmax into `out`. Eval mode: no dropout. What the tensor
-   * ops compute for the same step, without one call per op.
+   * ops compute for the same step, without one call per op. Binds the operands once (checked) and returns the
+   * step of one token, which checks and takes only that token's operands.
    */
-  decoderStep(args: DecoderStepArgs): void;
+  bindDecoderStep(args: DecoderStepArgs): (token: DecoderStepToken) => void;
 }

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { AttentionBackwardArgs, AttentionScoresArgs, DecoderStepArgs, GemmArgs, ResidualInput, Strided } from '../host/kernels.js';
+import type { AttentionBackwardArgs, AttentionScoresArgs, DecoderStepArgs, DecoderStepToken, GemmArgs, ResidualInput, Strided } from '../host/kernels.js';
 
 type F32 = Float32Array;
 
@@ -59,7 +59,9 @@ export interface NativeAddon {
     weightDecay: number; step: number; decoupled: boolean }): void;
   attentionScores(args: AttentionScoresArgs): void;
   attentionBackward(args: AttentionBackwardArgs): void;
-  decoderStep(args: DecoderStepArgs): void;
+  /** Reads a decoder step's operands but the token's once; the result is opaque, for decoderStepRun. */
+  decoderStepBind(args: DecoderStepArgs): object;
+  decoderStepRun(args: DecoderStepToken & { step: object }): void;
 }
 
 /** The nearest directory at or above this module's that holds a package.json (the package root). */

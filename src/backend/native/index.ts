@@ -57,6 +57,9 @@ export function loadNativeKernels(): HostKernels {
       n.adam({ param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, decoupled }),
     attentionScores: (args) => n.attentionScores(args),
     attentionBackward: (args) => n.attentionBackward(args),
-    decoderStep: (args) => n.decoderStep(args),
+    bindDecoderStep: (args) => {
+      const step = n.decoderStepBind(args);
+      return (token) => n.decoderStepRun({ step, past: token.past, ids: token.ids, out: token.out });
+    },
   };
 }

@@ -1,7 +1,7 @@
 // Backend.decoderStep on the TypeScript backend: one decoder token (§3.1) for every row, built from this
 // backend's own kernels on flat buffers. The oracle of the native addon's fused step (native/decoder_step.cc).
 
-import type { DecoderStepArgs } from '../host/kernels.js';
+import type { DecoderStepArgs, DecoderStepToken } from '../host/kernels.js';
 import { unary } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { layerNorm, softmax } from './nn.js';
@@ -40,10 +40,16 @@ function attendAll(a: DecoderStepArgs, q: Float32Array, ldq: number, k: Float32A
   }
 }
 
-/** See Backend.decoderStep. */
+/** See HostKernels.bindDecoderStep: here binding keeps the operands, and each token runs decoderStep. */
+export function bindDecoderStep(a: DecoderStepArgs): (token: DecoderStepToken) => void {
+  return (token) => decoderStep({ ...a, ...token });
+}
+
+/** One token of the decoder (HostKernels.bindDecoderStep) over every operand at once. */
 export function decoderStep(a: DecoderStepArgs): void {
   const { rows, dModel: d, dFF, past, capacity, srcLen } = a;
   if (past >= capacity) throw new Error(`decoderStep: the self-attention cache has no room for position ${past}`);
+  if (a.positional.length < (past + 1) * d) throw new Error(`decoderStep: the positional table has no row for position ${past}`);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   const norm = (x: Float32Array, g: Float32Array, b: Float32Array, out: Float32Array): void => layerNorm(x, g, b, rows, d, a.eps, out, mean, rstd);
@@ -52,7 +58,7 @@ export function decoderStep(a: DecoderStepArgs): void {
   for (let r = 0; r < rows; r++) {
     const id = a.ids[r]!;
     if (!(id >= 0 && (id + 1) * d <= a.embedding.length)) throw new Error(`decoderStep: token id ${id} is outside the embedding table`);
-    for (let j = 0; j < d; j++) x[r * d + j] = Math.fround(a.embedding[id * d + j]! * scale) + a.positional[j]!;
+    for (let j = 0; j < d; j++) x[r * d + j] = Math.fround(a.embedding[id * d + j]! * scale) + a.positional[past * d + j]!;
   }
   const mask = Float32Array.from(a.srcPad.subarray(0, rows * srcLen), (p) => (p !== 0 ? -Infinity : 0));
   const normed = new Float32Array(rows * d);

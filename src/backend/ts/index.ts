@@ -5,7 +5,7 @@ import { hostBackend } from '../host/backend.js';
 import type { HostKernels } from '../host/kernels.js';
 import { binary, copy, unary, unaryBackward, where } from './elementwise.js';
 import { attentionBackward, attentionScores } from './attention.js';
-import { decoderStep } from './decoder-step.js';
+import { bindDecoderStep } from './decoder-step.js';
 import { gemm } from './gemm.js';
 import { adam, crossEntropy, dropout, dropoutBackward, embedding, embeddingBackward, layerNorm, layerNormBackward, softmax, softmaxBackward } from './nn.js';
 import { argmax, reduce } from './reduce.js';
@@ -15,7 +15,7 @@ export const tsKernels: HostKernels = {
   threads: () => 1,
   copy, unary, unaryBackward, binary, where, reduce, argmax, gemm,
   softmax, softmaxBackward, layerNorm, layerNormBackward, crossEntropy,
-  dropout, dropoutBackward, embedding, embeddingBackward, adam, attentionScores, attentionBackward, decoderStep,
+  dropout, dropoutBackward, embedding, embeddingBackward, adam, attentionScores, attentionBackward, bindDecoderStep,
 };
 
 /** The TypeScript backend. */
