@@ -53,7 +53,7 @@ function stepValues(decoder: IncrementalDecoder, last: Int32Array): Float32Array
 
 test('the fused decoder steps compute the sublayers the decoder layer runs', () => {
   assert.deepEqual([...DECODER_SUBLAYERS], [...DECODER_STEP_SUBLAYERS],
-    'nn/decoder.ts DECODER_SUBLAYERS changed: teach backend/ts/decoder-step.ts and native/decoder_step.cc the new sublayer, then update backend.ts DECODER_STEP_SUBLAYERS (until then the fused step refuses and decoding runs the modules)');
+    'nn/decoder.ts DECODER_SUBLAYERS changed: teach backend/ts/decoder-step.ts and native/kernels/decoder_step.cc the new sublayer, then update backend.ts DECODER_STEP_SUBLAYERS (until then the fused step refuses and decoding runs the modules)');
 });
 
 forEachBackend('decode with a Transformer', (backend) => {
@@ -112,7 +112,7 @@ forEachBackend('decode with a Transformer', (backend) => {
       for (let t = 0; t < 20; t++) {
         const expected = stepValues(modules, last);
         const worst = expected.reduce((m, v, i) => Math.max(m, Math.abs(v - perStep[t]![i]!)), 0);
-        assert.ok(worst < 2e-5, `${JSON.stringify(overrides)} step ${t}: log-probabilities differ by ${worst} (a decoder layer changed in nn/decoder.ts must change in backend/ts/decoder-step.ts and native/decoder_step.cc too)`);
+        assert.ok(worst < 2e-5, `${JSON.stringify(overrides)} step ${t}: log-probabilities differ by ${worst} (a decoder layer changed in nn/decoder.ts must change in backend/ts/decoder-step.ts and native/kernels/decoder_step.cc too)`);
         last = feed(t);
       }
       modules.dispose();

@@ -270,7 +270,7 @@ export interface DecoderStepLayer<T = Dense> {
 /**
  * The sublayers of one decoder layer, in order, as the fused decoder step computes them. nn/decoder.ts declares
  * the layer's own list (DECODER_SUBLAYERS); a fused step refuses a layer whose list differs, and a test names
- * the places to change (nn/decoder.ts, backend/ts/decoder-step.ts, native/decoder_step.cc).
+ * the places to change (nn/decoder.ts, backend/ts/decoder-step.ts, native/kernels/decoder_step.cc).
  */
 export const DECODER_STEP_SUBLAYERS = ['selfAttention', 'crossAttention', 'feedForward'] as const;
 

@@ -40,7 +40,7 @@ export function reorderCaches(caches: readonly LayerCache[], indices: ArrayLike<
 
 /**
  * The sublayers of a decoder layer, in order (§3.1). This is the one list to extend: DecoderLayer.forward runs
- * exactly these, and the fused decoder steps (backend/ts/decoder-step.ts, native/decoder_step.cc, which list
+ * exactly these, and the fused decoder steps (backend/ts/decoder-step.ts, native/kernels/decoder_step.cc, which list
  * theirs as backend.ts's DECODER_STEP_SUBLAYERS) refuse a layer whose list differs, so decoding falls back to
  * these modules until the kernels learn the new sublayer.
  */

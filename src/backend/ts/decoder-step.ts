@@ -1,5 +1,5 @@
 // Backend.decoderStep on the TypeScript backend: one decoder token (§3.1) for every row, built from this
-// backend's own kernels on flat buffers. The oracle of the native addon's fused step (native/decoder_step.cc).
+// backend's own kernels on flat buffers. The oracle of the native addon's fused step (native/kernels/decoder_step.cc).
 
 import type { DecoderStepArgs, DecoderStepToken } from '../host/kernels.js';
 import { unary } from './elementwise.js';
