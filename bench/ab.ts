@@ -8,6 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { eachFlag } from './flags.js';
 import { allocatorEnv, median, SPECS, Worker } from './workers.js';
 
 /** Parsed command line. */
@@ -16,28 +17,18 @@ interface Options { a: string; b: string; config: string; rounds: number; steps:
 /** Parses argv; throws on unknown or missing flags. */
 function parseArgs(argv: readonly string[]): Options {
   const o: Partial<Options> = { config: 'tiny', rounds: 12, steps: 5, threads: 2, decode: null, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const count = (): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`);
-      return n;
-    };
-    if (flag === '--a') o.a = resolve(value());
-    else if (flag === '--b') o.b = resolve(value());
-    else if (flag === '--config') o.config = value();
-    else if (flag === '--rounds') o.rounds = count();
-    else if (flag === '--steps') o.steps = count();
-    else if (flag === '--threads') o.threads = count();
-    else if (flag === '--decode') o.decode = count();
+  eachFlag(argv, (flag, v) => {
+    if (flag === '--a') o.a = resolve(v.text());
+    else if (flag === '--b') o.b = resolve(v.text());
+    else if (flag === '--config') o.config = v.text();
+    else if (flag === '--rounds') o.rounds = v.count();
+    else if (flag === '--steps') o.steps = v.count();
+    else if (flag === '--threads') o.threads = v.count();
+    else if (flag === '--decode') o.decode = v.count();
     else if (flag === '--json') o.json = true;
-    else throw new Error(`unknown argument '${flag}'`);
-  }
+    else return false;
+    return true;
+  });
   if (o.a === undefined || o.b === undefined) throw new Error('--a DIR and --b DIR (two checkouts of aiayn) are required');
   if (!(o.config! in SPECS)) throw new Error(`unknown config '${o.config}' (tiny, small, base)`);
   return o as Options;

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSpec } from './ours-step.js';
+import { eachFlag } from './flags.js';
 import { allocatorEnv, median, SPECS, trainingFlops, Worker } from './workers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -36,32 +37,22 @@ interface Options {
 /** Parses argv; throws on unknown flags or configs. */
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = { configs: [], json: false, threads: 2, decode: false, decoder: 'kv' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const count = (): number => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
-      return n;
-    };
-    if (a === '--config') o.configs.push(...value().split(','));
-    else if (a === '--json') o.json = true;
-    else if (a === '--decode') o.decode = true;
-    else if (a === '--decoder') {
-      const v = value();
-      if (v !== 'kv' && v !== 'recompute') throw new Error(`--decoder must be kv or recompute, got '${v}'`);
-      o.decoder = v;
+  eachFlag(argv, (flag, v) => {
+    if (flag === '--config') o.configs.push(...v.text().split(','));
+    else if (flag === '--json') o.json = true;
+    else if (flag === '--decode') o.decode = true;
+    else if (flag === '--decoder') {
+      const d = v.text();
+      if (d !== 'kv' && d !== 'recompute') throw new Error(`--decoder must be kv or recompute, got '${d}'`);
+      o.decoder = d;
     }
-    else if (a === '--threads') o.threads = count();
-    else if (a === '--steps') o.steps = count();
-    else if (a === '--rounds') o.rounds = count();
-    else if (a === '--warmup') o.warmup = count();
-    else throw new Error(`unknown argument '${a}'`);
-  }
+    else if (flag === '--threads') o.threads = v.count();
+    else if (flag === '--steps') o.steps = v.count();
+    else if (flag === '--rounds') o.rounds = v.count();
+    else if (flag === '--warmup') o.warmup = v.count();
+    else return false;
+    return true;
+  });
   if (o.configs.length === 0) o.configs.push(o.decode ? 'small' : 'tiny');
   for (const c of o.configs) if (!(c in SPECS)) throw new Error(`unknown config '${c}' (tiny, small, base)`);
   return o;

@@ -53,8 +53,8 @@ export interface Strided extends Dense {
   readonly strides: readonly number[];
 }
 
-/** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ a bias row). */
-export interface GemmArgs {
+/** The shapes and layouts of a batched GEMM, shared by its backend and host operand forms. */
+export interface GemmLayout {
   readonly batch: number;
   readonly m: number;
   readonly n: number;
@@ -62,11 +62,8 @@ export interface GemmArgs {
   /** A is stored k x m (read transposed) when true, else m x k. */
   readonly transA: boolean;
   readonly transB: boolean;
-  readonly a: BufferHandle; readonly aOffset: number; readonly lda: number; readonly strideA: number;
-  readonly b: BufferHandle; readonly bOffset: number; readonly ldb: number; readonly strideB: number;
-  /** Output matrices: dense [batch, m, n] from outOffset unless ldc / strideC / strideCOuter say otherwise. */
-  readonly out: BufferHandle;
-  readonly outOffset?: number;
+  readonly aOffset: number; readonly lda: number; readonly strideA: number;
+  readonly bOffset: number; readonly ldb: number; readonly strideB: number;
   readonly alpha: number;
   readonly beta: number;
   /**
@@ -83,6 +80,15 @@ export interface GemmArgs {
   readonly ldc?: number;
   readonly strideC?: number;
   readonly strideCOuter?: number;
+}
+
+/** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ a bias row). */
+export interface GemmArgs extends GemmLayout {
+  readonly a: BufferHandle;
+  readonly b: BufferHandle;
+  /** Output matrices: dense [batch, m, n] from outOffset unless ldc / strideC / strideCOuter say otherwise. */
+  readonly out: BufferHandle;
+  readonly outOffset?: number;
   /** Added to every output row (n elements from its offset); beta must then be 0. */
   readonly bias?: Dense | null;
 }
@@ -230,25 +236,35 @@ export interface HeadPacked { buf: BufferHandle; offset: number; rowStride: numb
 export interface AttentionDims { batch: number; heads: number; tq: number; tk: number; dK: number; dV: number; scale: number; }
 
 /** Operands of FusedPaths.packedAttention.scores. */
-export interface AttentionScoresArgs extends AttentionDims {
-  q: HeadPacked; k: HeadPacked;
+/**
+ * The operand types the attention kernels' arguments are written in: backend handles here (`OnBackend`), typed
+ * arrays on the host backends (host/kernels.ts). One declaration of the arguments serves both.
+ */
+export interface AttentionOperands { packed: unknown; strided: unknown; floats: unknown; bits: unknown; }
+
+/** Attention operands as handles: what FusedPaths.packedAttention receives. */
+export interface OnBackend { packed: HeadPacked; strided: Strided; floats: Dense; bits: Dense; }
+
+/** Operands of FusedPaths.packedAttention.scores. */
+export interface AttentionScoresArgs<O extends AttentionOperands = OnBackend> extends AttentionDims {
+  q: O['packed']; k: O['packed'];
   /** Additive mask read through strides over (batch, heads, tq, tk), or null. */
-  mask: Strided | null;
+  mask: O['strided'] | null;
   /** The weights (batch, heads, tq, tk), written. */
-  probs: Dense;
+  probs: O['floats'];
 }
 
 /** Operands of FusedPaths.packedAttention.backward. */
-export interface AttentionBackwardArgs extends AttentionDims {
-  q: HeadPacked; k: HeadPacked; v: HeadPacked;
+export interface AttentionBackwardArgs<O extends AttentionOperands = OnBackend> extends AttentionDims {
+  q: O['packed']; k: O['packed']; v: O['packed'];
   /** The weights P (batch, heads, tq, tk) of the forward, before dropout. */
-  probs: Dense;
+  probs: O['floats'];
   /** Dropout on the weights: its keep bits over P in order (Backend.dropout's) and p; null when none. */
-  dropout: { keepBits: Dense; p: number } | null;
+  dropout: { keepBits: O['bits']; p: number } | null;
   /** Gradient of the output (batch, tq, heads x dV), dense. */
-  dOut: Dense;
+  dOut: O['floats'];
   /** Where the gradients of q, k and v go (written, not accumulated; they may share one buffer). */
-  dq: HeadPacked; dk: HeadPacked; dv: HeadPacked;
+  dq: O['packed']; dk: O['packed']; dv: O['packed'];
 }
 
 /** One decoder layer's parameters (dense, PyTorch layouts) and key/value caches for the fused decoder step. */

@@ -14,41 +14,19 @@ export interface Strided {
 }
 
 import type {
-  AttentionDims, BinaryOp, DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer,
-  DecoderStepToken as BackendDecoderStepToken, ReduceOp, UnaryOp,
+  AttentionBackwardArgs as BackendAttentionBackwardArgs, AttentionDims, AttentionScoresArgs as BackendAttentionScoresArgs, BinaryOp,
+  DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer,
+  DecoderStepToken as BackendDecoderStepToken, GemmLayout, ReduceOp, UnaryOp,
 } from '../backend.js';
 
 export type { AttentionDims, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
 
 /** A general matrix multiply over a batch: out[b] = alpha * op(A[b]) op(B[b]) + beta * out[b] (+ a bias row). */
-export interface GemmArgs {
-  readonly batch: number;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  /** A is stored k x m (read transposed) when true, else m x k. */
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly a: Float32Array; readonly aOffset: number; readonly lda: number; readonly strideA: number;
-  readonly b: Float32Array; readonly bOffset: number; readonly ldb: number; readonly strideB: number;
+export interface GemmArgs extends GemmLayout {
+  readonly a: Float32Array;
+  readonly b: Float32Array;
   /** Output matrices: dense [batch, m, n] unless ldc / strideC / strideCOuter say otherwise. */
   readonly out: Float32Array;
-  readonly alpha: number;
-  readonly beta: number;
-  /**
-   * Two-level batch: matrix i starts at offset + floor(i / batchInner) * strideOuter + (i % batchInner) * stride,
-   * for batch dims that no single stride walks. batchInner divides batch; default batch (one level).
-   */
-  readonly batchInner?: number;
-  readonly strideAOuter?: number;
-  readonly strideBOuter?: number;
-  /**
-   * Output layout: matrix i starts at floor(i / batchInner) * strideCOuter + (i % batchInner) * strideC, its rows
-   * ldc apart (defaults n, m * n, batchInner * m * n): a product can land straight in a permuted tensor's storage.
-   */
-  readonly ldc?: number;
-  readonly strideC?: number;
-  readonly strideCOuter?: number;
   /** Added to every output row (length >= biasOffset + n); beta must then be 0. */
   readonly bias?: Float32Array | null;
   readonly biasOffset?: number;
@@ -69,27 +47,14 @@ export interface CrossEntropyGrad { scale: number; dlogits: Float32Array; column
  */
 export interface HeadPacked { data: Float32Array; offset: number; rowStride: number; col: number; }
 
-/** Operands of Backend.attentionScores. */
-export interface AttentionScoresArgs extends AttentionDims {
-  q: HeadPacked; k: HeadPacked;
-  /** Additive mask read through strides over (batch, heads, tq, tk), or null. */
-  mask: Strided | null;
-  /** The weights (batch, heads, tq, tk), written. */
-  probs: Float32Array;
-}
+/** Attention operands over typed arrays (backend.ts's AttentionOperands). */
+interface OnHost { packed: HeadPacked; strided: Strided; floats: Float32Array; bits: Int32Array; }
 
-/** Operands of Backend.attentionBackward. */
-export interface AttentionBackwardArgs extends AttentionDims {
-  q: HeadPacked; k: HeadPacked; v: HeadPacked;
-  /** The weights P (batch, heads, tq, tk) of the forward, before dropout. */
-  probs: Float32Array;
-  /** Dropout on the weights: its keep bits over P in order (Backend.dropout's) and p; null when none. */
-  dropout: { keepBits: Int32Array; p: number } | null;
-  /** Gradient of the output (batch, tq, heads x dV), dense. */
-  dOut: Float32Array;
-  /** Where the gradients of q, k and v go (written, not accumulated; they may share one buffer). */
-  dq: HeadPacked; dk: HeadPacked; dv: HeadPacked;
-}
+/** Operands of HostKernels.attentionScores: backend.ts's over typed arrays. */
+export type AttentionScoresArgs = BackendAttentionScoresArgs<OnHost>;
+
+/** Operands of HostKernels.attentionBackward: backend.ts's over typed arrays. */
+export type AttentionBackwardArgs = BackendAttentionBackwardArgs<OnHost>;
 
 /** One decoder layer of HostKernels.decoderStep: backend.ts's, over typed arrays. */
 export type DecoderStepLayer = BackendDecoderStepLayer<Float32Array>;
