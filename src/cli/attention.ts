@@ -6,7 +6,7 @@ import { extname } from 'node:path';
 import { writeFileAtomic } from '../data/files.js';
 import { attentionMaps } from '../inspect/attention.js';
 import type { AttentionMaps } from '../inspect/attention.js';
-import { renderHtml, renderPng } from '../inspect/heatmap.js';
+import { MAX_PNG_PIXELS, renderHtml, renderPng } from '../inspect/heatmap.js';
 import type { MapSelection } from '../inspect/heatmap-svg.js';
 import { CliError, getFlag, getNumber, getString, parseArgs, type ParsedArgs } from './args.js';
 import { loadModelArg } from './translate.js';
@@ -25,7 +25,7 @@ const HELP = `usage: aiayn attention --model DIR --src "SENTENCE" [--tgt "TRANSL
 Draws one heatmap per layer and head of encoder self-attention, decoder self-attention and encoder-decoder
 attention, with the tokens on both axes (rows attend to columns). Labels are the tokens as written (spaces
 shown as \u2581), cut with '\u2026' after 16 characters; the PNG draws them with the fonts in data/fonts. A PNG
-over 50 megapixels is refused: pick maps with --layer and --head. A sentence longer than the model's
+over ${MAX_PNG_PIXELS / 1e6} megapixels is refused: pick maps with --layer and --head. A sentence longer than the model's
 maximum length is truncated, with a warning on stderr.`;
 
 const RENDERERS: Record<string, (maps: AttentionMaps, source: string, selection: MapSelection) => string | Uint8Array> = { '.html': renderHtml, '.png': renderPng };

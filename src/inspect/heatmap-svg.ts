@@ -9,7 +9,7 @@ import { axisLabel, BLUES, weightColour, type AttentionKind } from './palette.js
 import { encodePng, Raster } from './png.js';
 
 /** Sizes in px: a cell's side, label and caption font sizes, gaps. */
-export const HEATMAP_STYLE = { cell: 14, font: 11, caption: 12, gap: 4 } as const;
+const HEATMAP_STYLE = { cell: 14, font: 11, caption: 12, gap: 4 } as const;
 
 /** Which maps to draw: 0-based layer and head, all when undefined. */
 export interface MapSelection { layer?: number; head?: number; }

@@ -10,7 +10,7 @@ import type { AttentionMaps } from './attention.js';
 import { colourScaleSvg, panelSvg, selectedPanels, type MapSelection } from './heatmap-svg.js';
 import { ATTENTION_KINDS, tokenLabel } from './palette.js';
 
-export { axisLabel, tokenLabel } from './palette.js';
+export { tokenLabel } from './palette.js';
 
 const HTML_STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222}h2{margin:28px 0 4px}.axes{color:#666;margin:0 0 8px}
 .grid{display:grid;gap:12px;align-items:end}.panel{margin:0}#tip{position:fixed;background:#222;color:#fff;padding:2px 6px;font:12px sans-serif;border-radius:3px;pointer-events:none}`;

@@ -25,7 +25,7 @@ export function tokenLabel(token: string): string {
 }
 
 /** The most characters (grapheme clusters) an axis label shows; longer labels end in an ellipsis. */
-export const MAX_LABEL = 16;
+const MAX_LABEL = 16;
 
 /** A label cut to at most max grapheme clusters, the last one an ellipsis when it is cut (never otherwise changed). */
 export function cutLabel(label: string, max = MAX_LABEL): string {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** The font files the renderer loads: DejaVu Sans (Latin, Greek, Cyrillic, ...), Droid Sans Fallback (CJK). */
-export const FONT_FILES = ['DejaVuSans.ttf', 'DroidSansFallbackFull.ttf'].map((f) => fileURLToPath(new URL(`../../data/fonts/${f}`, import.meta.url)));
+const FONT_FILES = ['DejaVuSans.ttf', 'DroidSansFallbackFull.ttf'].map((f) => fileURLToPath(new URL(`../../data/fonts/${f}`, import.meta.url)));
 
 /** The part of @resvg/resvg-js used here. */
 export interface SvgRenderer {

@@ -5,7 +5,7 @@ import type { AttentionMaps } from '../../src/inspect/attention.js';
 import { ATTENTION_KINDS, axisLabel, tokenLabel, weightColour } from '../../src/inspect/palette.js';
 import { drawHeatmap } from './heatmap-view.js';
 
-export { axisLabel, tokenLabel } from '../../src/inspect/palette.js';
+export { axisLabel } from '../../src/inspect/palette.js';
 
 /** The elements the view fills. */
 export interface AttentionElements { kind: HTMLSelectElement; layer: HTMLSelectElement; heads: HTMLElement; map: HTMLElement; }
