@@ -103,7 +103,7 @@ export function renderPng(maps: AttentionMaps, source: string, options: RenderPn
   const { svg, width, height } = heatmapSvg(maps, source, options);
   const limit = options.maxPixels ?? MAX_PNG_PIXELS;
   if (width * height > limit) {
-    throw new Error(`the PNG would be ${width} x ${height} pixels (${(width * height / 1e6).toFixed(1)} megapixels), more than the limit of ${(limit / 1e6).toFixed(1)}: `
+    throw new Error(`the PNG would be ${width} x ${height} pixels (${(width * height / 1e6).toFixed(1)} megapixels), more than the limit of ${limit / 1e6} megapixels: `
       + `draw fewer maps with --layer N and --head N, or write .html`);
   }
   return svgToPng(svg, options);
