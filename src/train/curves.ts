@@ -18,8 +18,10 @@ export function lineChart(title: string, xLabel: string, series: readonly Series
   const sx = (x: number) => pad.l + ((x - x0) / (x1 - x0 || 1)) * (width - pad.l - pad.r);
   const sy = (y: number) => height - pad.b - ((y - y0) / (y1 - y0 || 1)) * (height - pad.t - pad.b);
   const lines = series.map((s) => {
-    const d = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-    return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"><title>${escapeXml(s.name)}</title></path>`;
+    const finite = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    const d = finite.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+    const dot = finite.length === 1 ? `<circle cx="${sx(finite[0]![0]).toFixed(1)}" cy="${sy(finite[0]![1]).toFixed(1)}" r="3" fill="${s.color}"/>` : ''; // a lone point (the first evaluation) draws no line
+    return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"><title>${escapeXml(s.name)}</title></path>${dot}`;
   }).join('');
   const legend = series.map((s, i) => `<text x="${pad.l + 8 + i * 120}" y="${pad.t - 10}" fill="${s.color}" font-size="12">${escapeXml(s.name)}</text>`).join('');
   const axes = `<line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#888"/>` +
