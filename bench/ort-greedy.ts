@@ -41,15 +41,15 @@ function argmaxRow(logits: Float32Array, r: number, V: number): number {
 /** An exported model in three onnxruntime sessions. */
 export class OrtSeq2Seq {
   private constructor(readonly config: OnnxExportConfig, private readonly encoder: ort.InferenceSession,
-    private readonly decoder: ort.InferenceSession, private readonly decoderWithPast: ort.InferenceSession) {}
+    private readonly decoder: ort.InferenceSession, private readonly decoderWithPast: ort.InferenceSession, private readonly profiling: boolean) {}
 
-  /** Opens the export in `dir` with `threads` intra-op threads (sequential execution, all graph optimisations). */
-  static async load(dir: string, threads: number): Promise<OrtSeq2Seq> {
+  /** Opens the export in `dir` with `threads` intra-op threads (sequential execution, all graph optimisations; `extra` added). */
+  static async load(dir: string, threads: number, extra: ort.InferenceSession.SessionOptions = {}): Promise<OrtSeq2Seq> {
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as OnnxExportConfig;
-    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', ...extra };
     const open = (file: string): Promise<ort.InferenceSession> => ort.InferenceSession.create(join(dir, file), options);
     const g = config.graphs;
-    return new OrtSeq2Seq(config, await open(g.encoder.file), await open(g.decoder.file), await open(g.decoderWithPast.file));
+    return new OrtSeq2Seq(config, await open(g.encoder.file), await open(g.decoder.file), await open(g.decoderWithPast.file), options.enableProfiling === true);
   }
 
   /**
@@ -102,8 +102,11 @@ export class OrtSeq2Seq {
     return out;
   }
 
-  /** Closes the sessions. */
+  /** Closes the sessions (ending their profiles, when profiling). */
   async release(): Promise<void> {
-    await Promise.all([this.encoder.release(), this.decoder.release(), this.decoderWithPast.release()]);
+    for (const s of [this.encoder, this.decoder, this.decoderWithPast]) {
+      if (this.profiling) s.endProfiling();
+      await s.release();
+    }
   }
 }

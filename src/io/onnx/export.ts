@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BOS_ID, EOS_ID, PAD_ID, UNK_ID } from '../../data/bpe.js';
+import { BOS_ID, EOS_ID, PAD_ID, UNK_ID, type Bpe } from '../../data/bpe.js';
 import { writeFileAtomic } from '../../data/files.js';
 import type { TransformerConfig } from '../../models/config.js';
 import type { Transformer } from '../../models/transformer.js';
@@ -25,7 +25,8 @@ export interface OnnxExportConfig {
   model: TransformerConfig;
   srcLang?: string;
   tgtLang?: string;
-  tokenizer: 'tokenizer.json';
+  /** The tokenizer's file, null when the export has none (a model made in memory, e.g. by a benchmark). */
+  tokenizer: 'tokenizer.json' | null;
   specialTokens: { pad: number; bos: number; eos: number; unk: number };
   /** Each graph's file, inputs and outputs (symbolic dimensions are dynamic axes). */
   graphs: Record<keyof typeof ONNX_FILES, { file: string; inputs: ValueSpec[]; outputs: ValueSpec[] }>;
@@ -55,12 +56,13 @@ function prepareOutDir(outDir: string, force: boolean): void {
   mkdirSync(outDir, { recursive: true });
 }
 
-/** Exports the model directory `modelDir` into `outDir`; returns the written config. */
-export async function exportOnnx(modelDir: string, outDir: string, opts: { force?: boolean } = {}): Promise<OnnxExportConfig> {
-  const dirConfig = readModelConfig(modelDir);
-  checkExportable(dirConfig.model);
-  prepareOutDir(outDir, opts.force ?? false);
-  const { model, tokenizer } = await loadModelDir(modelDir);
+/** What an export writes besides the graphs: the tokenizer and the language codes, where known. */
+export interface OnnxExportExtras { tokenizer?: Bpe; srcLang?: string; tgtLang?: string; source?: string; force?: boolean; }
+
+/** Exports an in-memory model into `outDir` (graphs, config.json and, when given, the tokenizer); returns the config. */
+export async function exportModelOnnx(model: Transformer, outDir: string, extras: OnnxExportExtras = {}): Promise<OnnxExportConfig> {
+  checkExportable(model.config);
+  prepareOutDir(outDir, extras.force ?? false);
   const weights = await hostWeights(model);
   const builders: Record<keyof typeof ONNX_FILES, GraphBuilder> = {
     encoder: encoderGraph(model.config, weights),
@@ -70,14 +72,23 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: { force
   const graphs = {} as OnnxExportConfig['graphs'];
   for (const [role, file] of Object.entries(ONNX_FILES) as Array<[keyof typeof ONNX_FILES, string]>) {
     const b = builders[role];
-    await writeFileAtomic(join(outDir, file), b.encode(`aiayn Transformer (${role}), exported from ${modelDir}`));
+    await writeFileAtomic(join(outDir, file), b.encode(`aiayn Transformer (${role})${extras.source === undefined ? '' : `, exported from ${extras.source}`}`));
     graphs[role] = { file, inputs: b.inputs, outputs: b.outputs };
   }
-  await tokenizer.save(join(outDir, 'tokenizer.json'));
+  if (extras.tokenizer !== undefined) await extras.tokenizer.save(join(outDir, 'tokenizer.json'));
   const config: OnnxExportConfig = {
-    format: 'aiayn-onnx', version: 1, opset: OPSET, model: model.config, srcLang: dirConfig.srcLang, tgtLang: dirConfig.tgtLang,
-    tokenizer: 'tokenizer.json', specialTokens: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID, unk: UNK_ID }, graphs,
+    format: 'aiayn-onnx', version: 1, opset: OPSET, model: model.config, srcLang: extras.srcLang, tgtLang: extras.tgtLang,
+    tokenizer: extras.tokenizer === undefined ? null : 'tokenizer.json', specialTokens: { pad: PAD_ID, bos: BOS_ID, eos: EOS_ID, unk: UNK_ID }, graphs,
   };
   await writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   return config;
+}
+
+/** Exports the model directory `modelDir` (config, tokenizer, weights) into `outDir`; returns the written config. */
+export async function exportOnnx(modelDir: string, outDir: string, opts: { force?: boolean } = {}): Promise<OnnxExportConfig> {
+  const dirConfig = readModelConfig(modelDir);
+  checkExportable(dirConfig.model);
+  prepareOutDir(outDir, opts.force ?? false);
+  const { model, tokenizer } = await loadModelDir(modelDir);
+  return exportModelOnnx(model, outDir, { tokenizer, srcLang: dirConfig.srcLang, tgtLang: dirConfig.tgtLang, source: modelDir, force: true });
 }
