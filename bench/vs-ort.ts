@@ -18,6 +18,7 @@ import { Transformer } from '../src/models/transformer.js';
 import { Rng } from '../src/tensor/index.js';
 import { eachFlag } from './flags.js';
 import { OrtSeq2Seq } from './ort-greedy.js';
+import { summarizeOrtProfiles } from './ort-profile.js';
 import { randomIds } from './webgpu/model.js';
 import { median, SPECS } from './workers.js';
 
@@ -92,7 +93,14 @@ async function main(): Promise<void> {
       results.push({ batch: b, ours_ms: Math.round(oursMs * 100) / 100, ort_ms: Math.round(ortMs * 100) / 100, ratio: Math.round((ortMs / oursMs) * 1000) / 1000 });
     }
     await ort.release();
-    if (o.profile !== undefined) log(`onnxruntime profiles (chrome://tracing JSON): ${o.profile}/ort_*.json`);
+    if (o.profile !== undefined) {
+      log(`onnxruntime profiles (Chrome-trace JSON): ${o.profile}/ort_*.json; by operator type:`);
+      for (const p of summarizeOrtProfiles(o.profile, 'ort')) {
+        const nodes = p.ops.reduce((s, [, ms]) => s + ms, 0);
+        log(`  ${p.file}: ${p.runs} runs, ${p.runMs.toFixed(1)} ms in runs, ${nodes.toFixed(1)} ms in operators: ` +
+          p.ops.slice(0, 8).map(([op, ms]) => `${op} ${(100 * ms / nodes).toFixed(1)}%`).join(', '));
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
