@@ -10,16 +10,12 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
-import { OrtSeq2Seq } from '../bench/ort-greedy.js';
+import { compareGreedy } from '../bench/ort-compare.js';
 import { readMulti30k } from '../src/data/corpora.js';
-import { greedyDecode } from '../src/decode/greedy.js';
-import { TransformerDecoder } from '../src/decode/transformer-decoder.js';
-import type { IncrementalDecoder } from '../src/decode/types.js';
 import { exportOnnx, ONNX_FILES } from '../src/io/onnx/export.js';
 import { loadModelDir, saveModelDir } from '../src/io/model-dir.js';
 import { makeConfig, type TransformerConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
-import type { Tensor } from '../src/tensor/tensor.js';
 import { trainPreset } from '../src/train/presets.js';
 import { trainTranslation } from '../src/train/translation.js';
 
@@ -42,58 +38,14 @@ before(async () => {
   sources = (await readMulti30k('test_2016_flickr', 'de', 'en')).slice(0, 24).map((p) => [...tokenizer.encode(p.src), 2]);
 });
 
-/** An IncrementalDecoder that records each step's log-probabilities by `step:sentence`. */
-class Recording implements IncrementalDecoder {
-  readonly steps = new Map<string, Float32Array>();
-  private live: number[];
-  private count = 0;
-
-  constructor(private readonly inner: TransformerDecoder, batch: number) {
-    this.live = Array.from({ length: batch }, (_, i) => i);
-  }
-
-  get vocabSize(): number { return this.inner.vocabSize; }
-
-  step(lastTokens: Int32Array): Tensor {
-    const logp = this.inner.step(lastTokens);
-    const all = logp.toArray() as Float32Array;
-    const V = this.vocabSize;
-    this.live.forEach((s, r) => this.steps.set(`${this.count}:${s}`, all.slice(r * V, (r + 1) * V)));
-    this.count++;
-    return logp;
-  }
-
-  select(indices: Int32Array): void {
-    this.live = Array.from(indices, (r) => this.live[r]!);
-    this.inner.select(indices);
-  }
-}
-
 /** Decodes `srcs` greedily with aiayn and with onnxruntime; asserts equal tokens and log-probabilities within 1e-4. */
 async function assertSameGreedy(modelDir: string, onnxDir: string, srcs: number[][], maxLen: number, eos = 2): Promise<number> {
   const { model } = await loadModelDir(modelDir);
-  const ours = new Recording(new TransformerDecoder(model, srcs, 0), srcs.length);
-  const ourTokens = await greedyDecode(ours, srcs.length, { bos: 1, eos, maxLen });
-  const ort = await OrtSeq2Seq.load(onnxDir, 1);
-  let compared = 0;
-  let worst = 0;
-  const theirTokens = await ort.greedy(srcs, maxLen, {
-    eos,
-    hook: (step, logp, sentences) => {
-      const V = model.config.tgtVocab;
-      sentences.forEach((s, r) => {
-        const mine = ours.steps.get(`${step}:${s}`);
-        assert.ok(mine !== undefined, `aiayn made no step ${step} for sentence ${s}`);
-        for (let j = 0; j < V; j++) worst = Math.max(worst, Math.abs(mine[j]! - logp[r * V + j]!));
-        compared++;
-      });
-    },
-  });
-  await ort.release();
-  assert.ok(worst < 1e-4, `largest log-probability difference ${worst}`);
-  assert.equal(compared, ours.steps.size, 'onnxruntime made as many row-steps as aiayn');
-  assert.deepEqual(theirTokens, ourTokens);
-  return compared;
+  const r = await compareGreedy(model, onnxDir, srcs, { maxLen: () => maxLen, eos });
+  assert.ok(r.worst < 1e-4, `largest log-probability difference ${r.worst}`);
+  assert.equal(r.unmatched, 0, 'onnxruntime made the same row-steps as aiayn');
+  assert.deepEqual(r.ort, r.ours);
+  return r.compared;
 }
 
 test('the three graphs pass onnx.checker.check_model(full_check=True) (Debian python3-onnx)', (t) => {
