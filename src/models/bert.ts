@@ -14,7 +14,7 @@ import { keyPaddingMask, padMaskFromIds } from '../nn/masks.js';
 import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { zeros } from '../tensor/ops/create.js';
-import { crossEntropy, linearCrossEntropy } from '../tensor/ops/nn.js';
+import { crossEntropy, embedding, linearCrossEntropy } from '../tensor/ops/nn.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { validateBertConfig, type BertConfig } from './bert-config.js';
@@ -172,10 +172,29 @@ export class Bert extends Module {
     return this.mlmHead().forward(this.forward(ids, inputs));
   }
 
-  /** Mean cross entropy of the MLM predictions against labels (B, S) int32, IGNORE_LABEL (-100) ignored. */
+  /** MLM logits (K, V) at K flat positions (b * S + s) only: the head runs on the rows that are predicted. */
+  mlmLogitsAt(ids: Tensor, positions: ArrayLike<number>, inputs: BertInputs = {}): Tensor {
+    return this.mlmHead().forward(this.statesAt(ids, positions, inputs));
+  }
+
+  /** The last layer's states (K, H) at K flat positions, gathered by the embedding op (its backward scatters). */
+  private statesAt(ids: Tensor, positions: ArrayLike<number>, inputs: BertInputs): Tensor {
+    const h = this.forward(ids, inputs); // (B, S, H)
+    return embedding(h.reshape([ids.size, this.config.hiddenSize]), Tensor.fromHost(Int32Array.from(positions), [positions.length])); // (K, H)
+  }
+
+  /**
+   * Mean cross entropy of the MLM predictions against labels (B, S) int32, IGNORE_LABEL (-100) ignored (as HF's
+   * loss over every position); only the predicted positions go through the head.
+   */
   mlmLoss(ids: Tensor, labels: Tensor, inputs: BertInputs = {}): Tensor {
     const head = this.mlmHead();
-    return linearCrossEntropy(head.transform(this.forward(ids, inputs)), head.decoderWeight, head.bias, labels, { ignoreIndex: IGNORE_LABEL });
+    const all = hostIds(labels, 'labels');
+    const positions: number[] = [];
+    all.forEach((l, k) => { if (l !== IGNORE_LABEL) positions.push(k); });
+    if (positions.length === 0) throw new Error('BERT: mlmLoss needs at least one label that is not -100');
+    const targets = Tensor.fromHost(Int32Array.from(positions, (k) => all[k]!), [positions.length]);
+    return linearCrossEntropy(head.transform(this.statesAt(ids, positions, inputs)), head.decoderWeight, head.bias, targets);
   }
 
   /** ids (B, S) -> class logits (B, numLabels): the pooler's tanh(W h_[CLS] + b), dropout, then the classifier. */

@@ -27,8 +27,8 @@ export function lineChart(title: string, xLabel: string, series: readonly Series
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><text x="${width / 2}" y="14" text-anchor="middle" font-size="13">${title}</text>${legend}${axes}${lines}</svg>`;
 }
 
-/** The page with the loss and BLEU charts. */
-export function curvesPage(title: string, loss: readonly Series[], bleu: readonly Series[]): string {
+/** The page with the loss and BLEU (or `secondTitle`) charts. */
+export function curvesPage(title: string, loss: readonly Series[], bleu: readonly Series[], secondTitle = 'validation BLEU'): string {
   return `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:sans-serif">` +
-    `<h1 style="font-size:18px">${title}</h1>${lineChart('loss', 'steps', loss)}<br>${lineChart('validation BLEU', 'steps', bleu)}</body>\n`;
+    `<h1 style="font-size:18px">${title}</h1>${lineChart('loss', 'steps', loss)}<br>${lineChart(secondTitle, 'steps', bleu)}</body>\n`;
 }

@@ -227,7 +227,7 @@ async function writeCurves(out: string, history: readonly LogRecord[]): Promise<
 }
 
 /** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
-function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
+export function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let i = 0; i < points.length; i += n) {
     const group = points.slice(i, i + n);
