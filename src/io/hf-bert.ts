@@ -4,7 +4,7 @@
 // `bert.` / `roberta.` prefix, and NSP / pooler tensors that a masked LM does not use; every error names the
 // tensor that is missing or disagrees with config.json.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files.js';
 import { showValue } from '../data/show.js';
@@ -145,13 +145,14 @@ export function loadHfBert(dir: string, options: LoadHfBertOptions = {}): Loaded
   return { model, config, labels };
 }
 
-/** Writes config.json (HF keys) and model.safetensors (HF names, decoder tied hence absent), each atomically. */
+/** Writes config.json (HF keys) and model.safetensors (HF names, decoder tied hence absent) into dir (made if absent), each atomically. */
 export async function saveHfBert(dir: string, model: Bert, labels: readonly string[] = []): Promise<void> {
   if (model.config.numLabels > 0 && labels.length !== model.config.numLabels) throw new Error(`saveHfBert: ${labels.length} label names for ${model.config.numLabels} labels`);
   const ours: Array<[string, HostTensor]> = [];
   for (const [name, t] of model.stateDict()) ours.push([name, { shape: t.shape, data: (await t.data()) as Float32Array }]);
   const out: Record<string, SafetensorsInput> = {};
   for (const [name, t] of toHfTensors(model.config, ours)) out[name] = { dtype: 'F32', shape: t.shape, data: t.data };
+  mkdirSync(dir, { recursive: true });
   await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(bertConfigToHf(model.config, labels), null, 2) + '\n');
   saveSafetensors(join(dir, 'model.safetensors'), out, { format: 'pt' });
 }
