@@ -14,21 +14,10 @@ import { Bert } from '../src/models/bert.js';
 import { makeBertConfig } from '../src/models/bert-config.js';
 import { noGrad, tensor, type Tensor } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
+import { relError } from './helpers/rel-error.js';
 
 const TOLERANCE = 1e-4;
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-/** max |a - b| / max |b| (normwise relative error). */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 const ids = (t: SafetensorsTensor): Tensor => tensor(t.data, t.shape, 'int32');
 
