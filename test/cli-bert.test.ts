@@ -22,6 +22,7 @@ test('train-mlm resumes bit-exactly; finetune from it; classify prints labels an
     const pretrain = ['train-mlm', '--out', mlm, '--train', file('t.txt', lines.join('\n')), '--val', file('v.txt', lines.slice(0, 8).join('\n')),
       '--vocab-size', '120', '--max-steps', '4', '--eval-every', '2', '--checkpoint-every', '2', '--keep-checkpoints', '3', ...small];
     assert.equal(await main(pretrain), 0);
+    assert.equal((JSON.parse(readFileSync(join(mlm, 'tokenizer_config.json'), 'utf8')) as { tokenizer_class: string }).tokenizer_class, 'BertTokenizer');
     const whole = readFileSync(join(mlm, 'model.safetensors'));
     unlinkSync(join(mlm, 'checkpoints', 'ckpt-4.safetensors')); // as if killed after step 2's checkpoint
     assert.equal(await main(['train-mlm', '--out', mlm, '--resume', '--quiet']), 0);

@@ -65,3 +65,13 @@ export function wordPieceFromJson(text: string, source = 'tokenizer.json'): Word
     maxInputCharsPerWord: typeof model['max_input_chars_per_word'] === 'number' ? model['max_input_chars_per_word'] : 100,
   });
 }
+
+/** tokenizer_config.json text (BertTokenizer), which @huggingface/transformers' AutoTokenizer needs beside tokenizer.json. */
+export function wordPieceTokenizerConfig(wp: WordPiece, modelMaxLength: number): string {
+  const o = wp.options;
+  return JSON.stringify({
+    tokenizer_class: 'BertTokenizer', do_lower_case: o.lowercase, strip_accents: o.stripAccents, tokenize_chinese_chars: o.handleChineseChars,
+    model_max_length: modelMaxLength, unk_token: o.unkToken, sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]', mask_token: '[MASK]',
+    clean_up_tokenization_spaces: true,
+  }, null, 2) + '\n';
+}

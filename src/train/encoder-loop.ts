@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files.js';
 import type { WordPiece } from '../data/wordpiece.js';
-import { wordPieceToJson } from '../data/wordpiece-json.js';
+import { wordPieceTokenizerConfig, wordPieceToJson } from '../data/wordpiece-json.js';
 import { saveHfBert } from '../io/hf-bert.js';
 import type { Bert } from '../models/bert.js';
 import { tidy } from '../tensor/memory.js';
@@ -56,10 +56,12 @@ export interface EncoderRun {
 /** What a finished run reports. */
 export interface EncoderResult { steps: number; seconds: number; trainLoss: number; valLoss: number; valAcc: number; }
 
-/** Writes the model directory: HF config.json + model.safetensors, and tokenizer.json. */
+/** Writes the model directory: HF config.json + model.safetensors, tokenizer.json and tokenizer_config.json. */
 export async function saveEncoderDir(out: string, model: Bert, tokenizer: WordPiece, labels: readonly string[]): Promise<void> {
   await saveHfBert(out, model, labels);
   await writeFileAtomic(join(out, 'tokenizer.json'), wordPieceToJson(tokenizer));
+  const c = model.config;
+  await writeFileAtomic(join(out, 'tokenizer_config.json'), wordPieceTokenizerConfig(tokenizer, c.variant === 'roberta' ? c.maxPositions - c.padId - 1 : c.maxPositions));
 }
 
 /** Trains run.model on run.task into run.out; resumes from the newest checkpoint there when run.resume. */
