@@ -7,7 +7,7 @@ in float64 and stored as float32.
 
   test/fixtures/bert-tiny/    config.json, model.safetensors (old TF-converted names: LayerNorm.gamma/beta,
                               with the pooler, NSP head and an explicit tied cls.predictions.decoder.*),
-                              reference.safetensors
+                              reference.safetensors (also a 3-class classifier's weights and logits on the pooler)
   test/fixtures/roberta-tiny/ config.json, model.safetensors (roberta.* and lm_head.*, decoder absent: tied),
                               reference.safetensors
 
@@ -248,11 +248,17 @@ def make(name, config, model_cls, legacy):
     for n, p in model.named_parameters():  # tied parameters appear once, under the embedding's name
         if p.grad is not None:
             ref['grad.' + n] = p.grad
+    if hasattr(model, 'bert'):  # BertForSequenceClassification's head on the same trunk: pooler, then a classifier
+        classifier = nn.Linear(c['hidden_size'], 3).double()
+        randomise(classifier)
+        with torch.no_grad():
+            pooled = torch.tanh(model.bert.pooler.dense(model.bert(ids, types, mask)[:, 0]))
+            ref.update({'expected.class_logits': classifier(pooled), 'classifier.weight': classifier.weight, 'classifier.bias': classifier.bias})
     write_safetensors(os.path.join(out, 'reference.safetensors'), ref)
     with open(os.path.join(out, 'config.json'), 'w') as f:
         json.dump(c, f, indent=2)
         f.write('\n')
-    print(f'{name}: loss {loss.item():.6f}, {len(state)} tensors, {len(ref) - 6} gradients')
+    print(f'{name}: loss {loss.item():.6f}, {len(state)} tensors, {sum(n.startswith("grad.") for n in ref)} gradients')
 
 
 common = {'hidden_size': 32, 'num_hidden_layers': 2, 'num_attention_heads': 4, 'intermediate_size': 64,
