@@ -48,7 +48,8 @@ export function mlmTask(model: Bert, tokenizer: WordPiece, train: ReadonlyArray<
     async evaluate() {
       let loss = 0, correct = 0, count = 0;
       for (const { p, m } of valBatches) {
-        const positions = m.labels.reduce<number[]>((acc, l, k) => (l >= 0 ? [...acc, k] : acc), []);
+        const positions: number[] = [];
+        m.labels.forEach((l, k) => { if (l >= 0) positions.push(k); });
         const logits = tidy(() => noGrad(() => model.mlmLogitsAt(tensor(m.input, [p.b, p.s], 'int32'), positions))); // (K, V)
         const v = model.config.vocabSize;
         const data = await logits.data();
