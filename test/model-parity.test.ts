@@ -12,22 +12,11 @@ import { Transformer } from '../src/models/transformer.js';
 import { noGrad, tensor } from '../src/tensor/index.js';
 import { getBackend } from '../src/backend/index.js';
 import { onBackend } from './helpers/backends.js';
+import { relError } from './helpers/rel-error.js';
 import { webgpuOrSkip } from './helpers/webgpu.js';
 import type { Tensor } from '../src/tensor/index.js';
 
 const TOLERANCE = 1e-4;
-
-/** max |a - b| / max |b| (normwise relative error). */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 function load(name: string): { config: TransformerConfig; padId: number; tensors: Map<string, SafetensorsTensor> } {
   const file = loadSafetensors(fileURLToPath(new URL(`./fixtures/model/${name}.safetensors`, import.meta.url)));
