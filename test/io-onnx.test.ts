@@ -1,7 +1,8 @@
 // ONNX export (src/io/onnx): the graphs pass onnx.checker's full check (Debian's python3-onnx), the tied embedding
 // is stored once, and onnxruntime-node running them (bench/ort-greedy.ts) gives aiayn's log-probabilities within
 // 1e-4 at every greedy step and the same translations, for a briefly trained model and for untrained variants
-// (pre-LN, GELU, learned positions, untied or target-output embeddings). Bad input gets clear errors.
+// (pre-LN, GELU, learned positions, untied or target-output embeddings); multi-token prefixes through both decoder
+// graphs equal aiayn's forward logits. Bad input gets clear errors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,12 +11,15 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
 import { compareGreedy } from '../bench/ort-compare.js';
 import { readMulti30k } from '../src/data/corpora.js';
 import { exportOnnx, ONNX_FILES } from '../src/io/onnx/export.js';
 import { loadModelDir, saveModelDir } from '../src/io/model-dir.js';
 import { makeConfig, type TransformerConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
+import { noGrad } from '../src/tensor/autograd.js';
+import { tensor } from '../src/tensor/ops/create.js';
 import { trainPreset } from '../src/train/presets.js';
 import { trainTranslation } from '../src/train/translation.js';
 
@@ -80,6 +84,33 @@ test('the tied embedding is one initializer read by Gather and Gemm; batch and s
 test('onnxruntime matches aiayn at every greedy step of a trained model (log-probabilities within 1e-4, same tokens)', async () => {
   const rowSteps = await assertSameGreedy(trained, exported, sources, 30);
   assert.ok(rowSteps >= sources.length, `${rowSteps} row-steps compared`);
+});
+
+test('prefixes of several tokens: decoder_model on 4 positions, then decoder_with_past on 2 more, equal aiayn forward logits', async () => {
+  const { model } = await loadModelDir(trained);
+  const srcs = sources.slice(0, 3);
+  const S = Math.max(...srcs.map((s) => s.length));
+  const tgt = [[1, 5, 9, 14, 20, 33], [1, 7, 8, 9, 10, 11], [1, 40, 41, 2, 0, 0]]; // (3, 6); a padded row ends the batch
+  const padded = srcs.map((s) => [...s, ...Array(S - s.length).fill(0)]);
+  const ours = noGrad(() => model.forward(tensor(Int32Array.from(padded.flat()), [3, S], 'int32'), tensor(Int32Array.from(tgt.flat()), [3, 6], 'int32'), 0)).toArray() as Float32Array; // (3, 6, V)
+  const V = model.config.tgtVocab;
+  const i64 = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0]!.length]);
+  const open = (f: string) => ort.InferenceSession.create(join(exported, f), { intraOpNumThreads: 1 });
+  const [enc, dec, decPast] = await Promise.all([open(ONNX_FILES.encoder), open(ONNX_FILES.decoder), open(ONNX_FILES.decoderWithPast)]);
+  const mask = i64(padded.map((r, i) => r.map((_, j) => (j < srcs[i]!.length ? 1 : 0))));
+  const { last_hidden_state: memory } = await enc.run({ input_ids: i64(padded), attention_mask: mask });
+  const first = await dec.run({ input_ids: i64(tgt.map((r) => r.slice(0, 4))), encoder_attention_mask: mask, encoder_hidden_states: memory! });
+  const past = Object.fromEntries(Object.entries(first).filter(([n]) => n.startsWith('present.')).map(([n, t]) => [n.replace('present.', 'past_key_values.'), t]));
+  const next = await decPast.run({ input_ids: i64(tgt.map((r) => r.slice(4))), encoder_attention_mask: mask, ...past });
+  let worst = 0;
+  for (const [logits, from, len] of [[first['logits']!.data, 0, 4], [next['logits']!.data, 4, 2]] as Array<[Float32Array, number, number]>) {
+    for (let b = 0; b < 3; b++) for (let t = 0; t < len; t++) for (let j = 0; j < V; j++) {
+      if (tgt[b]![from + t] === 0) continue; // a padded position: aiayn masks it as a key, onnxruntime's step has no target padding
+      worst = Math.max(worst, Math.abs(logits[(b * len + t) * V + j]! - ours[(b * 6 + from + t) * V + j]!));
+    }
+  }
+  await Promise.all([enc.release(), dec.release(), decPast.release()]);
+  assert.ok(worst < 1e-4, `largest logit difference ${worst}`);
 });
 
 test('untrained variants match too: pre-LN, GELU, learned positions, untied and target-output embeddings, no final norm', async () => {
