@@ -13,7 +13,7 @@ namespace {
 /** An MPI request in flight and the JS buffer it reads or writes (kept alive until it completes). */
 struct Pending {
   MPI_Request request;
-  Napi::Reference<Napi::Value> buffer;
+  Napi::Reference<Napi::Object> buffer;
 };
 
 std::unordered_map<int, Pending> pending;
@@ -61,10 +61,10 @@ Napi::TypedArrayOf<float> floats(const Napi::CallbackInfo& info, size_t i, const
   return info[i].As<Napi::TypedArrayOf<float>>();
 }
 
-/** Files a request with the buffer it uses; returns its id. */
-Napi::Value track(Napi::Env env, MPI_Request request, Napi::Value buffer) {
+/** Files a request with the buffer it uses (none for a barrier); returns its id. */
+Napi::Value track(Napi::Env env, MPI_Request request, Napi::Object buffer) {
   const int id = nextId++;
-  pending.emplace(id, Pending{request, Napi::Persistent(buffer)});
+  pending.emplace(id, Pending{request, buffer.IsEmpty() ? Napi::Reference<Napi::Object>() : Napi::Persistent(buffer)});
   return Napi::Number::New(env, id);
 }
 
@@ -89,7 +89,7 @@ Napi::Value Ibroadcast(const Napi::CallbackInfo& info) {
 Napi::Value Ibarrier(const Napi::CallbackInfo& info) {
   MPI_Request request;
   check(info.Env(), MPI_Ibarrier(MPI_COMM_WORLD, &request), "MPI_Ibarrier");
-  return track(info.Env(), request, info.Env().Undefined());
+  return track(info.Env(), request, Napi::Object());
 }
 
 /** test(id): whether the request has completed (MPI_Test, which also drives MPI's progress); forgets it then. */
