@@ -45,6 +45,8 @@ export interface TranslationRun extends TrainSettings {
   maxNonfiniteSkips?: number;
   /** Called with the named parameters after each backward pass, before the step is checked (fault injection in tests). */
   onGradients?: (named: ReadonlyArray<[string, Tensor]>, step: number) => void;
+  /** Under an MPI launcher: the size of a gradient bucket, whose all-reduce starts once backward has filled it (default 4 MiB). */
+  bucketBytes?: number;
 }
 
 /** What a finished run reports. */
@@ -138,7 +140,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     model.rng.setState(loop.rng);
     log(`resumed from ${resumed.path} at step ${loop.step}`);
   }
-  const buckets = world.size > 1 ? new GradientBuckets(optimizer.params, world) : null;
+  const buckets = world.size > 1 ? new GradientBuckets(optimizer.params, world, run.bucketBytes) : null;
   if (buckets !== null) await broadcastParameters(world, optimizer.params);
   // On resume too: a kill during the last checkpoint's save may have left the directory's weights older than it.
   if (lead) await saveModelDir(run.out, model, tokenizer, dirExtra);
