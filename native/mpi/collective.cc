@@ -5,6 +5,9 @@
 #include <mpi.h>
 #include <napi.h>
 
+#include <sched.h>
+
+#include <chrono>
 #include <string>
 #include <unordered_map>
 
@@ -92,13 +95,22 @@ Napi::Value Ibarrier(const Napi::CallbackInfo& info) {
   return track(info.Env(), request, Napi::Object());
 }
 
-/** test(id): whether the request has completed (MPI_Test, which also drives MPI's progress); forgets it then. */
+/**
+ * test(id, ms = 0): whether the request has completed, driving MPI's progress (MPI_Test) for up to ms
+ * milliseconds, yielding the core between tries; forgets the request once complete.
+ */
 Napi::Value Test(const Napi::CallbackInfo& info) {
   const int id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  const double ms = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0.0;
   auto it = pending.find(id);
   if (it == pending.end()) throw Napi::Error::New(info.Env(), "aiayn mpi: test of an unknown request " + std::to_string(id));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double, std::milli>(ms);
   int done = 0;
-  check(info.Env(), MPI_Test(&it->second.request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+  for (;;) {
+    check(info.Env(), MPI_Test(&it->second.request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done || std::chrono::steady_clock::now() >= until) break;
+    sched_yield();
+  }
   if (done) pending.erase(it);
   return Napi::Boolean::New(info.Env(), done != 0);
 }

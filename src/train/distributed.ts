@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { packageRoot } from '../backend/package-root.js';
 
 /** An operation started on every rank, not yet known to be complete. */
@@ -36,7 +36,7 @@ interface MpiAddon {
   iallreduce(buf: Float32Array): number;
   ibroadcast(buf: Float32Array, root: number): number;
   ibarrier(): number;
-  test(id: number): boolean;
+  test(id: number, ms?: number): boolean;
   abort(code: number): void;
   finalize(): void;
 }
@@ -124,23 +124,23 @@ class MpiCollective implements Collective {
     for (const op of this.inFlight) this.poll(op);
   }
 
-  /** Whether op has completed (MPI_Test). */
-  private poll(op: PendingOp): boolean {
-    if (!op.done && this.mpi.test(op.id)) { op.done = true; this.inFlight.delete(op); }
+  /** Whether op has completed, driving MPI for up to ms milliseconds (MPI_Test in a loop). */
+  private poll(op: PendingOp, ms = 0): boolean {
+    if (!op.done && this.mpi.test(op.id, ms)) { op.done = true; this.inFlight.delete(op); }
     return op.done;
   }
 
   async wait(op: PendingOp, what: string): Promise<void> {
     const started = performance.now();
-    for (let turns = 0; !this.poll(op); turns++) {
+    // MPI moves data only inside its calls: poll in slices of 20 ms, giving the event loop (signals) a turn between them.
+    while (!this.poll(op, 20)) {
       if (performance.now() - started > this.timeout * 1000) {
         console.error(`aiayn: rank ${this.rank} of ${this.size}: ${what} did not complete within ${this.timeout} s ` +
           '(AIAYN_COLLECTIVE_TIMEOUT): another rank has died or hangs; ending the job');
         this.finalized = true;
         this.mpi.abort(1);
       }
-      // Spin briefly (an all-reduce of a small bucket takes microseconds), then sleep to leave the core to others.
-      await (turns < 64 ? nextTurn() : sleep(1));
+      await nextTurn();
     }
   }
 
