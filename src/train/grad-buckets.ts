@@ -32,6 +32,10 @@ export class GradientBuckets {
 
   /** Buckets of about bucketBytes (default 4 MiB) over params, hooked to their gradients becoming ready. */
   constructor(params: readonly Tensor[], private readonly world: Collective, bucketBytes = 4 << 20) {
+    const device = params.find((p) => p.storage.backend.readSync === null);
+    if (device !== undefined) {
+      throw new Error(`data-parallel training reads gradients on the host as backward makes them: it runs on the native or ts backend, not '${device.storage.backend.name}'`);
+    }
     let group: Tensor[] = [];
     let floats = 0;
     const close = () => {
