@@ -12,7 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { readMulti30k } from '../src/data/corpora.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { rankShare } from '../src/data/batching.js';
-import { launchedSize } from '../src/train/distributed.js';
+import { makeConfig } from '../src/models/config.js';
+import { Transformer } from '../src/models/transformer.js';
+import { tensor } from '../src/tensor/ops/create.js';
+import { launchedSize, type Collective } from '../src/train/distributed.js';
+import { GradientBuckets } from '../src/train/grad-buckets.js';
 import { listCheckpoints, trainTranslation, type TranslationRun } from '../src/train/translation.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -79,6 +83,34 @@ test('rankShare splits a global batch into disjoint contiguous shares; launchedS
   assert.equal(launchedSize({ OMPI_COMM_WORLD_SIZE: '4' }), 4);
   assert.equal(launchedSize({ SLURM_STEP_NUM_TASKS: '8' }), 8);
   assert.equal(launchedSize({}), 1);
+});
+
+test('GradientBuckets: buckets start in order while backward runs; weighted sums come back as .grad', async () => {
+  const model = new Transformer(makeConfig('tiny', { srcVocab: 20, tgtVocab: 20, dModel: 16, dFF: 32, h: 2, encoderLayers: 2, decoderLayers: 2, dropout: 0, attentionDropout: 0, seed: 1 }));
+  const src = tensor([[5, 6, 7, 2], [8, 9, 2, 0]], [2, 4], 'int32');
+  const tgtIn = tensor([[1, 10, 11], [1, 12, 0]], [2, 3], 'int32');
+  const tgtOut = tensor([[10, 11, 2], [12, 2, 0]], [2, 3], 'int32');
+  const params = model.parameters();
+  const backward = () => { const l = model.loss(src, tgtIn, tgtOut, { padId: 0, labelSmoothing: 0.1 }); l.backward(); return l.item(); };
+  const loss = backward();
+  const reference = params.map((p) => p.grad!.toArray());
+  model.zeroGrad();
+  // A second rank with the same gradients: every all-reduce doubles its bucket.
+  const gradsAtStart: number[] = [];
+  const twoRanks: Collective = {
+    rank: 0, size: 2, progress: () => {}, wait: async () => {}, broadcast: async () => {}, barrier: async () => {}, finalize: () => {},
+    startAllreduce: (buf) => { gradsAtStart.push(params.filter((p) => p.grad !== null).length); buf.forEach((v, i) => { buf[i] = 2 * v; }); return { id: 0, done: true }; },
+  };
+  const buckets = new GradientBuckets(params, twoRanks, 4096);
+  buckets.begin(0.5);
+  const local = backward();
+  const agreed = await buckets.finish(local, true);
+  buckets.dispose();
+  assert.ok(gradsAtStart.length > 3, `${gradsAtStart.length} buckets`);
+  assert.ok(gradsAtStart[0]! < params.length, 'the first bucket starts before backward has reached every parameter');
+  assert.deepEqual(gradsAtStart, [...gradsAtStart].sort((a, b) => a - b));
+  params.forEach((p, i) => assert.deepEqual(p.grad!.toArray(), reference[i], `gradient ${i}`));
+  assert.deepEqual(agreed, { loss: Math.fround(loss), stop: true });
 });
 
 test('mpirun -np 2 (1 thread each) gives the weights of one process with the same global batch after 20 steps', { skip }, async () => {
