@@ -76,7 +76,7 @@ function loadMpiAddon(size: number): MpiAddon {
   const override = process.env['AIAYN_MPI_PATH'];
   const path = override ? resolve(override) : join(packageRoot(), 'native', 'mpi', 'build', 'Release', 'aiayn_mpi.node');
   if (!existsSync(path)) {
-    throw new Error(`aiayn: started as ${size} processes, but the MPI addon is not built (${path}): install an MPI ` +
+    throw new Error(`started as ${size} processes, but the MPI addon is not built (${path}): install an MPI ` +
       `(apt-get install libopenmpi-dev openmpi-bin), then rebuild with 'node scripts/build-native.mjs'`);
   }
   return createRequire(import.meta.url)(path) as MpiAddon;
