@@ -9,6 +9,7 @@ import { Bpe, PAD_ID, BOS_ID, EOS_ID } from '../data/bpe.js';
 import { rankShare, TokenBatcher, type Example, type TranslationBatch } from '../data/batching.js';
 import { writeFileAtomic, type LinePair } from '../data/files.js';
 import { readMulti30k } from '../data/corpora.js';
+import { mixSeed } from '../data/random.js';
 import { translate } from '../decode/translate.js';
 import { corpusBleu } from '../eval/index.js';
 import { readModelConfig, saveModelDir } from '../io/model-dir.js';
@@ -141,6 +142,8 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     log(`resumed from ${resumed.path} at step ${loop.step}`);
   }
   const buckets = world.size > 1 ? new GradientBuckets(optimizer.params, world, run.bucketBytes) : null;
+  // Rank 0 draws dropout masks from the checkpointed stream; every other rank from its own, derived from it.
+  if (world.rank > 0) model.rng.seed(mixSeed(...model.rng.state().slice(0, 4), world.rank));
   if (buckets !== null) await broadcastParameters(world, optimizer.params);
   // On resume too: a kill during the last checkpoint's save may have left the directory's weights older than it.
   if (lead) await saveModelDir(run.out, model, tokenizer, dirExtra);
