@@ -13,6 +13,7 @@ import { mixSeed } from '../data/random.js';
 import { translate } from '../decode/translate.js';
 import { corpusBleu } from '../eval/index.js';
 import { readModelConfig, saveModelDir } from '../io/model-dir.js';
+import { svgToPng } from '../io/rasterize.js';
 import { makeConfig } from '../models/config.js';
 import { Transformer } from '../models/transformer.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -25,7 +26,7 @@ import { openCollective } from './distributed.js';
 import { broadcastParameters, GradientBuckets } from './grad-buckets.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
-import { curvesPage, type Series } from './curves.js';
+import { curvesPage, curvesSvg, type Series } from './curves.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
 import { ProgressBar } from './progress.js';
@@ -157,6 +158,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   let lastLoss = NaN;
   let valLoss = NaN;
   let valBleu: number | null = null;
+  let curvesPngFailed = false;
   const evaluate = async (withBleu: boolean) => {
     if (!lead) return;
     valLoss = await evaluateLoss(model, valBatches, config.labelSmoothing);
@@ -168,7 +170,10 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     }
     writeLog({ step: loop.step, epoch: loop.epoch, val_loss: valLoss, val_bleu: valBleu, seconds: elapsed() });
     log(`step ${loop.step}: val loss ${valLoss.toFixed(3)}${valBleu === null ? '' : `, val BLEU (greedy, ${run.bleuSentences} sent.) ${valBleu.toFixed(2)}`}`);
-    await writeCurves(run.out, history);
+    await writeCurves(run.out, history, (err) => {
+      if (!curvesPngFailed) log(`warning: curves.png not written (curves.html is): ${err.message}`);
+      curvesPngFailed = true;
+    });
   };
   const checkpoint = async () => {
     if (!lead) return;
@@ -244,12 +249,20 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, valBleu, out: run.out };
 }
 
-/** Rewrites curves.html from the log records. */
-async function writeCurves(out: string, history: readonly LogRecord[]): Promise<void> {
+/** Rewrites curves.html and curves.png from the log records; a PNG that cannot be drawn goes to onPngError. */
+async function writeCurves(out: string, history: readonly LogRecord[], onPngError: (err: Error) => void): Promise<void> {
   const pick = (key: string): Array<[number, number]> => history.filter((r) => typeof r[key] === 'number').map((r) => [r['step'] as number, r[key] as number]);
   const loss: Series[] = [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }];
   const bleu: Series[] = [{ name: 'val BLEU (greedy)', color: '#2ca02c', points: pick('val_bleu') }];
   await writeFileAtomic(join(out, 'curves.html'), curvesPage('aiayn training', loss, bleu));
+  let png: Uint8Array;
+  try {
+    png = svgToPng(curvesSvg('aiayn training', loss, bleu));
+  } catch (err) {
+    onPngError(err as Error);
+    return;
+  }
+  await writeFileAtomic(join(out, 'curves.png'), png);
 }
 
 /** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
