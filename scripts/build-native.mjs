@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildMpiAddon } from './build-mpi.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addonPath = join(root, 'build', 'Release', 'aiayn_native.node');
@@ -67,19 +68,22 @@ if (process.env.AIAYN_SKIP_NATIVE === '1') {
   process.exit(0);
 }
 const cxx = findCompiler();
+const nodeGyp = findNodeGyp();
+const gypArgs = ['-j', 'max'];
+const headersPrefix = resolve(dirname(process.execPath), '..');
+if (!process.env.npm_config_nodedir && existsSync(join(headersPrefix, 'include', 'node', 'node_api.h'))) {
+  gypArgs.push(`--nodedir=${headersPrefix}`);
+}
+// The optional MPI addon first: it needs neither oneDNN nor the main addon, so their notices must not skip it.
+if (cxx !== undefined && nodeGyp !== undefined) console.log(buildMpiAddon(root, nodeGyp, gypArgs, { ...process.env, CXX: cxx }));
 if (cxx === undefined) {
   notice(process.env.CXX ? `the C++ compiler CXX=${process.env.CXX} was not found` : 'no C++ compiler found (install g++, e.g. apt-get install g++)');
 }
 const missing = probeToolchain(cxx);
 if (missing !== undefined) notice(missing);
-const nodeGyp = findNodeGyp();
 if (nodeGyp === undefined) notice('node-gyp not found (run through npm, or install node-gyp)');
 
-const args = [nodeGyp, 'rebuild', '-j', 'max'];
-const headersPrefix = resolve(dirname(process.execPath), '..');
-if (!process.env.npm_config_nodedir && existsSync(join(headersPrefix, 'include', 'node', 'node_api.h'))) {
-  args.push(`--nodedir=${headersPrefix}`);
-}
+const args = [nodeGyp, 'rebuild', ...gypArgs];
 const build = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env: { ...process.env, CXX: cxx } });
 const log = `${build.stdout ?? ''}${build.stderr ?? ''}`;
 mkdirSync(join(root, 'build'), { recursive: true });

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { readParallel } from '../data/files.js';
+import { openCollective } from '../train/distributed.js';
 import { parseNonfinitePolicy } from '../train/nonfinite.js';
 import { trainPreset, type TrainSettings } from '../train/presets.js';
 import { trainTranslation } from '../train/translation.js';
@@ -19,7 +20,10 @@ const HELP = `usage: aiayn train [--preset NAME] [--config FILE.json] --out DIR 
   --clip NORM          --dropout P
   --on-nonfinite skip|stop   a step whose loss or gradient norm is NaN/Inf: skip its update (default) or
                        stop; --max-nonfinite K stops after K skipped steps in a row (default 5)
-  --train-src F --train-tgt F --val-src F --val-tgt F   your own parallel text (plain or .gz)`;
+  --train-src F --train-tgt F --val-src F --val-tgt F   your own parallel text (plain or .gz)
+
+Data-parallel on N processes (needs Open MPI: apt-get install libopenmpi-dev openmpi-bin, then npm rebuild):
+  mpirun -np N npx aiayn train ...   each rank trains on 1/N of every batch; rank 0 writes (docs/distributed.md)`;
 
 /** Runs `aiayn train`. */
 export async function run(argv: string[]): Promise<number> {
@@ -59,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   try { onNonfinite = parseNonfinitePolicy(getString(args, 'on-nonfinite', 'skip')!); } catch (err) { throw new CliError((err as Error).message); }
   const maxNonfiniteSkips = getNumber(args, 'max-nonfinite');
   const result = await trainTranslation({ ...settings, out, resume: getFlag(args, 'resume'), train, val, progress: !getFlag(args, 'quiet'), onNonfinite, maxNonfiniteSkips });
+  if (openCollective().rank !== 0) return 0;
   console.log(`trained ${result.steps} steps in ${(result.seconds / 60).toFixed(1)} min: train loss ${result.trainLoss.toFixed(3)}, ` +
     `val loss ${result.valLoss.toFixed(3)}${result.valBleu === null ? '' : `, val BLEU ${result.valBleu.toFixed(2)}`}; model in ${out}`);
   return 0;

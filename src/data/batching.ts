@@ -87,10 +87,21 @@ export class TokenBatcher {
     return buildBatch(this.examples, indices, this.options);
   }
 
+  /** The non-pad target tokens (ids + eos) of the examples at `indices`, as their padded batch would count them. */
+  targetTokens(indices: readonly number[]): number {
+    return indices.reduce((n, i) => n + this.examples[i]!.tgt.length + 1, 0);
+  }
+
   /** Yields the padded batches of one epoch. */
   *batches(epoch: number): Generator<TranslationBatch> {
     for (const indices of this.plan(epoch)) yield this.batch(indices);
   }
+}
+
+/** The rows of a global batch that `rank` of `size` data-parallel processes takes: a contiguous, disjoint share, sizes differing by at most one. */
+export function rankShare<T>(rows: readonly T[], rank: number, size: number): T[] {
+  const start = (n: number) => Math.floor((rows.length * n) / size);
+  return rows.slice(start(rank), start(rank + 1));
 }
 
 /**

@@ -48,6 +48,18 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
   return out;
 }
 
+const gradReadyHooks = new WeakMap<Tensor, (leaf: Tensor) => void>();
+
+/**
+ * Calls fn(leaf) each time a backward pass has finished accumulating leaf's .grad, while it goes on with the
+ * layers below (PyTorch's post-accumulate-grad hook; data-parallel training starts all-reduces there).
+ * Returns the function that removes the hook.
+ */
+export function onGradReady(leaf: Tensor, fn: (leaf: Tensor) => void): () => void {
+  gradReadyHooks.set(leaf, fn);
+  return () => { if (gradReadyHooks.get(leaf) === fn) gradReadyHooks.delete(leaf); };
+}
+
 /** Partial gradients (see ops/shape.ts): merge gi into prev in place when both are partial and disjoint; complete one before use. */
 export interface PartialGrads { merge(prev: Tensor, gi: Tensor): boolean; complete(g: Tensor): void; }
 
@@ -113,6 +125,7 @@ export function runBackward(root: Tensor, grad: Tensor | undefined, ones: (shape
         // A gradient only this entry holds may become the leaf's .grad as it is (no copy); else it is released.
         if (accumulate(t, g, holders.get(g) === 1 && g !== grad)) holders.delete(g);
         else release(g);
+        gradReadyHooks.get(t)?.(t);
         continue;
       }
       const inputGrads = t.node.backward(g);

@@ -1,6 +1,6 @@
 // The tensor package: Tensor, autograd controls, memory scopes, randomness and every op.
 export { Tensor } from './tensor.js';
-export { noGrad, isGradEnabled } from './autograd.js';
+export { noGrad, isGradEnabled, onGradReady } from './autograd.js';
 export { tidy, keep } from './memory.js';
 export { Rng, manualSeed, globalRng } from './random.js';
 export { type DType } from './storage.js';

@@ -8,3 +8,5 @@ export { trainTranslation, evaluateLoss, type TranslationRun, type TranslationRe
 export { TRAIN_PRESETS, trainPreset, type TrainSettings } from './presets.js';
 export { saveCheckpoint, loadCheckpoint, averageCheckpoints, type LoopState } from './checkpoint.js';
 export { ProgressBar } from './progress.js';
+export { openCollective, launchedSize, allreduce, type Collective, type PendingOp } from './distributed.js';
+export { GradientBuckets, broadcastParameters } from './grad-buckets.js';

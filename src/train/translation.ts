@@ -1,13 +1,15 @@
 // Training a translation Transformer end to end (§5): joint BPE, token-count batches, label-smoothed loss,
 // Adam with the warmup schedule, periodic validation (loss and greedy BLEU), atomic checkpoints and a
-// bit-exact resume, a JSONL log and an HTML page of curves.
+// bit-exact resume, a JSONL log and an HTML page of curves. Under an MPI launcher every rank trains on its share
+// of each global batch and gradients are averaged (docs/distributed.md); only rank 0 writes files and logs.
 
 import { appendFileSync, existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bpe, PAD_ID, BOS_ID, EOS_ID } from '../data/bpe.js';
-import { TokenBatcher, type Example, type TranslationBatch } from '../data/batching.js';
+import { rankShare, TokenBatcher, type Example, type TranslationBatch } from '../data/batching.js';
 import { writeFileAtomic, type LinePair } from '../data/files.js';
 import { readMulti30k } from '../data/corpora.js';
+import { mixSeed } from '../data/random.js';
 import { translate } from '../decode/translate.js';
 import { corpusBleu } from '../eval/index.js';
 import { readModelConfig, saveModelDir } from '../io/model-dir.js';
@@ -19,6 +21,8 @@ import { tensor } from '../tensor/ops/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { clipGradNorm } from './clip.js';
+import { openCollective } from './distributed.js';
+import { broadcastParameters, GradientBuckets } from './grad-buckets.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { curvesWriter, type CurvesSpec } from './curves.js';
@@ -42,6 +46,8 @@ export interface TranslationRun extends TrainSettings {
   maxNonfiniteSkips?: number;
   /** Called with the named parameters after each backward pass, before the step is checked (fault injection in tests). */
   onGradients?: (named: ReadonlyArray<[string, Tensor]>, step: number) => void;
+  /** Under an MPI launcher: the size of a gradient bucket, whose all-reduce starts once backward has filled it (default 4 MiB). */
+  bucketBytes?: number;
 }
 
 /** What a finished run reports. */
@@ -95,7 +101,9 @@ export function listCheckpoints(dir: string): string[] {
 
 /** Trains a translation model into run.out; resumes from the newest checkpoint there when run.resume. */
 export async function trainTranslation(run: TranslationRun): Promise<TranslationResult> {
-  const log = run.log ?? ((line: string) => console.error(line));
+  const world = openCollective();
+  const lead = world.rank === 0; // the rank that writes files and logs
+  const log = lead ? run.log ?? ((line: string) => console.error(line)) : () => {};
   const ckptDir = join(run.out, 'checkpoints');
   const logPath = join(run.out, 'train-log.jsonl');
   const begun = existsSync(ckptDir); // an earlier run made it (and may have been killed before its first checkpoint)
@@ -104,7 +112,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   const val = run.val ?? await readMulti30k('val', run.srcLang, run.tgtLang);
   if (train.length === 0) throw new Error('train: the training set is empty');
 
-  for (const dir of [run.out, ckptDir]) for (const f of removeStaleTemps(dir)) log(`removed ${join(dir, f)}, left by an interrupted write`);
+  if (lead) for (const dir of [run.out, ckptDir]) for (const f of removeStaleTemps(dir)) log(`removed ${join(dir, f)}, left by an interrupted write`);
   const checkpoints = run.resume ? listCheckpoints(ckptDir) : [];
   if (run.resume && checkpoints.length === 0 && !begun) throw new Error(`train --resume: no checkpoint in ${ckptDir}`);
   if (run.resume && checkpoints.length === 0) log(`train --resume: no checkpoint in ${ckptDir} yet (the run stopped before its first one); starting over`);
@@ -115,7 +123,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     tokenizer = await Bpe.load(join(run.out, 'tokenizer.json'));
     model = new Transformer(readModelConfig(run.out).model);
   } else {
-    if (existsSync(logPath)) unlinkSync(logPath);
+    if (lead && existsSync(logPath)) unlinkSync(logPath);
     tokenizer = Bpe.learn(train.flatMap((p) => [p.src, p.tgt]), { vocabSize: run.vocabSize });
     const vocab = tokenizer.vocabSize;
     model = new Transformer(makeConfig(run.modelPreset, { ...run.model, srcVocab: vocab, tgtVocab: vocab, seed: run.seed }));
@@ -136,12 +144,16 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     model.rng.setState(loop.rng);
     log(`resumed from ${resumed.path} at step ${loop.step}`);
   }
+  const buckets = world.size > 1 ? new GradientBuckets(optimizer.params, world, run.bucketBytes) : null;
+  // Rank 0 draws dropout masks from the checkpointed stream; every other rank from its own, derived from it.
+  if (world.rank > 0) model.rng.seed(mixSeed(...model.rng.state().slice(0, 4), world.rank));
+  if (buckets !== null) await broadcastParameters(world, optimizer.params);
   // On resume too: a kill during the last checkpoint's save may have left the directory's weights older than it.
-  await saveModelDir(run.out, model, tokenizer, dirExtra);
-  const history = truncateLog(logPath, loop.step);
-  const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
+  if (lead) await saveModelDir(run.out, model, tokenizer, dirExtra);
+  const history = lead ? truncateLog(logPath, loop.step) : [];
+  const writeLog = (rec: LogRecord) => { if (lead) appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
   const timeLimit = run.maxMinutes > 0 ? run.maxMinutes * 60 - loop.seconds : undefined;
-  const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit, startAt: loop.step });
+  const bar = run.progress === false || !lead ? null : new ProgressBar({ total: run.maxSteps, label: 'train', unit: 'tok', timeLimit, startAt: loop.step });
   const started = performance.now();
   const secondsBefore = loop.seconds; // training time of earlier runs (on resume)
   const elapsed = () => secondsBefore + (performance.now() - started) / 1000;
@@ -150,6 +162,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   let valBleu: number | null = null;
   const writeCurves = curvesWriter(run.out, TRANSLATION_CURVES, log);
   const evaluate = async (withBleu: boolean) => {
+    if (!lead) return;
     valLoss = await evaluateLoss(model, valBatches, config.labelSmoothing);
     valBleu = null;
     if (withBleu && run.bleuSentences > 0) {
@@ -162,6 +175,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     await writeCurves(history);
   };
   const checkpoint = async () => {
+    if (!lead) return;
     loop.rng = model.rng.state();
     loop.seconds = elapsed();
     await saveCheckpoint(join(ckptDir, `ckpt-${loop.step}.safetensors`), model, optimizer, loop);
@@ -177,25 +191,35 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     const plan = batcher.plan(loop.epoch);
     // Resuming mid-epoch starts at the first batch the checkpoint had not consumed.
     while (loop.batchInEpoch < plan.length) {
-      const batch = batcher.batch(plan[loop.batchInEpoch]!);
+      // Each rank takes its share of the global batch; its gradients count with its share of the target tokens.
+      const global = plan[loop.batchInEpoch]!;
+      const batch = batcher.batch(rankShare(global, world.rank, world.size));
+      const globalTokens = buckets === null ? batch.tgtTokens : batcher.targetTokens(global);
       const lr = optimizer.lr;
-      const loss = tidy(() => {
-        const t = batchTensors(batch);
-        const l = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
-        l.backward();
-        run.onGradients?.(named, loop.step + 1);
-        return l;
-      });
+      buckets?.begin(batch.tgtTokens / globalTokens);
+      let stepLoss = 0;
+      if (batch.B > 0) {
+        const loss = tidy(() => {
+          const t = batchTensors(batch);
+          const l = model.loss(t.src, t.tgtIn, t.tgtOut, { padId: PAD_ID, labelSmoothing: config.labelSmoothing });
+          l.backward();
+          run.onGradients?.(named, loop.step + 1);
+          return l;
+        });
+        stepLoss = await loss.itemAsync();
+        loss.dispose();
+      }
+      // Rank 0's clock decides a time limit for every rank.
+      const agreed = buckets === null ? { loss: stepLoss, stop: false } : await buckets.finish(stepLoss, lead && timeUp());
+      stepLoss = agreed.loss;
       // The norm clipping needs is the finiteness check too (an infinite maxNorm computes it and clips nothing).
       const gradNorm = await clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
-      const stepLoss = await loss.itemAsync();
-      loss.dispose();
       const verdict = await guard.check(stepLoss, gradNorm, named);
       if (verdict.ok) optimizer.step();
       optimizer.zeroGrad();
       loop.step++;
       loop.batchInEpoch++;
-      loop.tokens += batch.tgtTokens;
+      loop.tokens += globalTokens;
       if (!verdict.ok) {
         const what = describeNonfinite(loop.step, stepLoss, gradNorm, verdict.firstBadGradient);
         writeLog({ step: loop.step, epoch: loop.epoch, skipped: what, tokens: loop.tokens, seconds: elapsed() });
@@ -209,8 +233,8 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
         lastLoss = stepLoss;
         writeLog({ step: loop.step, epoch: loop.epoch, loss: lastLoss, lr, tokens: loop.tokens, seconds: elapsed() });
       }
-      bar?.tick(loop.step, batch.tgtTokens, { loss: lastLoss, lr, epoch: loop.epoch });
-      const last = loop.step >= run.maxSteps || timeUp();
+      bar?.tick(loop.step, globalTokens, { loss: lastLoss, lr, epoch: loop.epoch });
+      const last = loop.step >= run.maxSteps || (buckets === null ? timeUp() : agreed.stop);
       if (loop.step % run.evalEvery === 0 || last) await evaluate(true);
       if (loop.step % run.checkpointEvery === 0 || last) await checkpoint();
       if (last) break outer;
@@ -219,5 +243,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     loop.batchInEpoch = 0;
   }
   bar?.done();
+  buckets?.dispose();
+  await world.barrier('the end of training'); // the others wait for rank 0's last evaluation and checkpoint
   return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, valBleu, out: run.out };
 }

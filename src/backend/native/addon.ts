@@ -3,9 +3,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 
+import { packageRoot } from '../package-root.js';
 import type { AttentionBackwardArgs, AttentionScoresArgs, DecoderStepArgs, DecoderStepToken, GemmArgs, ResidualInput, Strided } from '../host/kernels.js';
 
 type F32 = Float32Array;
@@ -62,17 +62,6 @@ export interface NativeAddon {
   /** Reads a decoder step's operands but the token's once; the result is opaque, for decoderStepRun. */
   decoderStepBind(args: DecoderStepArgs): object;
   decoderStepRun(args: DecoderStepToken & { step: object }): void;
-}
-
-/** The nearest directory at or above this module's that holds a package.json (the package root). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the aiayn package root above ' + dirname(fileURLToPath(import.meta.url)));
-    dir = up;
-  }
-  return dir;
 }
 
 /** Thread count from AIAYN_THREADS, else every core. */
