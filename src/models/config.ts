@@ -67,7 +67,7 @@ export function makeConfig(preset: PresetName, overrides: Partial<TransformerCon
 
 /** The values each string-valued field may take. */
 const CHOICES = {
-  shareEmbeddings: ['none', 'target-output', 'all'], positional: ['sinusoidal', 'learned'], activation: ['relu', 'gelu'],
+  shareEmbeddings: ['none', 'target-output', 'all'], positional: ['sinusoidal', 'learned'], activation: ['relu', 'gelu', 'gelu-tanh'],
   attention: ['scaled-dot', 'additive', 'general'],
 } as const satisfies Partial<Record<keyof TransformerConfig, readonly string[]>>;
 
