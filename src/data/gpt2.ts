@@ -105,6 +105,26 @@ export class Gpt2Tokenizer {
     return Gpt2Tokenizer.checked(bytesOf, ids, new PairMergeTable(pairs, merged), source);
   }
 
+  /**
+   * Builds the tokenizer from a Hugging Face tokenizer.json whose model is byte-level BPE (GPT-2's): model.vocab
+   * and model.merges ("a b" strings or [a, b] pairs). Other model types are refused with the supported one named.
+   */
+  static fromTokenizerJson(text: string, source = 'tokenizer.json'): Gpt2Tokenizer {
+    let json: unknown;
+    try { json = JSON.parse(text); } catch (err) { throw new DataError(`malformed JSON: ${(err as Error).message}`, source); }
+    const model = (json as { model?: { type?: unknown; vocab?: unknown; merges?: unknown } } | null)?.model;
+    if (typeof model !== 'object' || model === null) throw new DataError('no "model" object', source);
+    if (model.type !== 'BPE') throw new DataError(`model type ${JSON.stringify(model.type)} is not supported; supported: "BPE" (GPT-2's byte-level BPE)`, source);
+    if (!Array.isArray(model.merges)) throw new DataError('"model.merges" must be a list', source);
+    const merges = model.merges.map((m: unknown) => (Array.isArray(m) ? m.join(' ') : String(m)));
+    return Gpt2Tokenizer.fromVocabMerges(JSON.stringify(model.vocab ?? null), merges.join('\n'), source, source);
+  }
+
+  /** Loads a Hugging Face tokenizer.json (byte-level BPE). */
+  static async loadTokenizerJson(path: string): Promise<Gpt2Tokenizer> {
+    return Gpt2Tokenizer.fromTokenizerJson(await readText(path), path);
+  }
+
   /** Loads a tiktoken rank file (plain or gzip). */
   static async loadTiktoken(path: string): Promise<Gpt2Tokenizer> {
     return Gpt2Tokenizer.fromTiktoken(await readText(path), path);
