@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   bench: { summary: 'benchmarks (bench gemm)', load: () => import('./bench.js') },
   attention: { summary: 'draw every layer and head of attention for a sentence (HTML or PNG)', load: () => import('./attention.js') },
   serve: { summary: 'serve the web page and a JSON API (translate, attention) for a model', load: () => import('./serve.js') },
+  'train-lm': { summary: 'train a GPT language model (shakespeare-char: nanoGPT\'s CPU recipe; --resume)', load: () => import('./train-lm.js') },
   generate: { summary: 'continue a prompt with a GPT model (aiayn or Hugging Face GPT-2 directory), streaming', load: () => import('./generate.js') },
   experiment: { summary: 'experiments from the paper (experiment complexity: Table 1)', load: () => import('./experiment.js') },
 };

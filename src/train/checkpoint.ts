@@ -3,7 +3,7 @@
 // weights of the last checkpoints is the paper's §6.1 recipe.
 
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from '../io/safetensors.js';
-import type { Transformer } from '../models/transformer.js';
+import type { Module } from '../nn/module.js';
 import type { Adam, AdamState } from './optim.js';
 
 /** Where the training loop stands. */
@@ -23,7 +23,7 @@ const MODEL = 'model.';
 const OPTIM = 'optim.';
 
 /** Writes model, optimizer and loop state atomically to `path` (copied to the host first). */
-export async function saveCheckpoint(path: string, model: Transformer, optimizer: Adam, loop: LoopState): Promise<void> {
+export async function saveCheckpoint(path: string, model: Module, optimizer: Adam, loop: LoopState): Promise<void> {
   const tensors: Record<string, SafetensorsInput> = {};
   for (const [name, t] of model.stateDict()) tensors[MODEL + name] = { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array };
   const opt = await optimizer.exportState();
@@ -47,7 +47,7 @@ export function checkpointWeights(path: string): Map<string, { shape: number[]; 
 }
 
 /** Restores model and optimizer from a checkpoint and returns the loop state. */
-export function loadCheckpoint(path: string, model: Transformer, optimizer: Adam): LoopState {
+export function loadCheckpoint(path: string, model: Module, optimizer: Adam): LoopState {
   const { tensors, metadata } = loadSafetensors(path);
   if (metadata.get('format') !== 'aiayn-checkpoint') throw new Error(`${path}: not an aiayn checkpoint`);
   model.loadStateDict(checkpointWeights(path), { strict: true });

@@ -29,6 +29,21 @@ export function lineChart(title: string, xLabel: string, series: readonly Series
 
 /** The page with the loss and BLEU charts. */
 export function curvesPage(title: string, loss: readonly Series[], bleu: readonly Series[]): string {
+  return chartsPage(title, [{ title: 'loss', series: loss }, { title: 'validation BLEU', series: bleu }]);
+}
+
+/** A page of charts over steps, one under the other. */
+export function chartsPage(title: string, charts: ReadonlyArray<{ title: string; series: readonly Series[] }>): string {
   return `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:sans-serif">` +
-    `<h1 style="font-size:18px">${title}</h1>${lineChart('loss', 'steps', loss)}<br>${lineChart('validation BLEU', 'steps', bleu)}</body>\n`;
+    `<h1 style="font-size:18px">${title}</h1>${charts.map((c) => lineChart(c.title, 'steps', c.series)).join('<br>')}</body>\n`;
+}
+
+/** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
+export function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < points.length; i += n) {
+    const group = points.slice(i, i + n);
+    out.push([group[group.length - 1]![0], group.reduce((s, p) => s + p[1], 0) / group.length]);
+  }
+  return out;
 }
