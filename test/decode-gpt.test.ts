@@ -88,6 +88,15 @@ test('tokenizer.json (byte-level BPE) encodes as vocab.json + merges.txt; other 
   assert.throws(() => Gpt2Tokenizer.fromTokenizerJson(json('WordPiece')), /model type "WordPiece" is not supported; supported: "BPE"/);
 });
 
+test('the tokenizer files written back equal the fixture\'s; the bundled ranks give GPT-2\'s published first merges', async () => {
+  const fromFiles = await Gpt2Tokenizer.loadVocabMerges(join(TINY, 'vocab.json'), join(TINY, 'merges.txt'));
+  assert.deepEqual(fromFiles.vocabObject(), JSON.parse(readFileSync(join(TINY, 'vocab.json'), 'utf8')));
+  assert.equal(fromFiles.mergesText(), readFileSync(join(TINY, 'merges.txt'), 'utf8'));
+  const bundled = await Gpt2Tokenizer.bundled();
+  const first = bundled.mergePairs().slice(0, 6).map(([a, b]) => `${bundled.tokenText(a)} ${bundled.tokenText(b)}`);
+  assert.deepEqual(first, ['Ġ t', 'Ġ a', 'h e', 'i n', 'r e', 'o n']); // openai-community/gpt2 merges.txt, lines 2-7
+});
+
 test('directories: a config whose sizes disagree with the weights, and a tokenizer larger than the vocabulary', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'aiayn-gpt-'));
   try {

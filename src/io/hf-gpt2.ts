@@ -4,6 +4,9 @@
 // with `transformer.` (GPT2LMHeadModel) or without (GPT2Model); the causal-mask buffers attn.bias and
 // attn.masked_bias of older checkpoints are ignored; lm_head.weight may be absent (tied to wte).
 
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../data/files.js';
+import type { Gpt2Tokenizer } from '../data/gpt2.js';
 import type { Activation } from '../nn/feedforward.js';
 import { Gpt } from '../models/gpt.js';
 import { validateGptConfig, type GptConfig } from '../models/gpt-config.js';
@@ -95,7 +98,11 @@ export function loadHfGpt2(dir: string, options: NonfiniteOptions = {}): Gpt {
   return model;
 }
 
-/** Writes an HF GPT-2 directory's config.json and model.safetensors (each atomically). */
-export async function saveHfGpt2(dir: string, model: Gpt): Promise<void> {
+/** Writes an HF GPT-2 directory's config.json and model.safetensors and, given a tokenizer, vocab.json, merges.txt and tokenizer.json (each atomically). */
+export async function saveHfGpt2(dir: string, model: Gpt, tokenizer?: Gpt2Tokenizer): Promise<void> {
   writeHfDir(dir, hfConfigFromGpt(model.config), await gpt2Tensors(model));
+  if (tokenizer === undefined) return;
+  writeFileAtomicSync(join(dir, 'vocab.json'), JSON.stringify(tokenizer.vocabObject()));
+  writeFileAtomicSync(join(dir, 'merges.txt'), tokenizer.mergesText());
+  writeFileAtomicSync(join(dir, 'tokenizer.json'), tokenizer.toTokenizerJson());
 }
