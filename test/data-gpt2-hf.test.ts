@@ -13,7 +13,7 @@ test('@huggingface/tokenizers reads our GPT-2 tokenizer.json and encodes tiny Sh
   const theirs = new Tokenizer(JSON.parse(ours.toTokenizerJson()), { model_max_length: 1024, add_bos_token: false, add_eos_token: false });
   const text = await readText(TINY_SHAKESPEARE_PATH);
   const want = ours.encode(text);
-  const got = theirs.encode(text, { add_special_tokens: false }).ids;
+  const got: number[] = theirs.encode(text, { add_special_tokens: false }).ids;
   assert.equal(got.length, want.length);
   const first = got.findIndex((id, i) => id !== want[i]);
   assert.equal(first, -1, `first difference at token ${first}`);
