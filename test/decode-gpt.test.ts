@@ -120,3 +120,16 @@ test('aiayn generate streams a continuation of an HF directory, and names a bad 
   assert.equal(long.status, 2);
   assert.match(long.stderr, /the prompt has 40 tokens, more than the model's context of 16/);
 });
+
+test('slide: past a full context, each token is the one the last maxLen - 1 tokens give, recomputed', async () => {
+  const model = loadHfGpt2(TINY);
+  const produced = await collect(generate(model, [3, 4], { maxNewTokens: 20, temperature: 0, slide: true }));
+  assert.equal(produced.length, 20);
+  const seq = [3, 4, ...produced];
+  for (let i = 16; i < seq.length; i++) { // token i from the 15 before it
+    const window = seq.slice(i - 15, i);
+    const logits = await noGrad(() => model.forward(tensor(window, [1, 15], 'int32'))).data();
+    const last = Array.from(logits.slice(14 * 264, 15 * 264));
+    assert.equal(seq[i], last.indexOf(Math.max(...last)), `token ${i}`);
+  }
+});

@@ -12,7 +12,7 @@ const HELP = `usage: aiayn generate --model DIR --prompt "..." [--max-new-tokens
   --model DIR         an aiayn GPT directory (aiayn train-lm) or a Hugging Face GPT-2 directory
                       (config.json + model.safetensors; tokenizer.json or vocab.json + merges.txt, else GPT-2's)
   --prompt TEXT       the text to continue (empty: <|endoftext|> for GPT-2 tokenizers, a newline for characters)
-  --max-new-tokens N  tokens to generate (stops early at <|endoftext|> or when the context is full)
+  --max-new-tokens N  tokens to generate (stops early at <|endoftext|>; past a full context, continues on its last tokens)
   --temperature T     0 picks the most likely token; --top-k K and --top-p P truncate the distribution
   --seed S            the sampling seed
   --allow-nonfinite   load weights that hold NaN or Inf`;
@@ -67,11 +67,10 @@ export async function run(argv: string[]): Promise<number> {
   const ids = [...prompt];
   const write = streamer(tokenizer, (s) => process.stdout.write(s));
   write(ids);
-  for await (const id of generate(model, prompt, { ...opts, stopId })) {
+  for await (const id of generate(model, prompt, { ...opts, stopId, slide: true })) {
     ids.push(id);
     write(ids);
   }
   process.stdout.write('\n');
-  if (ids.length >= model.config.maxLen && ids.length - prompt.length < opts.maxNewTokens) console.error(`aiayn: stopped at the model's context of ${model.config.maxLen} tokens`);
   return 0;
 }

@@ -22,6 +22,11 @@ export interface GenerateOptions {
   rng?: Rng;
   /** Stop after emitting this id (e.g. <|endoftext|>). */
   stopId?: number;
+  /**
+   * When the context is full, keep going on its last maxLen - 1 tokens (recomputed, as nanoGPT's sample crops its
+   * context) instead of stopping.
+   */
+  slide?: boolean;
 }
 
 /** Checks a prompt against the model's vocabulary and context; the errors name the token or the lengths. */
@@ -43,7 +48,7 @@ function argmax(row: Float32Array): number {
 
 /**
  * Yields new token ids one at a time after `prompt`, using key/value caches; stops after maxNewTokens, after
- * stopId, or when the context is full. The model runs in eval mode and is put back as it was.
+ * stopId, or when the context is full (unless opts.slide). The model runs in eval mode and is put back as it was.
  */
 export async function* generate(model: Gpt, prompt: readonly number[], opts: GenerateOptions): AsyncGenerator<number> {
   checkPrompt(model, prompt);
@@ -60,16 +65,20 @@ export async function* generate(model: Gpt, prompt: readonly number[], opts: Gen
     return logSoftmax(logits.slice(1, ids.length - 1, ids.length).reshape([1, V]), -1);
   }));
   try {
+    const maxLen = model.config.maxLen;
+    const sequence = [...prompt];
     let logp = next(prompt);
-    for (let produced = 0, length = prompt.length; ; ) {
+    for (let produced = 0; ; ) {
       const row = (await logp.data()) as Float32Array;
       logp.dispose();
       const id = temperature === 0 ? argmax(row) : sampleToken(row, 0, V, opts, rng);
       yield id;
       produced++;
-      length++;
-      if (produced >= opts.maxNewTokens || id === opts.stopId || length >= model.config.maxLen) return;
-      logp = next([id]);
+      sequence.push(id);
+      if (produced >= opts.maxNewTokens || id === opts.stopId || (sequence.length >= maxLen && opts.slide !== true)) return;
+      if (sequence.length < maxLen) { logp = next([id]); continue; }
+      for (const c of caches) clearCache(c); // the context is full: start again on its last maxLen - 1 tokens
+      logp = next(sequence.slice(sequence.length - (maxLen - 1)));
     }
   } finally {
     for (const c of caches) clearCache(c);

@@ -76,12 +76,12 @@ async function evaluate(model: Gpt, batches: ReadonlyArray<{ x: Int32Array; y: I
   return total / batches.length;
 }
 
-/** Text sampled from the model after a newline (characters) or <|endoftext|> (GPT-2), nanoGPT's temperature 0.8, top-k 200. */
+/** Text sampled after a newline (characters) or <|endoftext|> (GPT-2): nanoGPT's temperature 0.8, top-k 200, context cropped. */
 async function sample(model: Gpt, tokenizer: LmTokenizer, tokens: number, seed: number): Promise<string> {
   if (tokens === 0) return '';
   const start = tokenizer instanceof CharTokenizer ? tokenizer.encode('\n') : [tokenizer.eotId];
   const ids: number[] = [];
-  for await (const id of generate(model, start, { maxNewTokens: tokens, temperature: 0.8, topK: 200, rng: new Rng(seed) })) ids.push(id);
+  for await (const id of generate(model, start, { maxNewTokens: tokens, temperature: 0.8, topK: 200, rng: new Rng(seed), slide: true })) ids.push(id);
   return tokenizer.decode(ids);
 }
 
