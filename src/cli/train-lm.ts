@@ -14,7 +14,7 @@ const HELP = `usage: aiayn train-lm [--preset NAME] --out DIR [options]
   --text FILE          the corpus (plain or .gz; default the bundled tiny Shakespeare), last 10% for validation
   --resume             continue from the newest checkpoint in DIR (bit-exact)
   --max-steps N  --max-minutes M  --batch-size N  --lr LR  --min-lr LR  --warmup N  --lr-decay-steps N  --weight-decay W
-  --clip NORM  --eval-every N  --eval-batches N  --sample-tokens N  --checkpoint-every N  --seed N  --dropout P
+  --clip NORM  --eval-every N  --eval-batches N (0: the whole validation text)  --sample-tokens N  --checkpoint-every N  --seed N  --dropout P
   --on-nonfinite skip|stop   a step whose loss or gradient norm is NaN/Inf: skip its update (default) or stop
   --quiet              no progress bar`;
 

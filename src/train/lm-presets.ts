@@ -25,7 +25,7 @@ export interface LmSettings {
   /** Global gradient-norm clip (0 = off). */
   clipNorm: number;
   evalEvery: number;
-  /** Random validation batches per evaluation (nanoGPT's eval_iters). */
+  /** Random validation batches per evaluation (nanoGPT's eval_iters); 0: every window of the validation text. */
   evalBatches: number;
   /** Tokens sampled after each evaluation (0 = none). */
   sampleTokens: number;

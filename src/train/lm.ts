@@ -55,6 +55,17 @@ function windows(ids: Int32Array, rows: number, t: number, rng: Rng): { x: Int32
   return { x, y };
 }
 
+/** Every non-overlapping window of a split, in batches of up to `rows` (evaluation on the whole validation text). */
+function wholeSplit(ids: Int32Array, rows: number, t: number): Array<{ x: Int32Array; y: Int32Array }> {
+  const count = Math.floor((ids.length - 1) / t);
+  const out: Array<{ x: Int32Array; y: Int32Array }> = [];
+  for (let first = 0; first < count; first += rows) {
+    const n = Math.min(rows, count - first);
+    out.push({ x: ids.slice(first * t, (first + n) * t), y: ids.slice(first * t + 1, (first + n) * t + 1) });
+  }
+  return out;
+}
+
 /** The batch of update `step` (its own generator, so a resumed run draws the same batches). */
 function batchOf(ids: Int32Array, run: LmRun, t: number, step: number): { x: Int32Array; y: Int32Array } {
   return windows(ids, run.batchSize, t, new Rng((run.seed * 1_000_003 + step) >>> 0));
@@ -65,15 +76,17 @@ async function evaluate(model: Gpt, batches: ReadonlyArray<{ x: Int32Array; y: I
   const wasTraining = model.training;
   model.eval();
   let total = 0;
+  let windowsSeen = 0;
   try {
     for (const b of batches) {
       const rows = b.x.length / model.config.maxLen;
       const loss = tidy(() => noGrad(() => model.loss(tensor(b.x, [rows, model.config.maxLen], 'int32'), tensor(b.y, [rows, model.config.maxLen], 'int32'))));
-      total += await loss.itemAsync();
+      total += (await loss.itemAsync()) * rows;
+      windowsSeen += rows;
       loss.dispose();
     }
   } finally { model.train(wasTraining); }
-  return total / batches.length;
+  return total / windowsSeen;
 }
 
 /** Text sampled after a newline (characters) or <|endoftext|> (GPT-2): nanoGPT's temperature 0.8, top-k 200, context cropped. */
@@ -108,7 +121,7 @@ export async function trainLm(run: LmRun): Promise<LmResult> {
   const [trainIds, valIds] = [ids.subarray(0, split), ids.subarray(split)];
   const t = model.config.maxLen;
   const valRng = new Rng(run.seed ^ 0x5eed);
-  const valBatches = Array.from({ length: run.evalBatches }, () => windows(valIds, run.batchSize, t, valRng));
+  const valBatches = run.evalBatches > 0 ? Array.from({ length: run.evalBatches }, () => windows(valIds, run.batchSize, t, valRng)) : wholeSplit(valIds, run.batchSize, t);
   const optimizer = new AdamW(model.parameters(), {
     lr: cosineSchedule({ lr: run.lr, minLr: run.minLr, warmup: run.warmup, decaySteps: run.lrDecaySteps || run.maxSteps }), betas: [0.9, run.beta2], eps: 1e-8,
     weightDecay: run.weightDecay, decays: (p) => p.rank >= 2, // nanoGPT: matrices and embeddings decay, gains and biases do not
