@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { relError } from './helpers/reference.js';
 import { HfTensors } from '../src/io/hf.js';
 import { gpt2Tensors, loadGpt2Weights, loadHfGpt2, saveHfGpt2, toHfGpt2Name } from '../src/io/hf-gpt2.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsTensor } from '../src/io/safetensors.js';
@@ -18,18 +19,6 @@ import { forEachBackend } from './helpers/backends.js';
 const TOLERANCE = 1e-4;
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const TINY = join(FIXTURES, 'gpt2-tiny');
-
-/** max |a - b| / max |b| (normwise relative error). */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 /** Logits, loss and every gradient of `model` against the reference tensors. */
 async function assertParity(model: Gpt, ref: Map<string, SafetensorsTensor>): Promise<string> {

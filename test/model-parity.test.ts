@@ -4,6 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { relError } from './helpers/reference.js';
 import { loadSafetensors, type SafetensorsTensor } from '../src/io/safetensors.js';
 import { loadTorchStateDict, toTorchName, toTorchStateDict } from '../src/io/torch-names.js';
 import type { TransformerConfig } from '../src/models/config.js';
@@ -16,18 +17,6 @@ import { webgpuOrSkip } from './helpers/webgpu.js';
 import type { Tensor } from '../src/tensor/index.js';
 
 const TOLERANCE = 1e-4;
-
-/** max |a - b| / max |b| (normwise relative error). */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 function load(name: string): { config: TransformerConfig; padId: number; tensors: Map<string, SafetensorsTensor> } {
   const file = loadSafetensors(fileURLToPath(new URL(`./fixtures/model/${name}.safetensors`, import.meta.url)));

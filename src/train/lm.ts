@@ -16,7 +16,6 @@ import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import { Rng } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import { clipGradNorm } from './clip.js';
 import { chartsPage, smooth } from './curves.js';
 import type { LmSettings } from './lm-presets.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
@@ -24,6 +23,7 @@ import { AdamW } from './optim.js';
 import { ProgressBar } from './progress.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { cosineSchedule } from './schedule.js';
+import { guardedUpdate } from './update.js';
 import { listCheckpoints } from './translation.js';
 
 /** A run: settings, where to write, and the corpus. */
@@ -171,12 +171,7 @@ export async function trainLm(run: LmRun): Promise<LmResult> {
       l.backward();
       return l;
     });
-    const gradNorm = await clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
-    const stepLoss = await loss.itemAsync();
-    loss.dispose();
-    const verdict = await guard.check(stepLoss, gradNorm, named);
-    if (verdict.ok) optimizer.step();
-    optimizer.zeroGrad();
+    const { loss: stepLoss, gradNorm, verdict } = await guardedUpdate(loss, optimizer, guard, named, run.clipNorm);
     loop.step++;
     loop.tokens += x.length;
     if (!verdict.ok) {

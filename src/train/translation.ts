@@ -18,7 +18,6 @@ import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import { clipGradNorm } from './clip.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { curvesPage, smooth, type Series } from './curves.js';
@@ -26,6 +25,7 @@ import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
 import { ProgressBar } from './progress.js';
 import { noamSchedule } from './schedule.js';
+import { guardedUpdate } from './update.js';
 
 /** A run: settings, where to write, and optional data (Multi30k from the package when absent). */
 export interface TranslationRun extends TrainSettings {
@@ -182,13 +182,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
         run.onGradients?.(named, loop.step + 1);
         return l;
       });
-      // The norm clipping needs is the finiteness check too (an infinite maxNorm computes it and clips nothing).
-      const gradNorm = await clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
-      const stepLoss = await loss.itemAsync();
-      loss.dispose();
-      const verdict = await guard.check(stepLoss, gradNorm, named);
-      if (verdict.ok) optimizer.step();
-      optimizer.zeroGrad();
+      const { loss: stepLoss, gradNorm, verdict } = await guardedUpdate(loss, optimizer, guard, named, run.clipNorm);
       loop.step++;
       loop.batchInEpoch++;
       loop.tokens += batch.tgtTokens;
