@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { relError } from './helpers/reference.js';
+import { relError } from './helpers/rel-error.js';
 import { HfTensors } from '../src/io/hf.js';
 import { gpt2Tensors, loadGpt2Weights, loadHfGpt2, saveHfGpt2, toHfGpt2Name } from '../src/io/hf-gpt2.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsTensor } from '../src/io/safetensors.js';

@@ -4,7 +4,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { relError } from './helpers/reference.js';
 import { loadSafetensors, type SafetensorsTensor } from '../src/io/safetensors.js';
 import { loadTorchStateDict, toTorchName, toTorchStateDict } from '../src/io/torch-names.js';
 import type { TransformerConfig } from '../src/models/config.js';
@@ -13,6 +12,7 @@ import { Transformer } from '../src/models/transformer.js';
 import { noGrad, tensor } from '../src/tensor/index.js';
 import { getBackend } from '../src/backend/index.js';
 import { onBackend } from './helpers/backends.js';
+import { relError } from './helpers/rel-error.js';
 import { webgpuOrSkip } from './helpers/webgpu.js';
 import type { Tensor } from '../src/tensor/index.js';
 

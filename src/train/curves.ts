@@ -27,23 +27,8 @@ export function lineChart(title: string, xLabel: string, series: readonly Series
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><text x="${width / 2}" y="14" text-anchor="middle" font-size="13">${title}</text>${legend}${axes}${lines}</svg>`;
 }
 
-/** The page with the loss and BLEU charts. */
-export function curvesPage(title: string, loss: readonly Series[], bleu: readonly Series[]): string {
-  return chartsPage(title, [{ title: 'loss', series: loss }, { title: 'validation BLEU', series: bleu }]);
-}
-
-/** A page of charts over steps, one under the other. */
-export function chartsPage(title: string, charts: ReadonlyArray<{ title: string; series: readonly Series[] }>): string {
+/** The page with the loss and BLEU (or `secondTitle`) charts. */
+export function curvesPage(title: string, loss: readonly Series[], bleu: readonly Series[], secondTitle = 'validation BLEU'): string {
   return `<!doctype html><meta charset="utf-8"><title>${title}</title><body style="font-family:sans-serif">` +
-    `<h1 style="font-size:18px">${title}</h1>${charts.map((c) => lineChart(c.title, 'steps', c.series)).join('<br>')}</body>\n`;
-}
-
-/** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
-export function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < points.length; i += n) {
-    const group = points.slice(i, i + n);
-    out.push([group[group.length - 1]![0], group.reduce((s, p) => s + p[1], 0) / group.length]);
-  }
-  return out;
+    `<h1 style="font-size:18px">${title}</h1>${lineChart('loss', 'steps', loss)}<br>${lineChart(secondTitle, 'steps', bleu)}</body>\n`;
 }

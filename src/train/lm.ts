@@ -16,7 +16,7 @@ import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import { Rng } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import { chartsPage, smooth } from './curves.js';
+import { curvesPage } from './curves.js';
 import type { LmSettings } from './lm-presets.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { AdamW } from './optim.js';
@@ -24,7 +24,7 @@ import { ProgressBar } from './progress.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { cosineSchedule } from './schedule.js';
 import { guardedUpdate } from './update.js';
-import { listCheckpoints } from './translation.js';
+import { listCheckpoints, smooth } from './translation.js';
 
 /** A run: settings, where to write, and the corpus. */
 export interface LmRun extends LmSettings {
@@ -196,7 +196,7 @@ export async function trainLm(run: LmRun): Promise<LmResult> {
 /** Rewrites curves.html from the log records. */
 async function writeCurves(out: string, history: readonly LogRecord[]): Promise<void> {
   const pick = (key: string): Array<[number, number]> => history.filter((r) => typeof r[key] === 'number').map((r) => [r['step'] as number, r[key] as number]);
-  await writeFileAtomic(join(out, 'curves.html'), chartsPage('aiayn language model', [
-    { title: 'loss', series: [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }] },
-  ]));
+  await writeFileAtomic(join(out, 'curves.html'), curvesPage('aiayn language model',
+    [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }],
+    [{ name: 'learning rate', color: '#2ca02c', points: pick('lr') }], 'learning rate'));
 }

@@ -20,7 +20,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
-import { curvesPage, smooth, type Series } from './curves.js';
+import { curvesPage, type Series } from './curves.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
 import { ProgressBar } from './progress.js';
@@ -218,4 +218,14 @@ async function writeCurves(out: string, history: readonly LogRecord[]): Promise<
   const loss: Series[] = [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }];
   const bleu: Series[] = [{ name: 'val BLEU (greedy)', color: '#2ca02c', points: pick('val_bleu') }];
   await writeFileAtomic(join(out, 'curves.html'), curvesPage('aiayn training', loss, bleu));
+}
+
+/** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
+export function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < points.length; i += n) {
+    const group = points.slice(i, i + n);
+    out.push([group[group.length - 1]![0], group.reduce((s, p) => s + p[1], 0) / group.length]);
+  }
+  return out;
 }

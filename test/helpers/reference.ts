@@ -257,15 +257,3 @@ export const binaryRef = {
   maximum: (a: number, b: number) => Math.max(a, b),
   minimum: (a: number, b: number) => Math.min(a, b),
 } as const;
-
-/** max |a - b| / max |b| (normwise relative error); throws when the lengths differ. */
-export function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`relError: ${actual.length} values against ${expected.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
