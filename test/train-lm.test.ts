@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generate } from '../src/decode/generate.js';
+import { loadGptDir } from '../src/io/gpt-dir.js';
 import { loadSafetensors } from '../src/io/safetensors.js';
 import { full } from '../src/tensor/index.js';
 import { trainLm, type LmRun } from '../src/train/lm.js';
@@ -33,6 +35,12 @@ test('AdamW decays only the parameters `decays` selects', async () => {
   assert.deepEqual([...await gain.data()], [1, 1]);
 });
 
+async function collect(it: AsyncGenerator<number>): Promise<number[]> {
+  const out: number[] = [];
+  for await (const id of it) out.push(id);
+  return out;
+}
+
 /** A tiny run over a short repetitive text. */
 function tinyRun(out: string, textPath: string, maxSteps: number): LmRun {
   return {
@@ -51,6 +59,10 @@ test('train-lm: the loss falls, a sample is logged, and a resumed run matches a 
     const vals = log.filter((r) => typeof r['val_loss'] === 'number').map((r) => r['val_loss'] as number);
     assert.ok(vals.at(-1)! < vals[0]! - 0.3, `val loss falls: ${vals.join(', ')}`);
     assert.equal(typeof log.find((r) => typeof r['sample'] === 'string' && r['sample'] !== '')?.['sample'], 'string');
+    const loaded = await loadGptDir(join(dir, 'a')); // the aiayn GPT directory 'aiayn generate --model' reads
+    assert.equal(loaded.layout, 'aiayn');
+    assert.equal(loaded.tokenizer.decode(loaded.tokenizer.encode('to be')), 'to be');
+    assert.equal((await collect(generate(loaded.model, loaded.tokenizer.encode('to'), { maxNewTokens: 5, temperature: 0 }))).length, 5);
     await trainLm(tinyRun(join(dir, 'b'), textPath, 6));
     const resumed = await trainLm({ ...tinyRun(join(dir, 'b'), textPath, 12), resume: true });
     assert.equal(resumed.trainLoss, straight.trainLoss);
