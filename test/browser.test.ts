@@ -20,7 +20,7 @@ import { loadModelDir, saveModelDir } from '../src/io/model-dir.js';
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { createServer } from '../src/serve/server.js';
-import { tokenLabel } from '../web/src/attention-view.js';
+import { axisLabel } from '../web/src/attention-view.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -96,8 +96,8 @@ if (missing !== undefined && process.env['AIAYN_REQUIRE_BROWSER'] === '1') {
       const map = page.getByTestId('attn-map');
       assert.deepEqual([await map.getAttribute('data-kind'), await map.getAttribute('data-layer'), await map.getAttribute('data-head')], ['cross', '1', '1']);
       const maps = await api('/attention', { text: sentence }) as { srcTokens: string[]; tgtTokens: string[] };
-      assert.deepEqual(await map.locator('.col-label').allTextContents(), maps.srcTokens.map(tokenLabel), 'columns: source tokens');
-      assert.deepEqual(await map.locator('.row-label').allTextContents(), maps.tgtTokens.map(tokenLabel), 'rows: decoder input tokens');
+      assert.deepEqual(await map.locator('.col-label').allTextContents(), maps.srcTokens.map(axisLabel), 'columns: source tokens');
+      assert.deepEqual(await map.locator('.row-label').allTextContents(), maps.tgtTokens.map(axisLabel), 'rows: decoder input tokens');
       assert.match(await map.locator('.caption').textContent() ?? '', /^Encoder-decoder attention, layer 2, head 2/);
 
       await page.getByTestId('mk-k').fill('7');

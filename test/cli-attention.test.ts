@@ -1,6 +1,6 @@
-// `aiayn attention` on a tiny random model directory: writes an HTML page and a PNG, prints what it wrote, and
-// gives clear errors for a missing --src, an unknown output extension, a missing model directory and an
-// output path it cannot write.
+// `aiayn attention` on a tiny random model directory: writes an HTML page and a PNG (also one layer and head
+// only), prints what it wrote, and gives clear errors for a missing --src, an unknown output extension, a
+// --head past the model's heads, a missing model directory and an output path it cannot write.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { readMulti30k } from '../src/data/corpora.js';
 import { saveModelDir } from '../src/io/model-dir.js';
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
+import { decodePng } from './helpers/png.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
@@ -49,6 +50,14 @@ test('writes an HTML page and a PNG and says what it wrote', () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^wrote .*maps\.png: 2 encoder \+ 1 decoder layers/);
   assert.deepEqual([...readFileSync(png).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+  const one = join(dir, 'one.png');
+  r = aiayn(['attention', '--model', model, '--src', 'Ein Mann läuft über die Straße.', '--tgt', 'A man runs.', '--layer', '2', '--head', '1', '-o', one]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /; drawn: layer 2, head 1 only\n$/);
+  const picture = decodePng(readFileSync(one));
+  const full = decodePng(readFileSync(png));
+  assert.ok(picture.width < full.width && picture.height < full.height, 'one encoder panel (layer 2 has no decoder maps) is smaller than all');
 });
 
 test('errors: missing --src, unknown extension, missing model directory, unwritable output; --help', () => {
@@ -61,6 +70,10 @@ test('errors: missing --src, unknown extension, missing model directory, unwrita
   assert.equal(r.code, 2);
   assert.match(r.err, /cannot tell the output format of '.*maps\.jpg': use a \.html or \.png file name/);
   assert.ok(!existsSync(bad));
+
+  r = aiayn(['attention', '--model', model, '--src', SRC, '--head', '3', '-o', join(dir, 'h.png')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--head must be a whole number from 1 to 2 \(the model's heads\), got 3/);
 
   r = aiayn(['attention', '--model', join(dir, 'nope'), '--src', SRC, '-o', join(dir, 'y.png')]);
   assert.equal(r.code, 2);

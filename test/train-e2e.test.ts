@@ -10,6 +10,7 @@ import { loadModelDir } from '../src/io/model-dir.js';
 import { averageCheckpoints, checkpointWeights } from '../src/train/checkpoint.js';
 import { trainPreset } from '../src/train/presets.js';
 import { listCheckpoints, trainTranslation, type TranslationRun } from '../src/train/translation.js';
+import { decodePng } from './helpers/png.js';
 
 const train = (await readMulti30k('train', 'de', 'en')).slice(0, 3000);
 const val = (await readMulti30k('val', 'de', 'en')).slice(0, 100);
@@ -35,8 +36,9 @@ test('validation loss falls on Multi30k (short form of the main job)', async () 
   assert.equal(valLosses.length, 3, 'evaluated at steps 0, 60 and 120');
   assert.ok(valLosses[2]! < valLosses[0]! - 1.0, `val loss ${valLosses.map((v) => v.toFixed(3)).join(' -> ')} should fall by > 1 nat`);
   assert.ok(valLosses[2]! < valLosses[1]!, 'and keep falling');
-  for (const f of ['config.json', 'tokenizer.json', 'weights.safetensors', 'train-log.jsonl', 'curves.html']) assert.ok(readdirSync(out).includes(f), f);
+  for (const f of ['config.json', 'tokenizer.json', 'weights.safetensors', 'train-log.jsonl', 'curves.html', 'curves.png']) assert.ok(readdirSync(out).includes(f), f);
   assert.match(readFileSync(join(out, 'curves.html'), 'utf8'), /<svg[\s\S]*val loss/);
+  assert.deepEqual([decodePng(readFileSync(join(out, 'curves.png'))).width, decodePng(readFileSync(join(out, 'curves.png'))).height], [640, 620]);
   assert.equal(result.steps, 120);
   const { model, tokenizer } = await loadModelDir(out);
   assert.equal(model.training, false);

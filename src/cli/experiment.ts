@@ -5,7 +5,8 @@
 
 import { writeFileAtomic } from '../data/files.js';
 import { crossovers, LAYER_KINDS, measureComplexity, type ComplexityResult, type Crossover, type LayerKind } from '../experiments/complexity.js';
-import { escapeHtml, logLogChart } from '../experiments/plot.js';
+import { logLogChart } from '../experiments/plot.js';
+import { escapeXml } from '../io/svg.js';
 import { CliError, getFlag, getNumber, getString, parseArgs, type ParsedArgs } from './args.js';
 
 const HELP = `usage: aiayn experiment complexity [options]
@@ -99,9 +100,9 @@ function complexityPage(r: ComplexityResult): string {
   const head = '<tr><th>layer</th><th>n</th><th>ms/forward</th><th>sequential ops</th><th>max path length</th><th>Table 1 complexity</th><th>multiply-adds</th></tr>';
   const rows = r.rows.map((row) => `<tr><td>${row.layer}</td><td>${row.n}</td><td>${row.ms.toPrecision(3)}</td><td>${row.sequentialOps}</td>` +
     `<td>${row.maxPathLength}</td><td>${count(row.table1Complexity)}</td><td>${count(row.multiplyAdds)}</td></tr>`).join('');
-  const notes = crossovers(r).map((c) => `<li>${escapeHtml(describeCrossover(c, r))}</li>`).join('');
+  const notes = crossovers(r).map((c) => `<li>${escapeXml(describeCrossover(c, r))}</li>`).join('');
   return '<!doctype html><meta charset="utf-8"><title>aiayn: Table 1 measured</title><body style="font-family:sans-serif">' +
-    `<h1 style="font-size:18px">Table 1 measured (Vaswani et al. 2017, §4)</h1><p>${escapeHtml(conditions(r))}</p>${chart}<ul>${notes}</ul>` +
+    `<h1 style="font-size:18px">Table 1 measured (Vaswani et al. 2017, §4)</h1><p>${escapeXml(conditions(r))}</p>${chart}<ul>${notes}</ul>` +
     `<table border="1" cellpadding="3" style="border-collapse:collapse;font-size:13px">${head}${rows}</table></body>\n`;
 }
 

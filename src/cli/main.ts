@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   serve: { summary: 'serve the web page and a JSON API (translate, attention) for a model', load: () => import('./serve.js') },
   'train-lm': { summary: 'train a GPT language model (shakespeare-char: nanoGPT\'s CPU recipe; --resume)', load: () => import('./train-lm.js') },
   generate: { summary: 'continue a prompt with a GPT model (aiayn or Hugging Face GPT-2 directory), streaming', load: () => import('./generate.js') },
+  export: { summary: 'export a model to ONNX (encoder, decoder, decoder with past) for onnxruntime', load: () => import('./export.js') },
+  'train-mlm': { summary: 'pretrain a BERT / RoBERTa by masked language modelling (checkpoints, --resume)', load: () => import('./train-mlm.js') },
+  finetune: { summary: 'fine-tune a BERT / RoBERTa sequence classifier on label<TAB>text files', load: () => import('./finetune.js') },
+  classify: { summary: 'label stdin lines with a fine-tuned classifier (labels and probabilities)', load: () => import('./classify.js') },
   experiment: { summary: 'experiments from the paper (experiment complexity: Table 1)', load: () => import('./experiment.js') },
 };
 

@@ -7,3 +7,6 @@ export { splitTrainVal, splitTextTrainVal, type SplitOptions } from './split.js'
 export { TokenBatcher, streamBatches, encodePairs, causalMask, type Example, type TranslationBatch, type BatchOptions } from './batching.js';
 export { MULTI30K_SPLITS, multi30kPath, readMulti30k, type Multi30kSplit, type Multi30kLang } from './corpora.js';
 export { seededRandom, shuffleInPlace } from './random.js';
+export { WordPiece, WORDPIECE_SPECIALS, WORDPIECE_DEFAULTS, type WordPieceOptions, type WordPieceLearnOptions, type BertEncoding } from './wordpiece.js';
+export { wordPieceToJson, wordPieceFromJson, wordPieceTokenizerConfig } from './wordpiece-json.js';
+export { bertNormalize, bertPreTokenize, type BertNormalizeOptions } from './bert-pretokenize.js';

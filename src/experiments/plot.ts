@@ -2,6 +2,7 @@
 // the time per layer against sequence length n of Table 1 (§4). train/curves.ts draws linear axes labelled
 // only at their ends; this chart puts ticks at powers of 2 (x) and 10 (y) and draws vertical markers.
 
+import { escapeXml, FONT_FAMILY } from '../io/svg.js';
 import type { Series } from '../train/curves.js';
 
 /** A dashed vertical line at x with a label (e.g. n = d). */
@@ -16,11 +17,6 @@ export interface LogLogChartOptions {
   markers?: readonly Marker[];
   width?: number;
   height?: number;
-}
-
-/** Escapes text for HTML and SVG. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Powers of `base` from base^lo to base^hi. */
@@ -54,16 +50,16 @@ export function logLogChart(opts: LogLogChartOptions): string {
   const yTicks = powers(10, y0, y1).map((y) => `<line x1="${left}" y1="${sy(y).toFixed(1)}" x2="${right}" y2="${sy(y).toFixed(1)}" stroke="#eee"/>` +
     `<text x="${left - 6}" y="${(sy(y) + 4).toFixed(1)}" font-size="11" text-anchor="end">${tickLabel(y)}</text>`);
   const axes = `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#888"/><line x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#888"/>` +
-    `<text x="${(left + right) / 2}" y="${height - 10}" font-size="12" text-anchor="middle">${escapeHtml(xLabel)}</text>` +
-    `<text x="14" y="${(top + bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${(top + bottom) / 2})">${escapeHtml(yLabel)}</text>`;
+    `<text x="${(left + right) / 2}" y="${height - 10}" font-size="12" text-anchor="middle">${escapeXml(xLabel)}</text>` +
+    `<text x="14" y="${(top + bottom) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${(top + bottom) / 2})">${escapeXml(yLabel)}</text>`;
   const markerLines = markers.map((m) => `<line class="marker" x1="${sx(m.x).toFixed(1)}" y1="${top}" x2="${sx(m.x).toFixed(1)}" y2="${bottom}" stroke="#555" stroke-dasharray="5,4"/>` +
-    `<text x="${(sx(m.x) + 4).toFixed(1)}" y="${top + 12}" font-size="11">${escapeHtml(m.label)}</text>`);
+    `<text x="${(sx(m.x) + 4).toFixed(1)}" y="${top + 12}" font-size="11">${escapeXml(m.label)}</text>`);
   const paths = series.map((s) => {
     const d = s.points.filter(([x, y]) => x > 0 && y > 0).map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-    return `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeHtml(s.name)}</title></path>`;
+    return `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"><title>${escapeXml(s.name)}</title></path>`;
   });
-  const legend = series.map((s, i) => `<text x="${left + 8 + i * 150}" y="${top - 10}" fill="${s.color}" font-size="12">${escapeHtml(s.name)}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">` +
-    `<text x="${width / 2}" y="16" text-anchor="middle" font-size="14">${escapeHtml(title)}</text>` +
+  const legend = series.map((s, i) => `<text x="${left + 8 + i * 150}" y="${top - 10}" fill="${s.color}" font-size="12">${escapeXml(s.name)}</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="${FONT_FAMILY}">` +
+    `<text x="${width / 2}" y="16" text-anchor="middle" font-size="14">${escapeXml(title)}</text>` +
     `${xTicks.join('')}${yTicks.join('')}${axes}${markerLines.join('')}${paths.join('')}${legend.join('')}</svg>`;
 }

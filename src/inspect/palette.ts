@@ -1,5 +1,7 @@
-// How attention maps are coloured and labelled, shared by `aiayn attention` (src/inspect/heatmap.ts) and the
-// web page (web/src): plain functions with no Node imports, so the browser bundle can take them.
+// How attention maps are coloured, labelled and grouped, shared by `aiayn attention` (src/inspect/heatmap.ts)
+// and the web page (web/src): plain functions with no Node imports, so the browser bundle can take them.
+
+import type { AttentionMaps } from './attention.js';
 
 /** An RGB colour, 0..255 per channel. */
 export type Rgb = readonly [number, number, number];
@@ -16,7 +18,38 @@ export function weightColour(weight: number): Rgb {
   return [mix(0), mix(1), mix(2)];
 }
 
-/** A token as a label: spaces as U+2581 (as `aiayn bpe encode` prints them), tabs and newlines escaped. */
+/** A token as a label: spaces as U+2581 (as `aiayn bpe encode` prints them), tabs and newlines as \\t \\n \\r, other control characters as \\xNN. */
 export function tokenLabel(token: string): string {
-  return token.replace(/[ \t\n\r]/g, (c) => ({ ' ': '\u2581', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+  const named: Record<string, string> = { ' ': '\u2581', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+  return token.replace(/[ \x00-\x1f\x7f-\x9f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
+
+/** The most characters (grapheme clusters) an axis label shows; longer labels end in an ellipsis. */
+const MAX_LABEL = 16;
+
+/** A label cut to at most max grapheme clusters, the last one an ellipsis when it is cut (never otherwise changed). */
+export function cutLabel(label: string, max = MAX_LABEL): string {
+  const graphemes = Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(label), (s) => s.segment);
+  return graphemes.length <= max ? label : graphemes.slice(0, max - 1).join('') + '\u2026';
+}
+
+/** A token as an axis label, the same in the HTML page, the PNG and the web page: tokenLabel, cut by cutLabel. */
+export function axisLabel(token: string): string {
+  return cutLabel(tokenLabel(token));
+}
+
+/** One kind of attention: where its maps are and which tokens label its rows (queries) and columns (keys). */
+export interface AttentionKind {
+  key: 'encoderSelf' | 'decoderSelf' | 'cross';
+  title: string;
+  axes: string;
+  rows(maps: AttentionMaps): string[];
+  cols(maps: AttentionMaps): string[];
+}
+
+/** The three kinds of attention in drawing order (§3.2.3). */
+export const ATTENTION_KINDS: readonly AttentionKind[] = [
+  { key: 'encoderSelf', title: 'Encoder self-attention', axes: 'rows: source token (query), columns: source token (key)', rows: (m) => m.srcTokens, cols: (m) => m.srcTokens },
+  { key: 'decoderSelf', title: 'Decoder self-attention (masked)', axes: 'rows: decoder input token (query), columns: decoder input token (key)', rows: (m) => m.tgtTokens, cols: (m) => m.tgtTokens },
+  { key: 'cross', title: 'Encoder-decoder attention', axes: 'rows: decoder input token (query), columns: source token (key)', rows: (m) => m.tgtTokens, cols: (m) => m.srcTokens },
+];

@@ -1,6 +1,7 @@
-// A dependency-free PNG writer for the attention heatmaps (the paper's Figures 3-5 draw attention this way):
-// an RGB raster to draw into and an encoder that writes the PNG chunks of the W3C/ISO 15948 specification
-// (signature, IHDR, IDAT compressed with node:zlib, IEND, each with its CRC-32).
+// A dependency-free PNG writer for the cells of the attention heatmaps (heatmap-svg.ts embeds them, one pixel
+// per cell, in the SVG that HTML pages show and resvg rasterizes): an RGB raster to draw into and an encoder
+// that writes the PNG chunks of the W3C/ISO 15948 specification (signature, IHDR, IDAT compressed with
+// node:zlib, IEND, each with its CRC-32).
 
 import { deflateSync } from 'node:zlib';
 

@@ -35,7 +35,8 @@ export interface TransformerConfig {
   finalNorm: boolean;
   shareEmbeddings: EmbeddingSharing;
   positional: 'sinusoidal' | 'learned';
-  activation: Activation;
+  /** The FFN activation (GPT-2's tanh GELU is for GPT models: the ONNX export and decoder step know these two). */
+  activation: Exclude<Activation, 'gelu-tanh'>;
   attention: AttentionKind;
   layerNormEps: number;
   /** Seed of the initialisation and dropout generator. */
@@ -67,7 +68,7 @@ export function makeConfig(preset: PresetName, overrides: Partial<TransformerCon
 
 /** The values each string-valued field may take. */
 const CHOICES = {
-  shareEmbeddings: ['none', 'target-output', 'all'], positional: ['sinusoidal', 'learned'], activation: ['relu', 'gelu', 'gelu-tanh'],
+  shareEmbeddings: ['none', 'target-output', 'all'], positional: ['sinusoidal', 'learned'], activation: ['relu', 'gelu'],
   attention: ['scaled-dot', 'additive', 'general'],
 } as const satisfies Partial<Record<keyof TransformerConfig, readonly string[]>>;
 

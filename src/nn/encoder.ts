@@ -22,6 +22,8 @@ export interface LayerOptions {
   dropout: number;
   /** Dropout on attention weights. */
   attentionDropout: number;
+  /** Dropout on the FFN's hidden activation (default `dropout`, as torch; BERT has none there: 0). */
+  activationDropout?: number;
   activation: Activation;
   attention: AttentionKind;
   normFirst: boolean;
@@ -41,7 +43,7 @@ export class EncoderLayer extends Module {
     super();
     const { dModel, rng } = opts;
     this.selfAttn = this.addModule('self_attn', new MultiHeadAttention(dModel, opts.h, { dropout: opts.attentionDropout, attention: opts.attention, rng }));
-    this.feedForward = this.addModule('feed_forward', new PositionwiseFeedForward(dModel, opts.dFF, opts.activation, opts.dropout, rng));
+    this.feedForward = this.addModule('feed_forward', new PositionwiseFeedForward(dModel, opts.dFF, opts.activation, opts.activationDropout ?? opts.dropout, rng));
     this.norm1 = this.addModule('norm1', new LayerNorm(dModel, opts.layerNormEps));
     this.norm2 = this.addModule('norm2', new LayerNorm(dModel, opts.layerNormEps));
     this.dropout = this.addModule('dropout', new Dropout(opts.dropout, rng));

@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CharTokenizer } from '../data/chars.js';
-import { readText, writeFileAtomic } from '../data/files.js';
+import { readText } from '../data/files.js';
 import { generate } from '../decode/generate.js';
 import { readGptDirConfig, saveGptDir, tokenizerOf, type LmTokenizer, type TokenizerSpec } from '../io/gpt-dir.js';
 import { Gpt } from '../models/gpt.js';
@@ -16,7 +16,7 @@ import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import { Rng } from '../tensor/random.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import { curvesPage } from './curves.js';
+import { curvesWriter } from './curves.js';
 import type { LmSettings } from './lm-presets.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { AdamW } from './optim.js';
@@ -24,7 +24,7 @@ import { ProgressBar } from './progress.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { cosineSchedule } from './schedule.js';
 import { guardedUpdate } from './update.js';
-import { listCheckpoints, smooth } from './translation.js';
+import { listCheckpoints } from './translation.js';
 
 /** A run: settings, where to write, and the corpus. */
 export interface LmRun extends LmSettings {
@@ -136,6 +136,7 @@ export async function trainLm(run: LmRun): Promise<LmResult> {
   const settings = { ...run, log: undefined } as unknown as Record<string, unknown>;
   await saveGptDir(run.out, model, spec, settings);
   const history = truncateLog(logPath, loop.step);
+  const writeCurves = curvesWriter(run.out, { title: 'aiayn language model', smoothOver: 50, second: { key: 'lr', name: 'learning rate', chart: 'learning rate' } }, log);
   const writeLog = (rec: LogRecord) => { appendFileSync(logPath, JSON.stringify(rec) + '\n'); history.push(rec); };
   const timeLimit = run.maxMinutes > 0 ? run.maxMinutes * 60 - loop.seconds : undefined;
   const bar = run.progress === false ? null : new ProgressBar({ total: run.maxSteps, label: 'train-lm', unit: 'tok', timeLimit, startAt: loop.step });
@@ -150,7 +151,7 @@ export async function trainLm(run: LmRun): Promise<LmResult> {
     lastSample = await sample(model, tokenizer, run.sampleTokens, run.seed + loop.step);
     writeLog({ step: loop.step, val_loss: valLoss, seconds: elapsed(), sample: lastSample });
     log(`step ${loop.step}: val loss ${valLoss.toFixed(4)} (${elapsed().toFixed(1)} s)${lastSample === '' ? '' : `; sample:\n${lastSample}\n`}`);
-    await writeCurves(run.out, history);
+    await writeCurves(history);
   };
   const checkpoint = async () => {
     loop.rng = model.rng.state();
@@ -191,12 +192,4 @@ export async function trainLm(run: LmRun): Promise<LmResult> {
   }
   bar?.done();
   return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, sample: lastSample, out: run.out };
-}
-
-/** Rewrites curves.html from the log records. */
-async function writeCurves(out: string, history: readonly LogRecord[]): Promise<void> {
-  const pick = (key: string): Array<[number, number]> => history.filter((r) => typeof r[key] === 'number').map((r) => [r['step'] as number, r[key] as number]);
-  await writeFileAtomic(join(out, 'curves.html'), curvesPage('aiayn language model',
-    [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }],
-    [{ name: 'learning rate', color: '#2ca02c', points: pick('lr') }], 'learning rate'));
 }

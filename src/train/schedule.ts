@@ -61,3 +61,12 @@ export function cosineSchedule(opts: CosineOptions): Schedule {
     },
   };
 }
+
+/** Parameters of BERT's schedule (Devlin et al. 2019, Appendix A.2: peak 1e-4, 10,000 warmup steps, linear decay). */
+export interface LinearWarmupOptions { peak: number; warmup: number; total: number; }
+
+/** Linear warmup to `peak` over `warmup` steps, then linear decay to 0 at step `total`. */
+export function linearWarmupDecay({ peak, warmup, total }: LinearWarmupOptions): Schedule {
+  if (!(peak >= 0) || !(warmup >= 0) || !(total > 0)) throw new Error(`linearWarmupDecay: need peak >= 0, warmup >= 0, total > 0, got ${peak}, ${warmup}, ${total}`);
+  return { rate: (step) => (step < warmup ? peak * step / warmup : peak * Math.max(0, total - step) / Math.max(1, total - warmup)) };
+}

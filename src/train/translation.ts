@@ -20,7 +20,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
-import { curvesPage, type Series } from './curves.js';
+import { curvesWriter, type CurvesSpec } from './curves.js';
 import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
 import { ProgressBar } from './progress.js';
@@ -60,6 +60,9 @@ function batchTensors(b: TranslationBatch) {
     tgtOut: tensor(b.tgtOut, [b.B, b.T], 'int32'),
   };
 }
+
+/** curves.html / curves.png of a translation run: losses, and greedy BLEU on validation sentences. */
+const TRANSLATION_CURVES: CurvesSpec = { title: 'aiayn training', smoothOver: 50, second: { key: 'val_bleu', name: 'val BLEU (greedy)', chart: 'validation BLEU' } };
 
 /** Mean label-smoothed loss per target token over a set of batches, in eval mode. */
 export async function evaluateLoss(model: Transformer, batches: Iterable<TranslationBatch>, labelSmoothing: number): Promise<number> {
@@ -145,6 +148,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   let lastLoss = NaN;
   let valLoss = NaN;
   let valBleu: number | null = null;
+  const writeCurves = curvesWriter(run.out, TRANSLATION_CURVES, log);
   const evaluate = async (withBleu: boolean) => {
     valLoss = await evaluateLoss(model, valBatches, config.labelSmoothing);
     valBleu = null;
@@ -155,7 +159,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
     }
     writeLog({ step: loop.step, epoch: loop.epoch, val_loss: valLoss, val_bleu: valBleu, seconds: elapsed() });
     log(`step ${loop.step}: val loss ${valLoss.toFixed(3)}${valBleu === null ? '' : `, val BLEU (greedy, ${run.bleuSentences} sent.) ${valBleu.toFixed(2)}`}`);
-    await writeCurves(run.out, history);
+    await writeCurves(history);
   };
   const checkpoint = async () => {
     loop.rng = model.rng.state();
@@ -210,22 +214,4 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
   }
   bar?.done();
   return { steps: loop.step, seconds: elapsed(), trainLoss: lastLoss, valLoss, valBleu, out: run.out };
-}
-
-/** Rewrites curves.html from the log records. */
-async function writeCurves(out: string, history: readonly LogRecord[]): Promise<void> {
-  const pick = (key: string): Array<[number, number]> => history.filter((r) => typeof r[key] === 'number').map((r) => [r['step'] as number, r[key] as number]);
-  const loss: Series[] = [{ name: 'train loss', color: '#1f77b4', points: smooth(pick('loss'), 50) }, { name: 'val loss', color: '#d62728', points: pick('val_loss') }];
-  const bleu: Series[] = [{ name: 'val BLEU (greedy)', color: '#2ca02c', points: pick('val_bleu') }];
-  await writeFileAtomic(join(out, 'curves.html'), curvesPage('aiayn training', loss, bleu));
-}
-
-/** Mean of consecutive groups of n points, to draw a readable training-loss curve. */
-export function smooth(points: Array<[number, number]>, n: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < points.length; i += n) {
-    const group = points.slice(i, i + n);
-    out.push([group[group.length - 1]![0], group.reduce((s, p) => s + p[1], 0) / group.length]);
-  }
-  return out;
 }

@@ -2,17 +2,10 @@
 // see that head's weights softmax(Q K^T / sqrt(d_k)) (§3.2.1) as a heatmap labelled with the tokens.
 
 import type { AttentionMaps } from '../../src/inspect/attention.js';
-import { tokenLabel, weightColour } from '../../src/inspect/palette.js';
+import { ATTENTION_KINDS, axisLabel, tokenLabel, weightColour } from '../../src/inspect/palette.js';
 import { drawHeatmap } from './heatmap-view.js';
 
-export { tokenLabel } from '../../src/inspect/palette.js';
-
-/** The three kinds of attention (§3.2.3): where their maps are and which tokens label rows (queries) and columns (keys). */
-const ATTENTION_KINDS = [
-  { key: 'encoderSelf', title: 'Encoder self-attention', axes: 'rows: source token (query), columns: source token (key)', rows: (m: AttentionMaps) => m.srcTokens, cols: (m: AttentionMaps) => m.srcTokens },
-  { key: 'decoderSelf', title: 'Decoder self-attention (masked)', axes: 'rows: decoder input token (query), columns: decoder input token (key)', rows: (m: AttentionMaps) => m.tgtTokens, cols: (m: AttentionMaps) => m.tgtTokens },
-  { key: 'cross', title: 'Encoder-decoder attention', axes: 'rows: decoder input token (query), columns: source token (key)', rows: (m: AttentionMaps) => m.tgtTokens, cols: (m: AttentionMaps) => m.srcTokens },
-] as const;
+export { axisLabel } from '../../src/inspect/palette.js';
 
 /** The elements the view fills. */
 export interface AttentionElements { kind: HTMLSelectElement; layer: HTMLSelectElement; heads: HTMLElement; map: HTMLElement; }
@@ -35,8 +28,8 @@ export function attentionView(els: AttentionElements): { show(maps: AttentionMap
       values: maps[k.key][layer]![head]!,
       colour: weightColour,
       caption: `${k.title}, layer ${layer + 1}, head ${head + 1} (${k.axes})`,
-      rowLabels: rows,
-      colLabels: cols,
+      rowLabels: k.rows(maps).map(axisLabel), // the same labels as `aiayn attention` draws; the readout shows whole tokens
+      colLabels: k.cols(maps).map(axisLabel),
       describe: (i, j, w) => `${rows[i]} \u2192 ${cols[j]}: ${w.toFixed(4)}`,
     });
     Object.assign(els.map.dataset, { kind: k.key, layer: String(layer), head: String(head) });
