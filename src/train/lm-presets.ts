@@ -48,11 +48,6 @@ export const LM_PRESETS: Record<string, LmSettings> = {
    * 4x the rate (80% of the recipe's tokens); reached 1.8852 on this machine (docs/results.md).
    */
   'shakespeare-char-fast': { ...nanoGptChar, batchSize: 24, maxSteps: 800, lr: 4e-3, minLr: 4e-4, warmup: 50, evalEvery: 200, checkpointEvery: 800 },
-  /** Issue 19's goal 2 (1.55 in 30 minutes): a wider model over a longer context, stopped at 29 minutes. */
-  'shakespeare-char-30min': {
-    ...nanoGptChar, model: { layers: 6, h: 8, dModel: 256, dFF: 1024, maxLen: 128, dropout: 0.1, attentionDropout: 0.1 }, batchSize: 32,
-    maxSteps: 2600, maxMinutes: 29, lr: 2e-3, minLr: 2e-4, warmup: 100, evalEvery: 250, checkpointEvery: 500,
-  },
   /** The same recipe over GPT-2's BPE tokens (vocabulary 50,257, tied head). */
   'shakespeare-bpe': { ...nanoGptChar, modelPreset: 'shakespeare-bpe', tokenizer: 'gpt2', sampleTokens: 60 },
 };
