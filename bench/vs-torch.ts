@@ -5,6 +5,7 @@
 //
 // Usage: npm run bench:vs-torch [-- --config tiny|small|base[,..]] [--json] [--threads 2] [--steps K]
 //        [--rounds R] [--warmup W] [--decode [--decoder kv|recompute]]
+//        npm run bench:vs-torch -- --model gpt2 [--json] [--threads 2]   (GPT-2 124M: bench/gpt2.ts)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSpec } from './ours-step.js';
 import { eachFlag } from './flags.js';
+import { benchGpt2 } from './gpt2.js';
 import { allocatorEnv, median, SPECS, trainingFlops, Worker } from './workers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -30,7 +32,7 @@ const DECODE_BATCHES = [1, 16];
 
 /** Parsed command line. */
 interface Options {
-  configs: string[]; json: boolean; threads: number; decode: boolean; decoder: 'kv' | 'recompute';
+  configs: string[]; json: boolean; threads: number; decode: boolean; decoder: 'kv' | 'recompute'; model?: 'gpt2';
   steps?: number; rounds?: number; warmup?: number;
 }
 
@@ -47,6 +49,11 @@ function parseArgs(argv: readonly string[]): Options {
       o.decoder = d;
     }
     else if (flag === '--threads') o.threads = v.count();
+    else if (flag === '--model') {
+      const m = v.text();
+      if (m !== 'gpt2') throw new Error(`--model must be gpt2, got '${m}'`);
+      o.model = m;
+    }
     else if (flag === '--steps') o.steps = v.count();
     else if (flag === '--rounds') o.rounds = v.count();
     else if (flag === '--warmup') o.warmup = v.count();
@@ -207,6 +214,7 @@ async function main(): Promise<void> {
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
   const torch = torchAvailable();
   if (!torch.ok) log(`PyTorch is not available (${PYTHON} -c 'import torch': ${torch.why}); printing our side only`);
+  if (o.model === 'gpt2') { benchGpt2({ threads: o.threads, json: o.json, python: PYTHON, torchEnv: torch.ok ? torchEnv(o.threads) : null, log }); return; }
   if (o.decode) {
     const results: DecodeResult[] = [];
     for (const c of o.configs) results.push(...await benchDecode(SPECS[c]!, o, torch.ok, log));

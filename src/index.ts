@@ -12,3 +12,7 @@ export { loadHfBert, saveHfBert, bertConfigFromHf, bertConfigToHf, type LoadedBe
 export { WordPiece, wordPieceToJson, wordPieceFromJson } from './data/index.js';
 export { Bpe, Gpt2Tokenizer, TokenBatcher, readMulti30k, PAD_ID, BOS_ID, EOS_ID, UNK_ID } from './data/index.js';
 export { corpusBleu, sentenceBleu, corpusChrf, corpusTer } from './eval/index.js';
+export { loadHfGpt2, saveHfGpt2, loadGpt2Weights, gpt2Tensors, toHfGpt2Name } from './io/hf-gpt2.js';
+export { loadGptDir, saveGptDir, type LoadedGpt } from './io/gpt-dir.js';
+export { CharTokenizer } from './data/index.js';
+export { trainLm, type LmRun, type LmResult } from './train/lm.js';

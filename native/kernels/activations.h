@@ -17,7 +17,7 @@ constexpr double kSqrtHalf = 0.70710678118654752440;
 constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
-/** f(x) for unary op OP (exp and sigmoid run in the vectorised loops of simd/ instead). */
+/** f(x) for unary op OP (exp, sigmoid and, in the elementwise kernels, geluTanh run in the vectorised loops of simd/). */
 template <int OP>
 inline float unaryF(float xf) {
   static_assert(OP != kExp && OP != kSigmoid, "exp and sigmoid are vmath loops");

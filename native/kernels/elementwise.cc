@@ -148,8 +148,8 @@ void copyStrided(const CopyArgs& g) {
 void unary(const UnaryArgs& g) {
   dispatchOp<kUnaryOpCount>(g.op, [&](auto c) {
     constexpr int OP = decltype(c)::value;
-    if constexpr (OP == kExp || OP == kSigmoid) {
-      vectorLoop(OP == kExp ? vmath().exp : vmath().sigmoid, g.x, g.out, g.n);
+    if constexpr (OP == kExp || OP == kSigmoid || OP == kGeluTanh) {
+      vectorLoop(OP == kExp ? vmath().exp : OP == kSigmoid ? vmath().sigmoid : vmath().geluTanh, g.x, g.out, g.n);
     } else {
       unaryLoop<OP>(g.x, g.out, g.n);
     }
@@ -157,6 +157,14 @@ void unary(const UnaryArgs& g) {
 }
 
 void unaryBackward(const UnaryBackwardArgs& g) {
+  if (g.op == kGeluTanh) {  // a vector loop (vexp) instead of libm's tanh per element
+    parallelIf(g.n >= kParallelGrain, [&] {
+      int64_t b, e;
+      teamRange(g.n, &b, &e);
+      vmath().geluTanhGrad(g.x + b, g.dy + b, g.dx + b, e - b);
+    });
+    return;
+  }
   dispatchOp<kUnaryOpCount>(g.op, [&](auto c) { unaryBackwardLoop<decltype(c)::value>(g.x, g.y, g.dy, g.dx, g.n); });
 }
 

@@ -18,7 +18,7 @@
 namespace aiayn {
 
 extern const VMath VMATH_TABLE;
-const VMath VMATH_TABLE = {VMATH_NAME, kLanes, kOneRowKernel, kLanes, expLoop, sigmoidLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, scaleShiftLoop,
+const VMath VMATH_TABLE = {VMATH_NAME, kLanes, kOneRowKernel, kLanes, expLoop, sigmoidLoop, geluTanhLoop, geluTanhGradLoop, softmaxRowLoop, softmaxGradRowLoop, ceStatsLoop, rowMaxLoop, biasRowMaxLoop, scaleShiftLoop,
                            adamLoop, smallGemmNTLoop, packedGemmLoop, transposeLoop, layerNormRowsLoop,
                            layerNormBackwardRowsLoop, sumColumnsLoop, drawKeepWordsLoop, dropoutGradWordsLoop, attendRowLoop,
                            attentionScoresPairLoop, attentionBackwardPairLoop};

@@ -28,6 +28,10 @@ struct VMath {
   void (*exp)(const float* x, float* out, int64_t n);
   /** out[i] = 1 / (1 + exp(-x[i])). */
   void (*sigmoid)(const float* x, float* out, int64_t n);
+  /** out[i] = GELU's tanh approximation 0.5 x (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3). */
+  void (*geluTanh)(const float* x, float* out, int64_t n);
+  /** dx[i] = dy[i] * d/dx geluTanh(x[i]) = dy[i] (s + 2 x s (1 - s) u'(x)), s = sigmoid(2u). */
+  void (*geluTanhGrad)(const float* x, const float* dy, float* dx, int64_t n);
   /**
    * One row of softmax (log: log-softmax) of scale * x + mask, mask read at mask[j * maskStride] (nullptr:
    * none); float exps, double sum; a row masked out entirely gives NaNs, as the TypeScript oracle does.

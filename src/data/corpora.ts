@@ -20,3 +20,6 @@ export async function readMulti30k(split: Multi30kSplit, src: Multi30kLang = 'en
   for await (const pair of readParallel(multi30kPath(split, src), multi30kPath(split, tgt))) pairs.push(pair);
   return pairs;
 }
+
+/** Where the bundled tiny Shakespeare (char-rnn's input.txt, gzipped) lies. */
+export const TINY_SHAKESPEARE_PATH = fileURLToPath(new URL('../../data/tinyshakespeare/input.txt.gz', import.meta.url));

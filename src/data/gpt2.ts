@@ -47,6 +47,8 @@ export class Gpt2Tokenizer {
   /** `bytesOf[id]` holds a token's bytes as a latin1 string; `ids` is its inverse. */
   private constructor(
     private readonly bytesOf: string[], private readonly ids: Map<string, number>, private readonly table: MergeTable,
+    /** The merges in priority order when the files listed them (vocab.json + merges.txt); derived from ranks otherwise. */
+    private merges: Array<[number, number]> | null = null,
   ) {
     this.eotId = bytesOf.length;
   }
@@ -102,7 +104,27 @@ export class Gpt2Tokenizer {
       pairs.push([a, b]);
       merged.push(m);
     });
-    return Gpt2Tokenizer.checked(bytesOf, ids, new PairMergeTable(pairs, merged), source);
+    return Gpt2Tokenizer.checked(bytesOf, ids, new PairMergeTable(pairs, merged), source, pairs);
+  }
+
+  /**
+   * Builds the tokenizer from a Hugging Face tokenizer.json whose model is byte-level BPE (GPT-2's): model.vocab
+   * and model.merges ("a b" strings or [a, b] pairs). Other model types are refused with the supported one named.
+   */
+  static fromTokenizerJson(text: string, source = 'tokenizer.json'): Gpt2Tokenizer {
+    let json: unknown;
+    try { json = JSON.parse(text); } catch (err) { throw new DataError(`malformed JSON: ${(err as Error).message}`, source); }
+    const model = (json as { model?: { type?: unknown; vocab?: unknown; merges?: unknown } } | null)?.model;
+    if (typeof model !== 'object' || model === null) throw new DataError('no "model" object', source);
+    if (model.type !== 'BPE') throw new DataError(`model type ${JSON.stringify(model.type)} is not supported; supported: "BPE" (GPT-2's byte-level BPE)`, source);
+    if (!Array.isArray(model.merges)) throw new DataError('"model.merges" must be a list', source);
+    const merges = model.merges.map((m: unknown) => (Array.isArray(m) ? m.join(' ') : String(m)));
+    return Gpt2Tokenizer.fromVocabMerges(JSON.stringify(model.vocab ?? null), merges.join('\n'), source, source);
+  }
+
+  /** Loads a Hugging Face tokenizer.json (byte-level BPE). */
+  static async loadTokenizerJson(path: string): Promise<Gpt2Tokenizer> {
+    return Gpt2Tokenizer.fromTokenizerJson(await readText(path), path);
   }
 
   /** Loads a tiktoken rank file (plain or gzip). */
@@ -121,14 +143,14 @@ export class Gpt2Tokenizer {
     return Gpt2Tokenizer.bundledTokenizer;
   }
 
-  private static checked(bytesOf: string[], ids: Map<string, number>, table: MergeTable, source: string): Gpt2Tokenizer {
+  private static checked(bytesOf: string[], ids: Map<string, number>, table: MergeTable, source: string, merges: Array<[number, number]> | null = null): Gpt2Tokenizer {
     for (let id = 0; id < bytesOf.length; id++) {
       if (bytesOf[id] === undefined) throw new DataError(`token id ${id} is missing`, source);
     }
     for (let b = 0; b < 256; b++) {
       if (!ids.has(String.fromCharCode(b))) throw new DataError(`byte 0x${b.toString(16)} has no token`, source);
     }
-    return new Gpt2Tokenizer(bytesOf, ids, table);
+    return new Gpt2Tokenizer(bytesOf, ids, table, merges);
   }
 
   /** The number of token ids, `<|endoftext|>` included. */
@@ -169,6 +191,51 @@ export class Gpt2Tokenizer {
     const bytes = this.bytesOf[id];
     if (bytes === undefined) throw new RangeError(`token id ${id} is outside the vocabulary`);
     return Array.from(bytes, (c) => BYTE_STAND_INS[c.charCodeAt(0)]!).join('');
+  }
+
+  /**
+   * The merges in priority order. From a rank file they are recovered as tiktoken does: token r's two parts are what
+   * BPE with the merges of rank below r makes of its bytes.
+   */
+  mergePairs(): Array<[number, number]> {
+    if (this.merges !== null) return this.merges;
+    const merges: Array<[number, number]> = [];
+    for (let rank = 0; rank < this.bytesOf.length; rank++) {
+      const bytes = this.bytesOf[rank]!;
+      if (bytes.length < 2) continue;
+      const below: MergeTable = { rankOf: (a, b) => { const r = this.table.rankOf(a, b); return r < rank ? r : -1; }, tokenOf: (r) => this.table.tokenOf(r) };
+      const parts = applyMerges(Array.from(bytes, (c) => this.ids.get(c)!), below);
+      if (parts.length !== 2) throw new Error(`GPT-2 tokenizer: token ${rank} is not the merge of two earlier tokens`);
+      merges.push([parts[0]!, parts[1]!]);
+    }
+    this.merges = merges;
+    return merges;
+  }
+
+  /** vocab.json's object: each token (as tokenText writes it) -> id, <|endoftext|> last. */
+  vocabObject(): Record<string, number> {
+    const vocab: Record<string, number> = {};
+    for (let id = 0; id < this.vocabSize; id++) vocab[this.tokenText(id)] = id;
+    return vocab;
+  }
+
+  /** merges.txt: a version line, then one merge per line in priority order. */
+  mergesText(): string {
+    return '#version: 0.2\n' + this.mergePairs().map(([a, b]) => `${this.tokenText(a)} ${this.tokenText(b)}\n`).join('');
+  }
+
+  /** A Hugging Face tokenizer.json: byte-level BPE with GPT-2's pre-tokenizer, decoder and <|endoftext|>. */
+  toTokenizerJson(): string {
+    const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+    return JSON.stringify({
+      version: '1.0', truncation: null, padding: null,
+      added_tokens: [{ id: this.eotId, content: GPT2_EOT, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+      normalizer: null, pre_tokenizer: byteLevel, post_processor: { ...byteLevel, trim_offsets: false }, decoder: byteLevel,
+      model: {
+        type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false,
+        vocab: this.vocabObject(), merges: this.mergePairs().map(([a, b]) => `${this.tokenText(a)} ${this.tokenText(b)}`),
+      },
+    });
   }
 
   /** BPE over one pre-token's bytes (a latin1 string); a pre-token that is itself a token maps to it directly. */

@@ -1,5 +1,6 @@
 // The data path: BPE tokenizers (Sennrich and GPT-2 byte-level), corpus readers, splits and token-count batching.
 export { Bpe, countWords, SPECIAL_TOKENS, PAD_ID, BOS_ID, EOS_ID, UNK_ID, BPE_FORMAT, BPE_VERSION, type BpeJson, type BpeLearnOptions } from './bpe.js';
+export { CharTokenizer } from './chars.js';
 export { Gpt2Tokenizer, GPT2_PATTERN, GPT2_EOT, GPT2_RANKS_PATH } from './gpt2.js';
 export { DataError, readLines, readLinesFrom, readAllLines, readParallel, readText, writeFileAtomic, AtomicWriter, type LinePair, type ReadLinesOptions } from './files.js';
 export { splitTrainVal, splitTextTrainVal, type SplitOptions } from './split.js';

@@ -13,7 +13,7 @@ export interface SamplingOptions extends SearchOptions {
 }
 
 /** Draws one token id from a row of log-probabilities after temperature, top-k and top-p. */
-export function sampleToken(logp: Float32Array, offset: number, V: number, opts: SamplingOptions, rng: Rng): number {
+export function sampleToken(logp: Float32Array, offset: number, V: number, opts: Pick<SamplingOptions, 'temperature' | 'topK' | 'topP'>, rng: Rng): number {
   const temperature = opts.temperature ?? 1;
   if (!(temperature > 0)) throw new Error(`sampling: temperature must be > 0, got ${temperature}`);
   const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => logp[offset + b]! - logp[offset + a]!);

@@ -8,6 +8,7 @@ import { Bpe } from '../data/bpe.js';
 import { writeFileAtomic } from '../data/files.js';
 import { validateConfig, type TransformerConfig } from '../models/config.js';
 import { Transformer } from '../models/transformer.js';
+import type { Module } from '../nn/module.js';
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from './safetensors.js';
 import { checkFiniteWeights, checkModelFitsWeights, type NonfiniteOptions } from './validate.js';
 
@@ -27,19 +28,19 @@ export interface ModelDirConfig {
 export interface LoadedModel { model: Transformer; tokenizer: Bpe; config: ModelDirConfig; }
 
 /** Our parameters as safetensors entries (host copies), by our names. */
-export async function modelTensors(model: Transformer): Promise<Record<string, SafetensorsInput>> {
+export async function modelTensors(model: Module): Promise<Record<string, SafetensorsInput>> {
   const out: Record<string, SafetensorsInput> = {};
   for (const [name, t] of model.stateDict()) out[name] = { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array };
   return out;
 }
 
 /** Writes weights.safetensors atomically. */
-export async function saveWeights(path: string, model: Transformer): Promise<void> {
+export async function saveWeights(path: string, model: Module): Promise<void> {
   saveSafetensors(path, await modelTensors(model), { format: 'aiayn' });
 }
 
 /** Loads weights into a model (strict: names and shapes must match; finite unless allowed), naming the file on error. */
-export function loadWeights(path: string, model: Transformer, options: NonfiniteOptions = {}): void {
+export function loadWeights(path: string, model: Module, options: NonfiniteOptions = {}): void {
   const { tensors } = loadSafetensors(path);
   checkFiniteWeights(tensors, path, options);
   try {

@@ -35,7 +35,8 @@ export interface TransformerConfig {
   finalNorm: boolean;
   shareEmbeddings: EmbeddingSharing;
   positional: 'sinusoidal' | 'learned';
-  activation: Activation;
+  /** The FFN activation (GPT-2's tanh GELU is for GPT models: the ONNX export and decoder step know these two). */
+  activation: Exclude<Activation, 'gelu-tanh'>;
   attention: AttentionKind;
   layerNormEps: number;
   /** Seed of the initialisation and dropout generator. */

@@ -5,7 +5,7 @@
 
 import type { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { AttentionKind } from './attention.js';
+import type { AttentionKind, KVCache } from './attention.js';
 import { MultiHeadAttention } from './attention.js';
 import { Dropout } from './dropout.js';
 import { PositionwiseFeedForward, type Activation } from './feedforward.js';
@@ -49,10 +49,13 @@ export class EncoderLayer extends Module {
     this.dropout = this.addModule('dropout', new Dropout(opts.dropout, rng));
   }
 
-  /** x (B, S, d), mask additive (B, 1, 1, S) -> (B, S, d). */
-  forward(x: Tensor, mask?: Tensor): Tensor {
+  /**
+   * x (B, S, d), mask additive (B, 1, 1, S) or (S, S) -> (B, S, d). With an 'append' cache (a decoder-only model
+   * generating, e.g. GPT), x holds only the new positions and the keys and values of earlier ones are reused.
+   */
+  forward(x: Tensor, mask?: Tensor, cache?: KVCache): Tensor {
     const nf = this.opts.normFirst;
-    const y = residual(x, this.norm1, this.dropout, nf, (z) => this.selfAttn.forward(z, z, z, mask));
+    const y = residual(x, this.norm1, this.dropout, nf, (z) => this.selfAttn.forward(z, z, z, mask, cache));
     return residual(y, this.norm2, this.dropout, nf, (z) => this.feedForward.forward(z));
   }
 }

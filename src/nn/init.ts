@@ -29,3 +29,10 @@ export function xavierUniformInPlace(p: Tensor, rng: Rng): void {
 export function normalInit(shape: readonly number[], rng: Rng): Tensor {
   return randn(shape, { rng });
 }
+
+/** Writes N(0, std^2) values into an existing parameter (in place, no autograd), as GPT-2 initialises (std 0.02). */
+export function normalInPlace(p: Tensor, std: number, rng: Rng): void {
+  const d = new Float32Array(p.size);
+  for (let i = 0; i < d.length; i++) d[i] = std * rng.normal();
+  p.assign(d);
+}

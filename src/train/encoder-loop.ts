@@ -14,12 +14,13 @@ import type { Bert } from '../models/bert.js';
 import { tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import { clipGradNorm } from './clip.js';
+import { describeNonfinite, NonfiniteGuard } from './nonfinite.js';
 import { curvesWriter } from './curves.js';
 import { AdamW } from './optim.js';
 import { ProgressBar } from './progress.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog, type LogRecord } from './resume.js';
 import { linearWarmupDecay } from './schedule.js';
+import { guardedUpdate } from './update.js';
 import { listCheckpoints } from './translation.js';
 
 /** What is trained: the batches' losses and the validation metrics. */
@@ -110,6 +111,8 @@ export async function trainEncoder(run: EncoderRun): Promise<EncoderResult> {
     for (const old of listCheckpoints(ckptDir).slice(0, -run.keepCheckpoints)) unlinkSync(old);
     await saveEncoderDir(run.out, model, run.tokenizer, run.labels);
   };
+  const guard = new NonfiniteGuard();
+  const named = model.namedParameters();
   model.train();
   if (loop.step === 0) await evaluate();
   const timeUp = () => run.maxMinutes > 0 && elapsed() > run.maxMinutes * 60;
@@ -123,12 +126,14 @@ export async function trainEncoder(run: EncoderRun): Promise<EncoderResult> {
       r.loss.backward();
       return r.loss;
     });
-    const norm = await clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
     const value = await loss.itemAsync();
     loss.dispose();
-    if (Number.isFinite(value) && Number.isFinite(norm)) optimizer.step();
-    else log(`step ${loop.step + 1}: non-finite loss ${value} or gradient norm ${norm}; update skipped`);
-    optimizer.zeroGrad();
+    const { gradNorm, verdict } = await guardedUpdate(value, optimizer, guard, named, run.clipNorm);
+    if (!verdict.ok) {
+      const what = describeNonfinite(loop.step + 1, value, gradNorm, verdict.firstBadGradient);
+      if (verdict.stop) throw new Error(`${run.title}: stopped after ${verdict.inARow} non-finite steps in a row; ${what}. The last good checkpoint is ${listCheckpoints(ckptDir).at(-1) ?? 'none'}`);
+      log(`${what}; update skipped`);
+    }
     loop.step++;
     loop.batchInEpoch++;
     loop.tokens += units;

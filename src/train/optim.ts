@@ -20,6 +20,8 @@ export interface AdamOptions {
   eps?: number;
   /** L2 penalty added to the gradient (Adam, default 0) or decoupled decay (AdamW, default 0.01). */
   weightDecay?: number;
+  /** Which parameters weight decay applies to (default all), as torch's parameter groups (GPT decays matrices only). */
+  decays?: (p: Tensor, index: number) => boolean;
 }
 
 /** Optimizer state of one parameter on the host: its update count and moment estimates. */
@@ -48,6 +50,8 @@ export class Adam {
   /** Whether weight decay is decoupled from the gradient (AdamW). */
   protected readonly decoupled: boolean = false;
   private readonly schedule: Schedule;
+  /** Whether each parameter is weight-decayed. */
+  private readonly decayed: readonly boolean[];
   private steps = 0;
   private state: Array<Moments | null>;
 
@@ -70,6 +74,7 @@ export class Adam {
     if (!(this.eps >= 0)) throw new Error(`${name}: eps must be >= 0, got ${this.eps}`);
     if (!(this.weightDecay >= 0)) throw new Error(`${name}: weightDecay must be >= 0, got ${this.weightDecay}`);
     this.schedule = typeof lr === 'number' ? constantSchedule(lr) : lr;
+    this.decayed = this.params.map((p, i) => opts.decays?.(p, i) ?? true);
     this.state = this.params.map(() => null);
   }
 
@@ -94,7 +99,7 @@ export class Adam {
       if (s === null || s === undefined) s = this.state[i] = { step: 0, m: keep(zeros(p.shape)), v: keep(zeros(p.shape)) };
       s.step++;
       backend.adam({ param: p.dense('adam'), grad: grad.dense('adam'), m: s.m.dense('adam'), v: s.v.dense('adam'), n: p.size, lr,
-        beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: s.step, decoupled: this.decoupled });
+        beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.decayed[i] ? this.weightDecay : 0, step: s.step, decoupled: this.decoupled });
     });
   }
 

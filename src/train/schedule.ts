@@ -41,6 +41,27 @@ export function constantSchedule(lr: number): Schedule {
   return { rate: () => lr };
 }
 
+/** Parameters of the warmup-then-cosine schedule (GPT-2 and nanoGPT's recipe). */
+export interface CosineOptions { lr: number; minLr: number; warmup: number; decaySteps: number; }
+
+/**
+ * Linear warmup to lr over `warmup` updates, then a cosine decay to minLr at update decaySteps, minLr after
+ * (Radford et al. 2018 §4.1: "increased linearly from zero over the first 2000 updates and annealed to 0 using a
+ * cosine schedule"; nanoGPT's get_lr with it = step - 1).
+ */
+export function cosineSchedule(opts: CosineOptions): Schedule {
+  const { lr, minLr, warmup, decaySteps } = opts;
+  if (!(lr >= 0 && minLr >= 0 && warmup >= 0 && decaySteps >= 0)) throw new Error(`cosineSchedule: need lr, minLr, warmup, decaySteps >= 0, got ${JSON.stringify(opts)}`);
+  return {
+    rate: (step) => {
+      const it = step - 1;
+      if (it < warmup) return (lr * (it + 1)) / (warmup + 1);
+      if (it >= decaySteps) return minLr; // also when decaySteps <= warmup: straight to minLr
+      return minLr + 0.5 * (1 + Math.cos((Math.PI * (it - warmup)) / (decaySteps - warmup))) * (lr - minLr);
+    },
+  };
+}
+
 /** Parameters of BERT's schedule (Devlin et al. 2019, Appendix A.2: peak 1e-4, 10,000 warmup steps, linear decay). */
 export interface LinearWarmupOptions { peak: number; warmup: number; total: number; }
 

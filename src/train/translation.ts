@@ -20,7 +20,6 @@ import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, saveCheckpoint, type LoopState } from './checkpoint.js';
-import { clipGradNorm } from './clip.js';
 import { openCollective } from './distributed.js';
 import { broadcastParameters, GradientBuckets } from './grad-buckets.js';
 import { describeNonfinite, NonfiniteGuard, type NonfinitePolicy } from './nonfinite.js';
@@ -30,6 +29,7 @@ import { Adam } from './optim.js';
 import type { TrainSettings } from './presets.js';
 import { ProgressBar } from './progress.js';
 import { noamSchedule } from './schedule.js';
+import { guardedUpdate } from './update.js';
 
 /** A run: settings, where to write, and optional data (Multi30k from the package when absent). */
 export interface TranslationRun extends TrainSettings {
@@ -212,11 +212,7 @@ export async function trainTranslation(run: TranslationRun): Promise<Translation
       // Rank 0's clock decides a time limit for every rank.
       const agreed = buckets === null ? { loss: stepLoss, stop: false } : await buckets.finish(stepLoss, lead && timeUp());
       stepLoss = agreed.loss;
-      // The norm clipping needs is the finiteness check too (an infinite maxNorm computes it and clips nothing).
-      const gradNorm = await clipGradNorm(optimizer.params, run.clipNorm > 0 ? run.clipNorm : Infinity);
-      const verdict = await guard.check(stepLoss, gradNorm, named);
-      if (verdict.ok) optimizer.step();
-      optimizer.zeroGrad();
+      const { gradNorm, verdict } = await guardedUpdate(stepLoss, optimizer, guard, named, run.clipNorm);
       loop.step++;
       loop.batchInEpoch++;
       loop.tokens += globalTokens;
