@@ -56,6 +56,21 @@ export function getNumber(args: ParsedArgs, name: string, fallback?: number): nu
   return n;
 }
 
+/** Sets target[key] from each numeric flag given in `flags` ([flag, key] pairs); flags not given leave the target as it is. */
+export function applyNumbers<T extends object>(args: ParsedArgs, target: T, flags: ReadonlyArray<readonly [string, keyof T]>): void {
+  for (const [flag, key] of flags) {
+    const v = getNumber(args, flag);
+    if (v !== undefined) (target as Record<keyof T, unknown>)[key] = v;
+  }
+}
+
+/** The --out directory, which the command requires. */
+export function requireOut(args: ParsedArgs): string {
+  const out = getString(args, 'out');
+  if (out === undefined) throw new CliError('--out DIR is required');
+  return out;
+}
+
 /** True when a boolean flag was given. */
 export function getFlag(args: ParsedArgs, name: string): boolean {
   return args.options.get(name) === true;

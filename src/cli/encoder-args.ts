@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files.js';
-import { CliError, getFlag, getNumber, getString, type ParsedArgs } from './args.js';
+import { applyNumbers, CliError, getFlag, getNumber, getString, requireOut, type ParsedArgs } from './args.js';
 
 /** The settings of an encoder run (everything but the data and the model directory). */
 export interface EncoderSettings {
@@ -26,25 +26,15 @@ const NUMERIC: Array<[string, keyof EncoderSettings]> = [
   ['checkpoint-every', 'checkpointEvery'], ['keep-checkpoints', 'keepCheckpoints'], ['seed', 'seed'], ['vocab-size', 'vocabSize'],
 ];
 
-/** --out, required. */
-export function outDir(args: ParsedArgs): string {
-  const out = getString(args, 'out');
-  if (out === undefined) throw new CliError('--out DIR is required');
-  return out;
-}
-
 /** The settings: defaults, then the flags; with --resume, those the run was started with (flags may not change them). */
 export async function encoderSettings(args: ParsedArgs, defaults: EncoderSettings): Promise<EncoderSettings> {
-  const path = join(outDir(args), 'train-settings.json');
+  const path = join(requireOut(args), 'train-settings.json');
   if (getFlag(args, 'resume')) {
-    if (!existsSync(path)) throw new CliError(`--resume: ${path} does not exist (no run was started in ${outDir(args)})`);
+    if (!existsSync(path)) throw new CliError(`--resume: ${path} does not exist (no run was started in ${requireOut(args)})`);
     return JSON.parse(readFileSync(path, 'utf8')) as EncoderSettings;
   }
   const s: EncoderSettings = { ...defaults, preset: getString(args, 'preset', defaults.preset)! };
-  for (const [flag, key] of NUMERIC) {
-    const v = getNumber(args, flag);
-    if (v !== undefined) (s as Record<string, unknown>)[key] = v;
-  }
+  applyNumbers(args, s, NUMERIC);
   const dropout = getNumber(args, 'dropout');
   if (dropout !== undefined) s['dropout'] = dropout;
   for (const key of ['maxSteps', 'batchSize', 'maxLen', 'evalEvery', 'checkpointEvery', 'keepCheckpoints'] as const) {

@@ -11,8 +11,8 @@ import { loadHfBert } from '../io/hf-bert.js';
 import type { Bert } from '../models/bert.js';
 import { classificationTask, type LabelledIds } from '../train/bert-tasks.js';
 import { trainEncoder } from '../train/encoder-loop.js';
-import { CliError, getFlag, getString, parseArgs } from './args.js';
-import { ENCODER_FLAGS_HELP, encoderSettings, outDir, saveSettings, type EncoderSettings } from './encoder-args.js';
+import { CliError, getFlag, getString, parseArgs, requireOut } from './args.js';
+import { ENCODER_FLAGS_HELP, encoderSettings, saveSettings, type EncoderSettings } from './encoder-args.js';
 import { newModel } from './train-mlm.js';
 
 const HELP = `usage: aiayn finetune --out DIR --train TRAIN.tsv --val VAL.tsv (--model DIR | --preset NAME --tokenizer FILE) [options]
@@ -43,7 +43,7 @@ export async function readLabelled(path: string): Promise<Array<{ label: string;
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { booleans: ['resume', 'help', 'quiet'], aliases: { '-o': 'out', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
-  const out = outDir(args);
+  const out = requireOut(args);
   const given = Object.fromEntries(['train', 'val', 'model', 'tokenizer'].map((k) => [k, getString(args, k)]));
   const s = await encoderSettings(args, { ...DEFAULTS, ...given });
   if (s['train'] === undefined || s['val'] === undefined) throw new CliError('--train and --val are required');

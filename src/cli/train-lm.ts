@@ -4,7 +4,7 @@ import { TINY_SHAKESPEARE_PATH } from '../data/corpora.js';
 import { trainLm } from '../train/lm.js';
 import { lmPreset, LM_PRESETS, type LmSettings } from '../train/lm-presets.js';
 import { parseNonfinitePolicy } from '../train/nonfinite.js';
-import { CliError, getFlag, getNumber, getString, parseArgs } from './args.js';
+import { applyNumbers, CliError, getFlag, getNumber, getString, requireOut, parseArgs } from './args.js';
 
 const HELP = `usage: aiayn train-lm [--preset NAME] --out DIR [options]
 
@@ -29,14 +29,10 @@ export async function run(argv: string[]): Promise<number> {
     ['warmup', 'warmup'], ['lr-decay-steps', 'lrDecaySteps'], ['weight-decay', 'weightDecay'], ['clip', 'clipNorm'], ['eval-every', 'evalEvery'],
     ['eval-batches', 'evalBatches'], ['sample-tokens', 'sampleTokens'], ['checkpoint-every', 'checkpointEvery'], ['seed', 'seed'],
   ];
-  for (const [flag, key] of numeric) {
-    const v = getNumber(args, flag);
-    if (v !== undefined) (settings as unknown as Record<string, number>)[key] = v;
-  }
+  applyNumbers(args, settings, numeric);
   const dropout = getNumber(args, 'dropout');
   if (dropout !== undefined) settings.model = { ...settings.model, dropout, attentionDropout: dropout };
-  const out = getString(args, 'out');
-  if (out === undefined) throw new CliError('--out DIR is required');
+  const out = requireOut(args);
   let onNonfinite;
   try { onNonfinite = parseNonfinitePolicy(getString(args, 'on-nonfinite', 'skip')!); } catch (err) { throw new CliError((err as Error).message); }
   const textPath = getString(args, 'text', TINY_SHAKESPEARE_PATH)!;

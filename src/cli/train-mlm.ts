@@ -12,8 +12,8 @@ import { Bert } from '../models/bert.js';
 import { BERT_PRESETS, makeBertConfig, type BertPresetName } from '../models/bert-config.js';
 import { mlmTask } from '../train/bert-tasks.js';
 import { trainEncoder } from '../train/encoder-loop.js';
-import { CliError, getFlag, getString, parseArgs } from './args.js';
-import { ENCODER_FLAGS_HELP, encoderSettings, outDir, saveSettings, type EncoderSettings } from './encoder-args.js';
+import { CliError, getFlag, getString, parseArgs, requireOut } from './args.js';
+import { ENCODER_FLAGS_HELP, encoderSettings, saveSettings, type EncoderSettings } from './encoder-args.js';
 
 const HELP = `usage: aiayn train-mlm --out DIR [--preset NAME] [--train FILE --val FILE] [options]
 
@@ -43,7 +43,7 @@ export function newModel(s: EncoderSettings, tokenizer: WordPiece, numLabels: nu
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { booleans: ['resume', 'help', 'quiet'], aliases: { '-o': 'out', '-h': 'help' } });
   if (getFlag(args, 'help')) { console.log(HELP); return 0; }
-  const out = outDir(args);
+  const out = requireOut(args);
   const s = await encoderSettings(args, { ...DEFAULTS, train: getString(args, 'train', multi30kPath('train', 'en')), val: getString(args, 'val', multi30kPath('val', 'en')) });
   const train = await readAllLines(String(s['train']));
   const val = await readAllLines(String(s['val']));

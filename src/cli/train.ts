@@ -6,7 +6,7 @@ import { openCollective } from '../train/distributed.js';
 import { parseNonfinitePolicy } from '../train/nonfinite.js';
 import { trainPreset, type TrainSettings } from '../train/presets.js';
 import { trainTranslation } from '../train/translation.js';
-import { CliError, getFlag, getNumber, getString, parseArgs } from './args.js';
+import { applyNumbers, CliError, getFlag, getNumber, getString, requireOut, parseArgs } from './args.js';
 
 const HELP = `usage: aiayn train [--preset NAME] [--config FILE.json] --out DIR [options]
 
@@ -45,14 +45,10 @@ export async function run(argv: string[]): Promise<number> {
     ['lr-factor', 'lrFactor'], ['vocab-size', 'vocabSize'], ['eval-every', 'evalEvery'], ['bleu-sentences', 'bleuSentences'],
     ['checkpoint-every', 'checkpointEvery'], ['seed', 'seed'], ['clip', 'clipNorm'],
   ];
-  for (const [flag, key] of numeric) {
-    const v = getNumber(args, flag);
-    if (v !== undefined) (settings as unknown as Record<string, number>)[key] = v;
-  }
+  applyNumbers(args, settings, numeric);
   const dropout = getNumber(args, 'dropout');
   if (dropout !== undefined) settings.model = { ...settings.model, dropout, attentionDropout: dropout };
-  const out = getString(args, 'out');
-  if (out === undefined) throw new CliError('--out DIR is required');
+  const out = requireOut(args);
   const files = ['train-src', 'train-tgt', 'val-src', 'val-tgt'].map((f) => getString(args, f));
   const given = files.filter((f) => f !== undefined).length;
   if (given !== 0 && given !== 4) throw new CliError('give all of --train-src, --train-tgt, --val-src, --val-tgt, or none (bundled Multi30k)');
