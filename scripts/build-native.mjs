@@ -75,7 +75,8 @@ if (!process.env.npm_config_nodedir && existsSync(join(headersPrefix, 'include',
   gypArgs.push(`--nodedir=${headersPrefix}`);
 }
 // The optional MPI addon first: it needs neither oneDNN nor the main addon, so their notices must not skip it.
-if (cxx !== undefined && nodeGyp !== undefined) console.log(buildMpiAddon(root, nodeGyp, gypArgs, { ...process.env, CXX: cxx }));
+const mpiLine = cxx !== undefined && nodeGyp !== undefined ? buildMpiAddon(root, nodeGyp, gypArgs, { ...process.env, CXX: cxx }) : undefined;
+if (mpiLine !== undefined) console.log(mpiLine);
 if (cxx === undefined) {
   notice(process.env.CXX ? `the C++ compiler CXX=${process.env.CXX} was not found` : 'no C++ compiler found (install g++, e.g. apt-get install g++)');
 }

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -86,10 +86,33 @@ test('build-native.mjs exits 0 naming libdnnl-dev when oneDNN headers are missin
     const cxx = join(dir, 'c++');
     writeFileSync(cxx, `#!/bin/sh\nexec ${gxx} --sysroot=${dir} -nostdinc "$@"\n`);
     chmodSync(cxx, 0o755);
-    const r = runBuild({ CXX: cxx });
+    const r = runBuild({ CXX: cxx, AIAYN_SKIP_MPI: '1' });
     assert.equal(r.status, 0, r.out);
     assert.equal(r.out.trim().split('\n').length, 1, r.out);
     assert.match(r.out, /oneDNN headers not found \(install libdnnl-dev/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a compiler that cannot build MPI programs leaves a built MPI addon in place and says why', (t) => {
+  const gxx = ['/usr/bin/g++', '/usr/bin/c++'].find(existsSync);
+  const mpiAddon = join(root, 'native', 'mpi', 'build', 'Release', 'aiayn_mpi.node');
+  const mpicc = spawnSync('mpicc', ['--showme:compile']);
+  if (gxx === undefined || mpicc.status !== 0) {
+    t.skip('needs g++ and mpicc');
+    return;
+  }
+  const before = existsSync(mpiAddon) ? statSync(mpiAddon).mtimeMs : undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'aiayn-nompi-'));
+  try {
+    const cxx = join(dir, 'c++');
+    writeFileSync(cxx, `#!/bin/sh\nexec ${gxx} --sysroot=${dir} -nostdinc "$@"\n`);
+    chmodSync(cxx, 0o755);
+    const r = runBuild({ CXX: cxx });
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /MPI addon not built: .*cannot build an MPI program/);
+    assert.equal(existsSync(mpiAddon) ? statSync(mpiAddon).mtimeMs : undefined, before);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
