@@ -13,7 +13,8 @@ function probeMpi(env) {
   if (compile.error || compile.status !== 0) return 'no mpicc found (for multi-process training install libopenmpi-dev openmpi-bin)';
   const link = flags('link');
   const program = '#include <mpi.h>\nint main(int c, char** v) { MPI_Init(&c, &v); return MPI_Finalize(); }\n';
-  const args = ['-x', 'c++', '-', ...compile.stdout.trim().split(/\s+/), ...link.stdout.trim().split(/\s+/), '-o', '/dev/null'];
+  // The defines as binding.gyp's: mpi.h without Open MPI's C++ bindings, which mpicc's C link line lacks.
+  const args = ['-x', 'c++', '-', '-DOMPI_SKIP_MPICXX', '-DMPICH_SKIP_MPICXX', ...compile.stdout.trim().split(/\s+/), ...link.stdout.trim().split(/\s+/), '-o', '/dev/null'];
   const r = spawnSync(env.CXX, args, { input: program, encoding: 'utf8' });
   if (r.error || r.status !== 0) return `${env.CXX} cannot build an MPI program: ${(r.stderr ?? r.error?.message ?? '').trim().split('\n')[0]}`;
   return undefined;
