@@ -23,7 +23,7 @@ function runSide(command: string, args: string[], env: NodeJS.ProcessEnv, name: 
 
 /** Benchmarks both sides (torch when torchEnv is given) and prints a table, or JSON. */
 export function benchGpt2(opts: { threads: number; json: boolean; python: string; torchEnv: NodeJS.ProcessEnv | null; log: (s: string) => void }): void {
-  const spec: Gpt2Spec = { batch: 8, context: 128, warmup: 1, steps: 3, prompt: 64, newTokens: 128 };
+  const spec: Gpt2Spec = { batch: 8, context: 128, warmup: 2, steps: 6, prompt: 64, newTokens: 128 };
   opts.log(`gpt2 124M: training ${spec.batch} x ${spec.context} tokens a step, generation of ${spec.newTokens} tokens after ${spec.prompt}, ${opts.threads} threads`);
   const ours = runSide(process.execPath, ['--import', 'tsx', join(HERE, 'gpt2-ours.ts'), JSON.stringify(spec)],
     { ...process.env, AIAYN_THREADS: String(opts.threads) }, 'ours');
