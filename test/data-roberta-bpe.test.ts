@@ -84,6 +84,14 @@ test('tokenizer.json reads back to the same tokenizer; unsupported files are ref
   assert.throws(() => RobertaTokenizer.fromTokenizerJson(bad((j) => { j.model.vocab['Ġdog'] = 9999; })), /token id 9999 is outside \[0, 280\)/);
   assert.throws(() => RobertaTokenizer.fromTokenizerJson(bad((j) => { j.model.merges.push('Ġd zz'); })), /expected two tokens of vocab.json/);
   assert.throws(() => RobertaTokenizer.fromTokenizerJson('{"model": '), /not JSON/);
+  // roberta-base's vocabulary holds GPT-2's <|endoftext|> as an ordinary token (no merge makes it): it reads and decodes.
+  const withEot = RobertaTokenizer.fromTokenizerJson(bad((j) => {
+    j.model.vocab['Ġdog'] = 279; // <|endoftext|> takes its id, in the middle of the vocabulary; it moves to where <mask> was
+    j.model.vocab['<|endoftext|>'] = ours.encode(' dog')[0];
+    j.model.vocab['<mask>'] = j.added_tokens.at(-1).id = 280;
+  }));
+  assert.deepEqual([withEot.vocabSize, withEot.maskId, withEot.decode([...ours.encode(' dog'), 279], false)], [281, 280, '<|endoftext|> dog']);
+  assert.deepEqual(withEot.encodeForModel('A dog <mask>').ids, [0, ...ours.encode('A'), 279, 280, 2]);
 });
 
 test('aiayn train-mlm on roberta-tiny learns the BPE tokenizer, writes it, resumes; finetune and classify load it', async () => {
