@@ -13,7 +13,9 @@ import { wordPieceFromJson, wordPieceTokenizerConfig, wordPieceToJson } from './
 export interface EncoderTokenizer {
   /** Number of token ids. */
   readonly vocabSize: number;
+  /** Id that pads a batch's shorter rows. */
   readonly padId: number;
+  /** Id that masked-LM corruption puts in place of a chosen token. */
   readonly maskId: number;
   /** Ids never chosen for masked-LM prediction (the special tokens). */
   readonly specialIds: ReadonlySet<number>;

@@ -41,9 +41,13 @@ const BYTES_IN_STAND_IN_ORDER: readonly number[] = Array.from({ length: 256 }, (
 export class RobertaTokenizer implements EncoderTokenizer {
   /** Number of ids: BPE tokens and added tokens. */
   readonly vocabSize: number;
+  /** Id of <s>, which opens every input (the post-processor's cls). */
   readonly clsId: number;
+  /** Id of </s>, which closes each text (the post-processor's sep). */
   readonly sepId: number;
+  /** Id of <pad>. */
   readonly padId: number;
+  /** Id of <mask>. */
   readonly maskId: number;
   /** Ids of the added tokens, never chosen for masked-LM prediction. */
   readonly specialIds: ReadonlySet<number>;
