@@ -10,6 +10,7 @@ export { loadModelDir, saveModelDir, type LoadedModel } from './io/model-dir.js'
 export { toTorchStateDict, loadTorchStateDict } from './io/torch-names.js';
 export { loadHfBert, saveHfBert, bertConfigFromHf, bertConfigToHf, type LoadedBert } from './io/hf-bert.js';
 export { WordPiece, wordPieceToJson, wordPieceFromJson } from './data/index.js';
+export { RobertaTokenizer, encoderTokenizerFromJson, loadEncoderTokenizer, wordPieceEncoderTokenizer, type EncoderTokenizer } from './data/index.js';
 export { Bpe, Gpt2Tokenizer, TokenBatcher, readMulti30k, PAD_ID, BOS_ID, EOS_ID, UNK_ID } from './data/index.js';
 export { corpusBleu, sentenceBleu, corpusChrf, corpusTer } from './eval/index.js';
 export { loadHfGpt2, saveHfGpt2, loadGpt2Weights, gpt2Tensors, toHfGpt2Name } from './io/hf-gpt2.js';

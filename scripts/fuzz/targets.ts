@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BOS_ID, Bpe, EOS_ID, PAD_ID } from '../../src/data/bpe.js';
 import { readParallel } from '../../src/data/files.js';
+import { loadEncoderTokenizer } from '../../src/data/encoder-tokenizer.js';
 import { Gpt2Tokenizer } from '../../src/data/gpt2.js';
+import { RobertaTokenizer } from '../../src/data/roberta-bpe.js';
 import { translate } from '../../src/decode/translate.js';
 import { loadModelDir, saveModelDir } from '../../src/io/model-dir.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
@@ -183,6 +185,24 @@ const tokenizerGpt2: Target = {
   },
 };
 
+const tokenizerRoberta: Target = {
+  name: 'tokenizer-roberta',
+  async setup() {
+    const seed = new TextEncoder().encode(RobertaTokenizer.learn(SENTENCES, { vocabSize: 300 }).toTokenizerJson());
+    return async (rng, dir) => {
+      const path = join(dir, 'tokenizer.json');
+      const mutation = mutateFile(rng, path, seed, mutateJson);
+      return {
+        mutation,
+        outcome: await readerOutcome([path], async () => {
+          const tok = await loadEncoderTokenizer(path); // a tokenizer.json read as its model type names (RoBERTa's BPE here)
+          for (const s of SENTENCES) tok.decode(tok.encodeForModel(`${s} <mask>`, s).ids);
+        }),
+      };
+    };
+  },
+};
+
 const config: Target = {
   name: 'config',
   async setup(dir) {
@@ -317,7 +337,7 @@ const http: Target = {
 };
 
 /** Every reader, by name. */
-export const TARGETS: ReadonlyMap<string, Target> = new Map([safetensors, tokenizerBpe, tokenizerGpt2, config, modelDir, corpus, http].map((t) => [t.name, t]));
+export const TARGETS: ReadonlyMap<string, Target> = new Map([safetensors, tokenizerBpe, tokenizerGpt2, tokenizerRoberta, config, modelDir, corpus, http].map((t) => [t.name, t]));
 
 /** Makes a fresh directory for a case (the previous case's files removed). */
 export function freshDir(path: string): string {

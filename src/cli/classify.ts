@@ -3,17 +3,16 @@
 
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { readText } from '../data/files.js';
-import { wordPieceFromJson } from '../data/wordpiece-json.js';
+import { loadEncoderTokenizer } from '../data/encoder-tokenizer.js';
 import { loadHfBert } from '../io/hf-bert.js';
 import { classProbabilities } from '../train/bert-tasks.js';
 import { CliError, getFlag, getNumber, getString, parseArgs } from './args.js';
-import { readLabelled } from './finetune.js';
+import { checkTokenizerFits, readLabelled } from './finetune.js';
 
 const HELP = `usage: aiayn classify --model DIR [--eval TEST.tsv] [--max-len N] < lines
 
   --model DIR        a classifier directory (from aiayn finetune, or a Hugging Face *ForSequenceClassification
-                     directory with a WordPiece tokenizer.json)
+                     directory with a WordPiece or RoBERTa byte-level BPE tokenizer.json)
   --eval FILE        instead of stdin: 'label<TAB>text' lines; prints the accuracy
   output             one line per input: label<TAB>label=probability ... (every label)`;
 
@@ -26,7 +25,8 @@ export async function run(argv: string[]): Promise<number> {
   const { model, labels } = loadHfBert(dir);
   if (labels.length === 0) throw new CliError(`${dir} is not a classifier (its config.json has no ForSequenceClassification architecture and labels)`);
   model.eval();
-  const tokenizer = wordPieceFromJson(await readText(join(dir, 'tokenizer.json')), join(dir, 'tokenizer.json'));
+  const tokenizer = await loadEncoderTokenizer(join(dir, 'tokenizer.json'));
+  checkTokenizerFits(tokenizer, model.config, join(dir, 'tokenizer.json'));
   const maxLen = getNumber(args, 'max-len', model.config.variant === 'roberta' ? model.config.maxPositions - model.config.padId - 1 : model.config.maxPositions)!;
   const encode = (text: string) => tokenizer.encodeForModel(text, undefined, maxLen).ids;
   const evalFile = getString(args, 'eval');

@@ -4,11 +4,11 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAllLines, readText } from '../data/files.js';
-import type { WordPiece } from '../data/wordpiece.js';
-import { wordPieceFromJson } from '../data/wordpiece-json.js';
+import { loadEncoderTokenizer, type EncoderTokenizer } from '../data/encoder-tokenizer.js';
+import { readAllLines } from '../data/files.js';
 import { loadHfBert } from '../io/hf-bert.js';
 import type { Bert } from '../models/bert.js';
+import type { BertConfig } from '../models/bert-config.js';
 import { classificationTask, type LabelledIds } from '../train/bert-tasks.js';
 import { trainEncoder } from '../train/encoder-loop.js';
 import { CliError, getFlag, getString, parseArgs, requireOut } from './args.js';
@@ -21,7 +21,7 @@ const HELP = `usage: aiayn finetune --out DIR --train TRAIN.tsv --val VAL.tsv (-
   --model DIR        a pretrained Hugging Face BERT / RoBERTa directory (e.g. from aiayn train-mlm): its encoder
                      and tokenizer.json are used, the classifier starts fresh
   --preset NAME      instead of --model: a model of this preset from random weights, tokenized with
-  --tokenizer FILE   this tokenizer.json (WordPiece)
+  --tokenizer FILE   this tokenizer.json (WordPiece, or RoBERTa's byte-level BPE)
   --out DIR          Hugging Face directory of the classifier + train-log.jsonl, curves.html, checkpoints/
 ${ENCODER_FLAGS_HELP}`;
 
@@ -39,6 +39,12 @@ export async function readLabelled(path: string): Promise<Array<{ label: string;
   });
 }
 
+/** Refuses a tokenizer whose ids the model cannot embed or whose padding id is not the model's. */
+export function checkTokenizerFits(tokenizer: EncoderTokenizer, config: BertConfig, source: string): void {
+  if (tokenizer.vocabSize > config.vocabSize) throw new CliError(`${source} has ${tokenizer.vocabSize} token ids, but the model's vocabulary has ${config.vocabSize}`);
+  if (tokenizer.padId !== config.padId) throw new CliError(`${source} pads with id ${tokenizer.padId}, but the model's pad_token_id is ${config.padId}`);
+}
+
 /** Runs `aiayn finetune`. */
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { booleans: ['resume', 'help', 'quiet'], aliases: { '-o': 'out', '-h': 'help' } });
@@ -54,13 +60,14 @@ export async function run(argv: string[]): Promise<number> {
   const unknown = val.find((e) => !labels.includes(e.label));
   if (unknown !== undefined) throw new CliError(`--val has label '${unknown.label}', which --train lacks (labels: ${labels.join(', ')})`);
   let model: Bert;
-  let tokenizer: WordPiece;
+  let tokenizer: EncoderTokenizer;
   const resume = getFlag(args, 'resume') && existsSync(join(out, 'config.json'));
   const tokFile = resume ? join(out, 'tokenizer.json') : s['model'] !== undefined ? join(String(s['model']), 'tokenizer.json') : String(s['tokenizer']);
-  tokenizer = wordPieceFromJson(await readText(tokFile), tokFile);
+  tokenizer = await loadEncoderTokenizer(tokFile);
   if (resume) model = loadHfBert(out, { seed: s.seed }).model;
   else if (s['model'] !== undefined) model = loadHfBert(String(s['model']), { labels, seed: s.seed }).model;
   else model = newModel(s, tokenizer, labels.length);
+  checkTokenizerFits(tokenizer, model.config, tokFile);
   if (!resume) await saveSettings(out, s);
   const encode = (e: { label: string; text: string }): LabelledIds => ({ ids: tokenizer.encodeForModel(e.text, undefined, s.maxLen).ids, label: labels.indexOf(e.label) });
   const task = classificationTask(model, train.map(encode), val.map(encode), { batchSize: s.batchSize, seed: s.seed });

@@ -1,12 +1,14 @@
 // `aiayn train-mlm`: pretrains a BERT / RoBERTa model by masked language modelling (Devlin et al. 2019, §3.1:
 // 15% of tokens chosen, 80% [MASK], 10% random, 10% kept) on lines of text, by default Multi30k's English side.
+// The tokenizer is learnt from the training text: WordPiece for BERT, byte-level BPE for RoBERTa (Liu et al. 2019, §4.4).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { multi30kPath } from '../data/corpora.js';
-import { readAllLines, readText } from '../data/files.js';
+import { loadEncoderTokenizer, wordPieceEncoderTokenizer, type EncoderTokenizer } from '../data/encoder-tokenizer.js';
+import { readAllLines } from '../data/files.js';
+import { RobertaTokenizer } from '../data/roberta-bpe.js';
 import { WordPiece } from '../data/wordpiece.js';
-import { wordPieceFromJson } from '../data/wordpiece-json.js';
 import { loadHfBert } from '../io/hf-bert.js';
 import { Bert } from '../models/bert.js';
 import { BERT_PRESETS, makeBertConfig, type BertPresetName } from '../models/bert-config.js';
@@ -19,7 +21,8 @@ const HELP = `usage: aiayn train-mlm --out DIR [--preset NAME] [--train FILE --v
 
   --preset NAME      ${Object.keys(BERT_PRESETS).join(', ')} (default bert-tiny)
   --train FILE       lines of text (plain or .gz; default: Multi30k English train), --val FILE (default: its val)
-  --vocab-size N     WordPiece vocabulary learnt from the training text (default 4000)
+  --vocab-size N     vocabulary learnt from the training text (default 4000): WordPiece for a BERT preset,
+                     byte-level BPE for a RoBERTa one
   --out DIR          Hugging Face directory (config.json, model.safetensors, tokenizer.json) + train-log.jsonl,
                      curves.html, checkpoints/
 ${ENCODER_FLAGS_HELP}`;
@@ -30,13 +33,24 @@ const DEFAULTS: EncoderSettings = {
 };
 
 /** A model of the preset over the tokenizer's vocabulary, with room for maxLen positions. */
-export function newModel(s: EncoderSettings, tokenizer: WordPiece, numLabels: number): Bert {
-  if (!(s.preset in BERT_PRESETS)) throw new CliError(`--preset must be one of ${Object.keys(BERT_PRESETS).join(', ')}, got '${s.preset}'`);
-  const preset = BERT_PRESETS[s.preset as BertPresetName];
-  const padId = tokenizer.special('[PAD]');
+export function newModel(s: EncoderSettings, tokenizer: EncoderTokenizer, numLabels: number): Bert {
+  const preset = presetOf(s);
+  const padId = tokenizer.padId;
   const maxPositions = s.maxLen + (preset.variant === 'roberta' ? padId + 1 : 0);
   const dropout = typeof s['dropout'] === 'number' ? { dropout: s['dropout'], attentionDropout: s['dropout'] } : {};
-  return new Bert(makeBertConfig(s.preset as BertPresetName, { vocabSize: tokenizer.vocab.length, padId, maxPositions, numLabels, seed: s.seed, ...dropout }));
+  return new Bert(makeBertConfig(s.preset as BertPresetName, { vocabSize: tokenizer.vocabSize, padId, maxPositions, numLabels, seed: s.seed, ...dropout }));
+}
+
+/** The preset --preset names, or an error listing them. */
+function presetOf(s: EncoderSettings): (typeof BERT_PRESETS)[BertPresetName] {
+  if (!(s.preset in BERT_PRESETS)) throw new CliError(`--preset must be one of ${Object.keys(BERT_PRESETS).join(', ')}, got '${s.preset}'`);
+  return BERT_PRESETS[s.preset as BertPresetName];
+}
+
+/** The preset's tokenizer learnt from the training lines: RoBERTa's byte-level BPE or BERT's WordPiece. */
+export function learnTokenizer(s: EncoderSettings, lines: readonly string[]): EncoderTokenizer {
+  if (presetOf(s).variant === 'roberta') return RobertaTokenizer.learn(lines, { vocabSize: s.vocabSize });
+  return wordPieceEncoderTokenizer(WordPiece.learn(lines, { vocabSize: s.vocabSize }));
 }
 
 /** Runs `aiayn train-mlm`. */
@@ -48,12 +62,12 @@ export async function run(argv: string[]): Promise<number> {
   const train = await readAllLines(String(s['train']));
   const val = await readAllLines(String(s['val']));
   const resume = getFlag(args, 'resume') && existsSync(join(out, 'config.json'));
-  const tokenizer = resume ? wordPieceFromJson(await readText(join(out, 'tokenizer.json')), join(out, 'tokenizer.json')) : WordPiece.learn(train, { vocabSize: s.vocabSize });
+  const tokenizer = resume ? await loadEncoderTokenizer(join(out, 'tokenizer.json')) : learnTokenizer(s, train);
   const model = resume ? loadHfBert(out, { seed: s.seed }).model : newModel(s, tokenizer, 0);
   if (!resume) await saveSettings(out, s);
   const rows = (lines: string[]) => lines.map((l) => tokenizer.encodeForModel(l, undefined, s.maxLen).ids);
   const task = mlmTask(model, tokenizer, rows(train), rows(val), { batchSize: s.batchSize, seed: s.seed });
-  console.error(`train-mlm: ${s.preset}, ${model.parameters().reduce((n, p) => n + p.size, 0)} parameters, vocabulary ${tokenizer.vocab.length}, ${train.length} training lines`);
+  console.error(`train-mlm: ${s.preset}, ${model.parameters().reduce((n, p) => n + p.size, 0)} parameters, vocabulary ${tokenizer.vocabSize}, ${train.length} training lines`);
   const r = await trainEncoder({ ...s, out, title: 'train-mlm', model, tokenizer, labels: [], task, resume: getFlag(args, 'resume'), progress: !getFlag(args, 'quiet') });
   console.log(`trained ${r.steps} steps in ${(r.seconds / 60).toFixed(1)} min: train loss ${r.trainLoss.toFixed(3)}, val MLM loss ${r.valLoss.toFixed(3)}, masked-token accuracy ${(100 * r.valAcc).toFixed(2)}%; model in ${out}`);
   return 0;

@@ -3,9 +3,13 @@
 import { PairHeap } from './heap.js';
 import { pairKey, pairOfKey } from './merge.js';
 
-/** Learns up to `numMerges` merges over words given as symbol ids (rewritten in place); merge i creates token `firstId + i`. */
+/**
+ * Learns up to `numMerges` merges over words given as symbol ids (rewritten in place); merge i creates token
+ * `firstId + i`, or `mergedId(a, b)` when given (which may name an existing token whose text the merge repeats).
+ */
 export function learnMerges(
   words: number[][], freqs: number[], numMerges: number, firstId: number, minFrequency: number,
+  mergedId?: (a: number, b: number) => number,
 ): Array<[number, number]> {
   const counts = new Map<number, number>();
   const wordsOf = new Map<number, Set<number>>();
@@ -20,7 +24,7 @@ export function learnMerges(
     if (counts.get(key) !== count) continue;
     if (count < minFrequency) break;
     const [a, b] = pairOfKey(key);
-    const merged = firstId + merges.length;
+    const merged = mergedId === undefined ? firstId + merges.length : mergedId(a, b);
     merges.push([a, b]);
     const delta = new Map<number, number>();
     for (const wi of wordsOf.get(key) ?? []) {

@@ -31,7 +31,7 @@ class ConcatRankTable implements MergeTable {
 }
 
 /** GPT-2's printable stand-in character for each byte, as used by vocab.json and merges.txt. */
-const BYTE_STAND_INS: readonly string[] = (() => {
+export const BYTE_STAND_INS: readonly string[] = (() => {
   const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
   let extra = 0;
   return Array.from({ length: 256 }, (_, b) => String.fromCodePoint(printable(b) ? b : 256 + extra++));
@@ -71,8 +71,11 @@ export class Gpt2Tokenizer {
     return Gpt2Tokenizer.checked(bytesOf, ids, new ConcatRankTable(bytesOf, ids), source);
   }
 
-  /** Builds the tokenizer from GPT-2's vocab.json (token → id) and merges.txt (one merge per line, in order). */
-  static fromVocabMerges(vocabJson: string, mergesText: string, source = 'vocab.json', mergesSource = 'merges.txt'): Gpt2Tokenizer {
+  /**
+   * Builds the tokenizer from GPT-2's vocab.json (token → id) and merges.txt (one merge per line, in order). With
+   * `ownEot` false the vocabulary has no end-of-text token of its own: a `<|endoftext|>` entry is an ordinary token.
+   */
+  static fromVocabMerges(vocabJson: string, mergesText: string, source = 'vocab.json', mergesSource = 'merges.txt', ownEot = true): Gpt2Tokenizer {
     let vocab: unknown;
     try { vocab = JSON.parse(vocabJson); } catch (err) { throw new DataError(`malformed JSON: ${(err as Error).message}`, source); }
     if (typeof vocab !== 'object' || vocab === null) throw new DataError('expected an object of token → id', source);
@@ -85,7 +88,7 @@ export class Gpt2Tokenizer {
     const bytesOf: string[] = [];
     const ids = new Map<string, number>();
     for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
-      if (token === GPT2_EOT) continue;
+      if (token === GPT2_EOT && ownEot) continue;
       if (!Number.isInteger(id) || (id as number) < 0) throw new DataError(`token ${JSON.stringify(token)} has a bad id`, source);
       if (bytesOf[id as number] !== undefined) throw new DataError(`token ${JSON.stringify(token)} has id ${id}, which another token has already`, source);
       bytesOf[id as number] = decodeToken(token);
@@ -120,6 +123,21 @@ export class Gpt2Tokenizer {
     if (!Array.isArray(model.merges)) throw new DataError('"model.merges" must be a list', source);
     const merges = model.merges.map((m: unknown) => (Array.isArray(m) ? m.join(' ') : String(m)));
     return Gpt2Tokenizer.fromVocabMerges(JSON.stringify(model.vocab ?? null), merges.join('\n'), source, source);
+  }
+
+  /**
+   * Builds the tokenizer from its tokens' bytes (`bytesOf[id]`, latin1 strings that include every single byte) and
+   * its merges in priority order, each joining two tokens into the token of their concatenated bytes.
+   */
+  static fromMerges(bytesOf: string[], merges: Array<[number, number]>, source = 'merges'): Gpt2Tokenizer {
+    const ids = new Map(bytesOf.map((bytes, id) => [bytes, id]));
+    if (ids.size !== bytesOf.length) throw new DataError('two tokens have the same bytes', source);
+    const merged = merges.map(([a, b], rank) => {
+      const m = ids.get(bytesOf[a]! + bytesOf[b]!);
+      if (m === undefined) throw new DataError(`merge ${rank} (${a} ${b}) makes no token`, source);
+      return m;
+    });
+    return Gpt2Tokenizer.checked(bytesOf, ids, new PairMergeTable(merges, merged), source, merges);
   }
 
   /** Loads a Hugging Face tokenizer.json (byte-level BPE). */

@@ -1,4 +1,4 @@
-// The data path: BPE tokenizers (Sennrich and GPT-2 byte-level), corpus readers, splits and token-count batching.
+// The data path: BPE tokenizers (Sennrich, GPT-2 and RoBERTa byte-level), WordPiece, corpus readers, splits and token-count batching.
 export { Bpe, countWords, SPECIAL_TOKENS, PAD_ID, BOS_ID, EOS_ID, UNK_ID, BPE_FORMAT, BPE_VERSION, type BpeJson, type BpeLearnOptions } from './bpe.js';
 export { CharTokenizer } from './chars.js';
 export { Gpt2Tokenizer, GPT2_PATTERN, GPT2_EOT, GPT2_RANKS_PATH } from './gpt2.js';
@@ -10,3 +10,5 @@ export { seededRandom, shuffleInPlace } from './random.js';
 export { WordPiece, WORDPIECE_SPECIALS, WORDPIECE_DEFAULTS, type WordPieceOptions, type WordPieceLearnOptions, type BertEncoding } from './wordpiece.js';
 export { wordPieceToJson, wordPieceFromJson, wordPieceTokenizerConfig } from './wordpiece-json.js';
 export { bertNormalize, bertPreTokenize, type BertNormalizeOptions } from './bert-pretokenize.js';
+export { RobertaTokenizer, ROBERTA_SPECIALS, ROBERTA_MASK, type AddedToken, type RobertaLearnOptions } from './roberta-bpe.js';
+export { encoderTokenizerFromJson, loadEncoderTokenizer, wordPieceEncoderTokenizer, type EncoderTokenizer } from './encoder-tokenizer.js';

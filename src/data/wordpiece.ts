@@ -6,6 +6,7 @@
 
 import { learnMerges } from './bpe-learn.js';
 import { bertNormalize, bertPreTokenize, type BertNormalizeOptions } from './bert-pretokenize.js';
+import { truncateLongestFirst } from './truncate.js';
 
 /** BERT's special tokens, first in a learnt vocabulary (ids 0..4). */
 export const WORDPIECE_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -99,11 +100,7 @@ export class WordPiece {
 
   /** [CLS] a [SEP] and, with a second text, b [SEP] (token type 1), each text cut to fit maxLen tokens in all. */
   encodeForModel(a: string, b?: string, maxLen = Infinity): BertEncoding {
-    let x = this.encode(a);
-    let y = b === undefined ? [] : this.encode(b);
-    const room = maxLen - (b === undefined ? 2 : 3);
-    if (room < 0) throw new Error(`WordPiece: maxLen ${maxLen} leaves no room for the special tokens`);
-    while (x.length + y.length > room) { if (x.length >= y.length) x = x.slice(0, -1); else y = y.slice(0, -1); }
+    const [x, y] = truncateLongestFirst(this.encode(a), b === undefined ? [] : this.encode(b), maxLen - (b === undefined ? 2 : 3), `WordPiece (maxLen ${maxLen})`);
     const cls = this.special('[CLS]');
     const sep = this.special('[SEP]');
     const ids = [cls, ...x, sep, ...(b === undefined ? [] : [...y, sep])];

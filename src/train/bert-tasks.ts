@@ -5,14 +5,14 @@
 
 import { maskForMlm, padBatch, type PaddedBatch } from '../data/bert-batch.js';
 import { mixSeed, seededRandom, shuffleInPlace } from '../data/random.js';
-import { WORDPIECE_SPECIALS, type WordPiece } from '../data/wordpiece.js';
+import type { EncoderTokenizer } from '../data/encoder-tokenizer.js';
 import type { Bert } from '../models/bert.js';
 import { noGrad } from '../tensor/autograd.js';
 import { tidy } from '../tensor/memory.js';
 import { tensor } from '../tensor/ops/create.js';
 import type { EncoderTask } from './encoder-loop.js';
 
-/** One labelled example: token ids ([CLS] ... [SEP]) and a label index. */
+/** One labelled example: token ids ([CLS] ... [SEP], or RoBERTa's <s> ... </s>) and a label index. */
 export interface LabelledIds { ids: readonly number[]; label: number; }
 
 /** The example indices of batch `index` of `epoch` (a seeded permutation per epoch). */
@@ -27,12 +27,9 @@ function asTensors(p: PaddedBatch, ids = p.ids) {
 }
 
 /** Masked-LM pretraining on rows of ids; validation: loss and accuracy on masked positions, masks from a fixed seed. */
-export function mlmTask(model: Bert, tokenizer: WordPiece, train: ReadonlyArray<readonly number[]>, val: ReadonlyArray<readonly number[]>, o: { batchSize: number; seed: number }): EncoderTask {
+export function mlmTask(model: Bert, tokenizer: EncoderTokenizer, train: ReadonlyArray<readonly number[]>, val: ReadonlyArray<readonly number[]>, o: { batchSize: number; seed: number }): EncoderTask {
   const pad = model.config.padId;
-  const mask = {
-    maskId: tokenizer.special('[MASK]'), specialIds: new Set(WORDPIECE_SPECIALS.map((t) => tokenizer.id(t)).filter((x): x is number => x !== undefined)),
-    firstRandomId: WORDPIECE_SPECIALS.length, vocabSize: model.config.vocabSize,
-  };
+  const mask = { maskId: tokenizer.maskId, specialIds: tokenizer.specialIds, firstRandomId: tokenizer.ordinaryIds[0], vocabSize: tokenizer.ordinaryIds[1] };
   const valBatches = Array.from({ length: Math.ceil(val.length / o.batchSize) }, (_, k) => {
     const p = padBatch(val.slice(k * o.batchSize, (k + 1) * o.batchSize), pad);
     return { p, m: maskForMlm(p, mask, seededRandom(mixSeed(o.seed, 0xfa1, k))) };

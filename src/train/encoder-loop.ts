@@ -7,8 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/files.js';
-import type { WordPiece } from '../data/wordpiece.js';
-import { wordPieceTokenizerConfig, wordPieceToJson } from '../data/wordpiece-json.js';
+import type { EncoderTokenizer } from '../data/encoder-tokenizer.js';
 import { saveHfBert } from '../io/hf-bert.js';
 import type { Bert } from '../models/bert.js';
 import { tidy } from '../tensor/memory.js';
@@ -37,7 +36,7 @@ export interface EncoderRun {
   out: string;
   title: string;
   model: Bert;
-  tokenizer: WordPiece;
+  tokenizer: EncoderTokenizer;
   labels: readonly string[];
   task: EncoderTask;
   resume: boolean;
@@ -58,11 +57,11 @@ export interface EncoderRun {
 export interface EncoderResult { steps: number; seconds: number; trainLoss: number; valLoss: number; valAcc: number; }
 
 /** Writes the model directory: HF config.json + model.safetensors, tokenizer.json and tokenizer_config.json. */
-export async function saveEncoderDir(out: string, model: Bert, tokenizer: WordPiece, labels: readonly string[]): Promise<void> {
+export async function saveEncoderDir(out: string, model: Bert, tokenizer: EncoderTokenizer, labels: readonly string[]): Promise<void> {
   await saveHfBert(out, model, labels);
-  await writeFileAtomic(join(out, 'tokenizer.json'), wordPieceToJson(tokenizer));
+  await writeFileAtomic(join(out, 'tokenizer.json'), tokenizer.toTokenizerJson());
   const c = model.config;
-  await writeFileAtomic(join(out, 'tokenizer_config.json'), wordPieceTokenizerConfig(tokenizer, c.variant === 'roberta' ? c.maxPositions - c.padId - 1 : c.maxPositions));
+  await writeFileAtomic(join(out, 'tokenizer_config.json'), tokenizer.tokenizerConfig(c.variant === 'roberta' ? c.maxPositions - c.padId - 1 : c.maxPositions));
 }
 
 /** Trains run.model on run.task into run.out; resumes from the newest checkpoint there when run.resume. */
