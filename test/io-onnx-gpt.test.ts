@@ -1,8 +1,8 @@
 // GPT export to ONNX (src/io/onnx/gpt-*.ts): decoder_model and decoder_with_past_model run by onnxruntime-node give
 // PyTorch's logits for the GPT-2 and GPT-1 fixtures (scripts/make-gpt2-fixtures.py), a prefix split between the two
-// graphs included; a small greedy loop passing present.* back as past_key_values.* gives aiayn's logits within 1e-4
-// at the prompt and every step and the tokens of aiayn's generate; left-padded rows equal unpadded ones; the files
-// pass onnx.checker; bad input is refused by name.
+// graphs included; the greedy loop of bench/ort-gpt-greedy.ts (present.* passed back as past_key_values.*) gives
+// aiayn's logits within 1e-4 at the prompt and every step and the tokens of aiayn's generate; left-padded rows equal
+// unpadded ones; the files pass onnx.checker; bad input is refused by name.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
-import * as ort from 'onnxruntime-node';
+import { aiaynStepLogits, gptSessions, i64, ortGreedyGpt, pastOf } from '../bench/ort-gpt-greedy.js';
 import { generate } from '../src/decode/generate.js';
 import { saveGptDir } from '../src/io/gpt-dir.js';
 import { HfTensors } from '../src/io/hf.js';
@@ -54,34 +54,13 @@ before(async () => {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** An int64 tensor of equal-length rows. */
-const i64 = (rows: number[][]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0]!.length]);
-
-/** Both graphs of an export as onnxruntime sessions. */
-async function sessions(onnxDir: string): Promise<{ first: ort.InferenceSession; next: ort.InferenceSession }> {
-  const open = (f: string): Promise<ort.InferenceSession> => ort.InferenceSession.create(join(onnxDir, f), { intraOpNumThreads: 1 });
-  return { first: await open(GPT_ONNX_FILES.decoder), next: await open(GPT_ONNX_FILES.decoderWithPast) };
-}
-
-/** A run's present.N.key/value, renamed to the past_key_values.N.key/value of the next step. */
-const pastOf = (out: ort.InferenceSession.OnnxValueMapType): Record<string, ort.Tensor> =>
-  Object.fromEntries(Object.entries(out).filter(([n]) => n.startsWith('present.')).map(([n, t]) => [n.replace('present.', 'past_key_values.'), t as ort.Tensor]));
-
-/** The index of the largest value of the last row (V values) of logits. */
-function argmaxLast(logits: Float32Array, V: number): number {
-  const row = logits.subarray(logits.length - V);
-  let best = 0;
-  for (let j = 1; j < V; j++) if (row[j]! > row[best]!) best = j;
-  return best;
-}
-
 test('logits equal PyTorch for the GPT-2 and GPT-1 fixtures, whole and as a prefix of 4 then 5 tokens through the past graph', async () => {
   for (const { onnx, ref } of [runs.gpt2Hf, runs.gpt1]) {
     const [B, T] = ref!.get('input.ids')!.shape as [number, number];
     const ids = Array.from({ length: B }, (_, b) => Array.from(ref!.get('input.ids')!.data.subarray(b * T, (b + 1) * T)));
     const expected = ref!.get('expected.logits')!.data; // (B, T, V)
     const ones = (n: number): number[][] => ids.map(() => Array(n).fill(1));
-    const { first, next } = await sessions(onnx);
+    const { first, next } = await gptSessions(onnx);
     const whole = await first.run({ input_ids: i64(ids), attention_mask: i64(ones(T)) });
     assert.ok(relError(whole['logits']!.data as Float32Array, expected) < 1e-4, `${onnx}: whole sequence`);
     const head = await first.run({ input_ids: i64(ids.map((r) => r.slice(0, 4))), attention_mask: i64(ones(4)) });
@@ -101,18 +80,8 @@ test('a greedy loop over the KV cache: logits within 1e-4 of aiayn at the prompt
   for (const [name, prompt, steps] of [['gpt2Hf', [5, 77, 200, 3], 12], ['gpt1', [9, 8, 7], 12], ['random', [1, 2, 3, 4, 5], 20]] as const) {
     const { model, onnx } = runs[name];
     const V = model.config.vocabSize;
-    const { first, next } = await sessions(onnx);
-    let out = await first.run({ input_ids: i64([[...prompt]]), attention_mask: i64([prompt.map(() => 1)]) });
-    const theirs = [out['logits']!.data as Float32Array];
-    const tokens = [argmaxLast(theirs[0]!, V)];
-    while (tokens.length < steps) {
-      out = await next.run({ input_ids: i64([[tokens.at(-1)!]]), attention_mask: i64([Array(prompt.length + tokens.length).fill(1)]), ...pastOf(out) });
-      theirs.push(out['logits']!.data as Float32Array);
-      tokens.push(argmaxLast(theirs.at(-1)!, V));
-    }
-    const caches = model.emptyCache();
-    const step = (ids: readonly number[]): Float32Array => noGrad(() => model.forward(tensor(Int32Array.from(ids), [1, ids.length], 'int32'), caches)).toArray() as Float32Array;
-    const ours = [step(prompt), ...tokens.slice(0, -1).map((id) => step([id]))];
+    const { tokens, logits: theirs } = await ortGreedyGpt(onnx, V, prompt, steps);
+    const ours = aiaynStepLogits(model, prompt, tokens);
     let worst = 0;
     ours.forEach((o, s) => o.forEach((v, j) => { worst = Math.max(worst, Math.abs(v - theirs[s]![j]!)); }));
     assert.ok(worst < 1e-4, `${name}: largest logit difference ${worst}`);
@@ -126,7 +95,7 @@ test('left padding: position ids follow the attention mask, so padded rows equal
   const { model, onnx } = runs.random;
   const V = model.config.vocabSize;
   const prompts = [[3, 1, 4, 1, 5, 9], [2, 6, 5]];
-  const { first, next } = await sessions(onnx);
+  const { first, next } = await gptSessions(onnx);
   const mask = prompts.map((p) => [...Array(6 - p.length).fill(0), ...p.map(() => 1)]);
   const out = await first.run({ input_ids: i64(prompts.map((p) => [...Array(6 - p.length).fill(0), ...p])), attention_mask: i64(mask) });
   const step = await next.run({ input_ids: i64([[7], [8]]), attention_mask: i64(mask.map((m) => [...m, 1])), ...pastOf(out) });
