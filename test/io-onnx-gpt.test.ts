@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { aiaynStepLogits, gptSessions, i64, ortGreedyGpt, pastOf } from '../bench/ort-gpt-greedy.js';
+import { Gpt2Tokenizer } from '../src/data/gpt2.js';
 import { generate } from '../src/decode/generate.js';
 import { saveGptDir } from '../src/io/gpt-dir.js';
 import { HfTensors } from '../src/io/hf.js';
@@ -127,6 +128,18 @@ test('layout: a tied embedding is one initializer read by Gather and Gemm; dynam
   assert.deepEqual([own.tokenizer, own.tokenizerFiles], [{ type: 'char', chars: CHARS }, []]);
   const untied = onnxProto.onnx.ModelProto.decode(readFileSync(join(runs.random.onnx, GPT_ONNX_FILES.decoder))).graph as onnxProto.onnx.GraphProto;
   assert.ok(untied.initializer.some((i) => i.name === 'lm_head.weight'));
+});
+
+test("an aiayn directory on GPT-2's BPE gets vocab.json, merges.txt and tokenizer.json that load as the same tokenizer", async () => {
+  const modelDir = join(dir, 'bpe');
+  mkdirSync(modelDir);
+  await saveGptDir(modelDir, new Gpt(makeGptConfig('shakespeare-bpe', { layers: 1, dModel: 16, h: 2, dFF: 32 })), { type: 'gpt2' });
+  const written = await exportOnnx(modelDir, join(dir, 'bpe-onnx')) as OnnxGptExportConfig;
+  assert.deepEqual(written.tokenizerFiles, ['vocab.json', 'merges.txt', 'tokenizer.json']);
+  const text = 'ROMEO: But soft, what light through yonder window breaks?<|endoftext|>';
+  const expected = (await Gpt2Tokenizer.bundled()).encode(text);
+  assert.deepEqual((await Gpt2Tokenizer.loadVocabMerges(join(dir, 'bpe-onnx/vocab.json'), join(dir, 'bpe-onnx/merges.txt'))).encode(text), expected);
+  assert.deepEqual((await Gpt2Tokenizer.loadTokenizerJson(join(dir, 'bpe-onnx/tokenizer.json'))).encode(text), expected);
 });
 
 test('every graph passes onnx.checker.check_model(full_check=True) (Debian python3-onnx)', (t) => {
