@@ -22,6 +22,7 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { tensor } from '../src/tensor/ops/create.js';
 import { trainPreset } from '../src/train/presets.js';
 import { trainTranslation } from '../src/train/translation.js';
+import { checkOnnxFiles } from './helpers/onnx-checker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
@@ -53,17 +54,7 @@ async function assertSameGreedy(modelDir: string, onnxDir: string, srcs: number[
 }
 
 test('the three graphs pass onnx.checker.check_model(full_check=True) (Debian python3-onnx)', (t) => {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    assert.notEqual(process.env['AIAYN_REQUIRE_ONNX_CHECKER'], '1', `AIAYN_REQUIRE_ONNX_CHECKER=1 but /usr/bin/python3 cannot import onnx: ${probe.stderr || probe.error?.message}`);
-    t.skip('python3-onnx is not installed (apt-get install python3-onnx); the ONNX checker test is skipped');
-    return;
-  }
-  const check = 'import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\n    print("ok", f)';
-  const files = Object.values(ONNX_FILES).map((f) => join(exported, f));
-  const r = spawnSync('/usr/bin/python3', ['-c', check, ...files], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim().split('\n').length, 3);
+  checkOnnxFiles(t, Object.values(ONNX_FILES).map((f) => join(exported, f)));
 });
 
 test('the tied embedding is one initializer read by Gather and Gemm; batch and sequence axes are dynamic', () => {

@@ -1,14 +1,17 @@
-// `aiayn export onnx`: writes a model directory as ONNX graphs (encoder, first decoder step, decoder step with
-// past keys and values), their config.json and the tokenizer, for onnxruntime and other ONNX runtimes.
+// `aiayn export onnx`: writes a model directory as ONNX graphs for onnxruntime and other ONNX runtimes: a translation
+// model as encoder, first decoder step and decoder step with past keys and values; a GPT (aiayn's or a Hugging Face
+// GPT-2 directory) as decoder and decoder with past; with their config.json and the tokenizer.
 
 import { exportOnnx } from '../io/onnx/export.js';
 import { CliError, getFlag, getString, parseArgs } from './args.js';
 
 const HELP = `usage: aiayn export onnx --model MODEL_DIR -o OUT_DIR [--force]
 
-Writes OUT_DIR/encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx (opset 17, dynamic batch
-and sequence axes), config.json (the inputs and outputs of each graph) and tokenizer.json. An existing non-empty
-OUT_DIR is refused unless --force is given.`;
+Writes ONNX graphs (opset 17, dynamic batch and sequence axes), config.json (the inputs and outputs of each graph)
+and the tokenizer into OUT_DIR. A translation model gives encoder_model.onnx, decoder_model.onnx and
+decoder_with_past_model.onnx; a GPT (aiayn train-lm directory or Hugging Face GPT-2 directory) gives
+decoder_model.onnx and decoder_with_past_model.onnx. An existing non-empty OUT_DIR is refused unless --force is
+given.`;
 
 /** Runs `aiayn export`. */
 export async function run(argv: string[]): Promise<number> {

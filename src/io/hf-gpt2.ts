@@ -36,8 +36,14 @@ export function toHfGpt2Name(name: string): { name: string; transpose: boolean }
   return { name, transpose: false }; // wte, wpe, ln_f, lm_head keep their names
 }
 
+/** GPT2Config switches that change the attention's maths, with the only value our GPT computes (scores / sqrt(d_k), eq. 1). */
+const FIXED_SWITCHES = { scale_attn_weights: true, scale_attn_by_inverse_layer_idx: false } as const;
+
 /** A GptConfig from config.json's HF keys (n_layer, n_head, n_embd, vocab_size, n_positions, layer_norm_epsilon, ...). */
 export function gptConfigFromHf(c: HfConfig): GptConfig {
+  for (const [key, value] of Object.entries(FIXED_SWITCHES)) {
+    if (configBool(c, key, value) !== value) throw new Error(`${c.source}: '${key}': ${!value} is not supported (aiayn's GPT scales attention scores by 1/sqrt(d_k) only)`);
+  }
   const dModel = configInt(c, 'n_embd');
   const config: GptConfig = {
     vocabSize: configInt(c, 'vocab_size'), maxLen: configInt(c, 'n_positions'), layers: configInt(c, 'n_layer'), dModel,
@@ -101,8 +107,13 @@ export function loadHfGpt2(dir: string, options: NonfiniteOptions = {}): Gpt {
 /** Writes an HF GPT-2 directory's config.json and model.safetensors and, given a tokenizer, vocab.json, merges.txt and tokenizer.json (each atomically). */
 export async function saveHfGpt2(dir: string, model: Gpt, tokenizer?: Gpt2Tokenizer): Promise<void> {
   writeHfDir(dir, hfConfigFromGpt(model.config), await gpt2Tensors(model));
-  if (tokenizer === undefined) return;
+  if (tokenizer !== undefined) saveGpt2TokenizerFiles(dir, tokenizer);
+}
+
+/** Writes a GPT-2 tokenizer as Hugging Face's vocab.json, merges.txt and tokenizer.json into dir (each atomically); returns their names. */
+export function saveGpt2TokenizerFiles(dir: string, tokenizer: Gpt2Tokenizer): string[] {
   writeFileAtomicSync(join(dir, 'vocab.json'), JSON.stringify(tokenizer.vocabObject()));
   writeFileAtomicSync(join(dir, 'merges.txt'), tokenizer.mergesText());
   writeFileAtomicSync(join(dir, 'tokenizer.json'), tokenizer.toTokenizerJson());
+  return ['vocab.json', 'merges.txt', 'tokenizer.json'];
 }

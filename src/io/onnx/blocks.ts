@@ -1,9 +1,11 @@
 // The Transformer's blocks as ONNX nodes, the same maths as src/nn (Vaswani et al. 2017): embeddings times
-// sqrt(d_model) plus positions (§3.4, §3.5), multi-head scaled dot-product attention (§3.2, eq. 1), the
-// position-wise FFN (§3.3, eq. 2) and residual + LayerNorm around each sub-layer (§3.1; pre-LN optional).
+// sqrt(d_model) plus positions (§3.4, §3.5; GPT's h_0 = U W_e + W_p unscaled, Radford et al. 2018 §3.1), multi-head
+// scaled dot-product attention (§3.2, eq. 1), the position-wise FFN (§3.3, eq. 2; ReLU, exact GELU or GPT-2's tanh
+// GELU) and residual + LayerNorm around each sub-layer (§3.1; pre-LN optional, as GPT-2, Radford et al. 2019 §2.3).
 // Position-wise work runs on rows (N = B * L, d); only attention reshapes to heads (B, h, L, d_k). Linear maps
 // are Gemm with transB = 1 on the stored [out, in] weights, so initializers keep our parameter names and shapes.
 
+import type { Activation } from '../../nn/feedforward.js';
 import type { GraphBuilder } from './graph.js';
 
 /** Host copies of the parameters and buffers the graphs read, by name. */
@@ -36,9 +38,9 @@ export function paramRows(ctx: GraphContext, name: string, from: number, to: num
   return ctx.g.weight(`${name}.${part}`, w.data.subarray(from * cols, to * cols), dims);
 }
 
-/** x W^T + b as Gemm: x (N, in), weight [out, in], bias [out] -> (N, out). */
-export function linear(ctx: GraphContext, x: string, weight: string, bias: string): string {
-  return ctx.g.op('Gemm', [x, weight, bias], { transB: 1 });
+/** x W^T + b as Gemm: x (N, in), weight [out, in], bias [out] (none: x W^T) -> (N, out). */
+export function linear(ctx: GraphContext, x: string, weight: string, bias?: string): string {
+  return ctx.g.op('Gemm', bias === undefined ? [x, weight] : [x, weight, bias], { transB: 1 });
 }
 
 /** LayerNormalization (opset 17) over the last axis with `prefix.weight` and `prefix.bias`. */
@@ -46,15 +48,27 @@ export function layerNorm(ctx: GraphContext, x: string, prefix: string): string 
   return ctx.g.op('LayerNormalization', [x, param(ctx, `${prefix}.weight`), param(ctx, `${prefix}.bias`)], { axis: -1, epsilon: { float: ctx.eps } });
 }
 
-/** Eq. (2): W_2 act(W_1 x + b_1) + b_2 on rows (N, d); act is ReLU or exact GELU, x Phi(x) = x (1 + erf(x / sqrt 2)) / 2. */
-export function feedForward(ctx: GraphContext, x: string, prefix: string, activation: 'relu' | 'gelu'): string {
+/**
+ * The FFN's activation, elementwise: ReLU; exact GELU x Phi(x) = x (1 + erf(x / sqrt 2)) / 2; or GPT-2's tanh
+ * approximation x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2 (Hendrycks & Gimpel 2016 §2). Opset 17 has no
+ * Gelu op (it came in 20), so both GELUs are composed.
+ */
+export function activation(ctx: GraphContext, x: string, kind: Activation): string {
   const { g } = ctx;
+  if (kind === 'relu') return g.op('Relu', [x]);
+  let inner: string; // erf(x / sqrt 2) or tanh(sqrt(2 / pi) (x + 0.044715 x^3))
+  if (kind === 'gelu') inner = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2, 'float32')])]);
+  else {
+    const cubic = g.op('Add', [x, g.op('Mul', [g.op('Mul', [g.op('Mul', [x, x]), x]), g.scalar(0.044715, 'float32')])]);
+    inner = g.op('Tanh', [g.op('Mul', [cubic, g.scalar(Math.sqrt(2 / Math.PI), 'float32')])]);
+  }
+  return g.op('Mul', [g.op('Mul', [x, g.op('Add', [inner, g.scalar(1, 'float32')])]), g.scalar(0.5, 'float32')]);
+}
+
+/** Eq. (2): W_2 act(W_1 x + b_1) + b_2 on rows (N, d). */
+export function feedForward(ctx: GraphContext, x: string, prefix: string, kind: Activation): string {
   const hidden = linear(ctx, x, param(ctx, `${prefix}.linear1.weight`), param(ctx, `${prefix}.linear1.bias`)); // (N, d_ff)
-  const act = activation === 'relu' ? g.op('Relu', [hidden]) : g.op('Mul', [
-    g.op('Mul', [hidden, g.op('Add', [g.op('Erf', [g.op('Mul', [hidden, g.scalar(Math.SQRT1_2, 'float32')])]), g.scalar(1, 'float32')])]),
-    g.scalar(0.5, 'float32'),
-  ]);
-  return linear(ctx, act, param(ctx, `${prefix}.linear2.weight`), param(ctx, `${prefix}.linear2.bias`)); // (N, d)
+  return linear(ctx, activation(ctx, hidden, kind), param(ctx, `${prefix}.linear2.weight`), param(ctx, `${prefix}.linear2.bias`)); // (N, d)
 }
 
 /** Post-LN LayerNorm(x + sublayer(x)) or pre-LN x + sublayer(LayerNorm(x)) (§3.1, dropout off at inference). */
@@ -68,6 +82,14 @@ export function splitHeads(ctx: GraphContext, rows: string): string {
   const { g } = ctx;
   const shape = g.op('Concat', [ctx.batch, g.constant([-1, ctx.heads, ctx.dModel / ctx.heads], 'int64')], { axis: 0 });
   return g.op('Transpose', [g.op('Reshape', [rows, shape])], { perm: [0, 2, 1, 3] }); // (B, h, L, d_k)
+}
+
+/** Self-attention's packed projection [W^Q; W^K; W^V] (`prefix.in_proj_weight`, `.in_proj_bias`) of rows (N, d) -> q, k, v (B, h, L, d_k). */
+export function projectQkv(ctx: GraphContext, rows: string, prefix: string): [string, string, string] {
+  const { g, dModel: d } = ctx;
+  const packed = linear(ctx, rows, param(ctx, `${prefix}.in_proj_weight`), param(ctx, `${prefix}.in_proj_bias`)); // (N, 3d)
+  const [q, k, v] = g.opN('Split', [packed, g.constant([d, d, d], 'int64')], 3, { axis: 1 }).map((t) => splitHeads(ctx, t));
+  return [q!, k!, v!];
 }
 
 /**
@@ -84,19 +106,26 @@ export function attention(ctx: GraphContext, q: string, k: string, v: string, ma
   return linear(ctx, rows, param(ctx, `${prefix}.out_proj.weight`), param(ctx, `${prefix}.out_proj.bias`));
 }
 
-/** §3.4 and §3.5: table[ids] * sqrt(d_model) + positional rows at `positions` (T) -> rows (B * T, d). */
-export function embed(ctx: GraphContext, ids: string, table: string, positionalTable: string, positions: string): string {
+/**
+ * §3.4 and §3.5: table[ids] * sqrt(d_model) + positional rows at `positions` (T, or (B, T) per row) -> rows (B * T, d).
+ * `scale: false` leaves out sqrt(d_model), as GPT does (Radford et al. 2018 §3.1: h_0 = U W_e + W_p).
+ */
+export function embed(ctx: GraphContext, ids: string, table: string, positionalTable: string, positions: string, opts: { scale?: boolean } = {}): string {
   const { g } = ctx;
-  const tokens = g.op('Mul', [g.op('Gather', [param(ctx, table), ids]), g.scalar(Math.sqrt(ctx.dModel), 'float32')]); // (B, T, d)
-  const summed = g.op('Add', [tokens, g.op('Gather', [param(ctx, positionalTable), positions])]); // + (T, d)
+  const looked = g.op('Gather', [param(ctx, table), ids]); // (B, T, d)
+  const tokens = opts.scale === false ? looked : g.op('Mul', [looked, g.scalar(Math.sqrt(ctx.dModel), 'float32')]);
+  const summed = g.op('Add', [tokens, g.op('Gather', [param(ctx, positionalTable), positions])]); // + (T, d) or (B, T, d)
   return g.op('Reshape', [summed, g.constant([-1, ctx.dModel], 'int64')]); // (B * T, d)
 }
 
-/** Key padding (B, S) int64, 1 = token, 0 = padding -> additive mask (B, 1, 1, S): 0 attend, -Infinity hide (§3.2.3). */
-export function paddingMask(ctx: GraphContext, attentionMask: string): string {
+/**
+ * Key padding (B, S) int64, 1 = token, 0 = padding -> additive mask (B, 1, 1, S): 0 attend, `hidden` (default
+ * -Infinity) hide (§3.2.3).
+ */
+export function paddingMask(ctx: GraphContext, attentionMask: string, hidden = -Infinity): string {
   const { g } = ctx;
   const hide = g.op('Equal', [attentionMask, g.scalar(0, 'int64')]); // (B, S) bool
-  const additive = g.op('Where', [hide, g.scalar(-Infinity, 'float32'), g.scalar(0, 'float32')]);
+  const additive = g.op('Where', [hide, g.scalar(hidden, 'float32'), g.scalar(0, 'float32')]);
   return g.op('Unsqueeze', [additive, g.constant([1, 2], 'int64')]); // (B, 1, 1, S)
 }
 

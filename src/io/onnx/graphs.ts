@@ -4,7 +4,7 @@
 // values once (§3.2.3: encoder-decoder attention reads the memory; masked self-attention reads earlier positions).
 
 import type { TransformerConfig } from '../../models/config.js';
-import { attention, causalMask, embed, feedForward, layerNorm, linear, paddingMask, param, paramRows, residual, splitHeads, type GraphContext, type HostWeights } from './blocks.js';
+import { attention, causalMask, embed, feedForward, layerNorm, linear, paddingMask, param, paramRows, projectQkv, residual, splitHeads, type GraphContext, type HostWeights } from './blocks.js';
 import { GraphBuilder, type Dim } from './graph.js';
 
 /** The positional table's initializer name: the learned table's parameter name or the sinusoidal buffer's. */
@@ -25,7 +25,7 @@ function context(g: GraphBuilder, config: TransformerConfig, weights: HostWeight
 }
 
 /** Dimension `axis` of x as an int64 scalar. */
-function dim(g: GraphBuilder, x: string, axis: number): string {
+export function dim(g: GraphBuilder, x: string, axis: number): string {
   return g.op('Gather', [g.op('Shape', [x]), g.scalar(axis, 'int64')]);
 }
 
@@ -41,9 +41,8 @@ export function encoderGraph(config: TransformerConfig, weights: HostWeights): G
   for (let i = 0; i < config.encoderLayers; i++) {
     const p = `transformer.encoder.layers.${i}`;
     x = residual(ctx, x, `${p}.norm1`, config.normFirst, (z) => {
-      const [q, k, v] = g.opN('Split', [linear(ctx, z, param(ctx, `${p}.self_attn.in_proj_weight`), param(ctx, `${p}.self_attn.in_proj_bias`)),
-        g.constant([config.dModel, config.dModel, config.dModel], 'int64')], 3, { axis: 1 }).map((t) => splitHeads(ctx, t));
-      return attention(ctx, q!, k!, v!, pad, `${p}.self_attn`);
+      const [q, k, v] = projectQkv(ctx, z, `${p}.self_attn`);
+      return attention(ctx, q, k, v, pad, `${p}.self_attn`);
     });
     x = residual(ctx, x, `${p}.norm2`, config.normFirst, (z) => feedForward(ctx, z, `${p}.feed_forward`, config.activation));
   }
@@ -87,14 +86,13 @@ export function decoderGraph(config: TransformerConfig, weights: HostWeights, wi
   for (let i = 0; i < config.decoderLayers; i++) {
     const p = `transformer.decoder.layers.${i}`;
     x = residual(ctx, x, `${p}.norm1`, config.normFirst, (z) => {
-      const [q, k, v] = g.opN('Split', [linear(ctx, z, param(ctx, `${p}.self_attn.in_proj_weight`), param(ctx, `${p}.self_attn.in_proj_bias`)),
-        g.constant([d, d, d], 'int64')], 3, { axis: 1 }).map((t) => splitHeads(ctx, t));
-      const keys = past[i] === null ? k! : g.op('Concat', [past[i]!.self[0]!, k!], { axis: 2 }); // (B, h, past_len + T, d_k)
-      const values = past[i] === null ? v! : g.op('Concat', [past[i]!.self[1]!, v!], { axis: 2 });
+      const [q, k, v] = projectQkv(ctx, z, `${p}.self_attn`);
+      const keys = past[i] === null ? k : g.op('Concat', [past[i]!.self[0]!, k], { axis: 2 }); // (B, h, past_len + T, d_k)
+      const values = past[i] === null ? v : g.op('Concat', [past[i]!.self[1]!, v], { axis: 2 });
       const [kName, vName] = kvNames('present', i, 'decoder');
       g.output(keys, kName, 'float32', kvShape(withPast ? 'past_len + tgt_len' : 'tgt_len'));
       g.output(values, vName, 'float32', kvShape(withPast ? 'past_len + tgt_len' : 'tgt_len'));
-      return attention(ctx, q!, keys, values, selfMask, `${p}.self_attn`);
+      return attention(ctx, q, keys, values, selfMask, `${p}.self_attn`);
     });
     x = residual(ctx, x, `${p}.norm2`, config.normFirst, (z) => {
       const w = `${p}.multihead_attn.in_proj_weight`;
