@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -59,6 +59,30 @@ test('a built addon is chosen by default without a notice', (t) => {
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { names: ['native', 'native'] });
   assert.doesNotMatch(r.stderr, /aiayn:/);
+});
+
+test('an addon older than the C++ sources loads, with one notice naming the rebuild', (t) => {
+  const built = join(root, 'build', 'Release', 'aiayn_native.node');
+  if (!existsSync(built)) {
+    t.skip('no built addon to copy');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'aiayn-stale-'));
+  try {
+    const stale = join(dir, 'aiayn_native.node');
+    copyFileSync(built, stale);
+    utimesSync(stale, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    const old = runSnippet(select, { AIAYN_NATIVE_PATH: stale });
+    assert.deepEqual(JSON.parse(old.stdout), { names: ['native', 'native'] });
+    assert.equal(old.stderr.match(/aiayn:/g)?.length, 1, old.stderr);
+    assert.match(old.stderr, /older than the C\+\+ sources .*node scripts\/build-native\.mjs/);
+    const now = new Date();
+    utimesSync(stale, now, now);
+    const fresh = runSnippet(select, { AIAYN_NATIVE_PATH: stale });
+    assert.doesNotMatch(fresh.stderr, /aiayn:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('build-native.mjs exits 0 with one notice when there is no C++ compiler', () => {

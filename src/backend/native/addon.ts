@@ -1,6 +1,6 @@
 // Finding and loading the compiled addon (build/Release/aiayn_native.node) and its raw function signatures.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -75,10 +75,31 @@ function wantedThreads(): number {
 
 let addon: NativeAddon | undefined;
 
+/** The newest modification time of the C++ sources under dir (the MPI addon's own tree excluded); 0 when none. */
+function newestSourceTime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) { if (entry.name !== 'mpi' && entry.name !== 'build') newest = Math.max(newest, newestSourceTime(path)); }
+    else if (/\.(cc|h)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * One notice when native/ holds C++ sources newer than the addon at path (a checkout that pulled C++ changes
+ * without rebuilding runs old kernels: correct results, or old slow ones, never an error).
+ */
+function warnIfStale(path: string): void {
+  const sources = join(packageRoot(), 'native');
+  if (!existsSync(sources) || newestSourceTime(sources) <= statSync(path).mtimeMs) return;
+  console.warn(`aiayn: the native addon at ${path} is older than the C++ sources in ${sources}; rebuild it with 'node scripts/build-native.mjs'`);
+}
+
 /**
  * Loads the addon once (path: AIAYN_NATIVE_PATH, else build/Release/aiayn_native.node under the package root),
  * sets its thread count (AIAYN_THREADS) and optionally its vector variant (AIAYN_SIMD); throws a clear Error
- * when it is missing or fails to load.
+ * when it is missing or fails to load, and says so once when it is older than the C++ sources beside it.
  */
 export function loadNativeAddon(): NativeAddon {
   if (addon !== undefined) return addon;
@@ -95,6 +116,7 @@ export function loadNativeAddon(): NativeAddon {
   } catch (err) {
     throw new Error(`native addon at ${path} failed to load: ${err instanceof Error ? err.message : String(err)}`);
   }
+  warnIfStale(path);
   loaded.setThreads(threads);
   const simd = process.env['AIAYN_SIMD'];
   if (simd !== undefined && simd !== '') loaded.setSimd(simd);
