@@ -7,8 +7,7 @@
 // AIAYN_REQUIRE_BROWSER=1 (CI).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { createServer } from '../src/serve/server.js';
 import { axisLabel } from '../web/src/attention-view.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -52,7 +52,7 @@ if (missing !== undefined && process.env['AIAYN_REQUIRE_BROWSER'] === '1') {
 } else {
   test('the page translates on the server and in the browser (WebGPU, else ts), draws a head, checks M_k, and screenshots', { skip: missing, timeout: 10 * TIMEOUT }, async () => {
     setBackend('ts'); // the server on the TypeScript backend: the page's WebGPU and ts runs must both match it
-    const dir = mkdtempSync(join(tmpdir(), 'aiayn-browser-'));
+    const dir = tempDir('aiayn-browser-');
     const { modelDir, webRoot, sentence } = await setUp(dir);
     const server = createServer(await loadModelDir(modelDir), { modelDir, webRoot });
     const url = await server.listen(0);

@@ -3,8 +3,7 @@
 // --head past the model's heads, a missing model directory and an output path it cannot write.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { saveModelDir } from '../src/io/model-dir.js';
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { decodePng } from './helpers/png.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
@@ -24,7 +24,7 @@ function aiayn(args: string[]): { code: number | null; out: string; err: string 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'aiayn-attention-'));
+const dir = tempDir('aiayn-attention-');
 const model = join(dir, 'model');
 const SRC = 'Zwei Hunde spielen im Schnee.';
 

@@ -3,14 +3,14 @@
 // over-long input lines.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readMulti30k } from '../src/data/corpora.js';
 import { trainPreset } from '../src/train/presets.js';
 import { listCheckpoints, trainTranslation } from '../src/train/translation.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
@@ -21,7 +21,7 @@ function aiayn(args: string[], stdin = ''): { code: number | null; out: string; 
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'aiayn-cli-'));
+const dir = tempDir('aiayn-cli-');
 const model = join(dir, 'model');
 
 before(async () => {

@@ -1,12 +1,12 @@
 // Tokenizer tests: the Sennrich BPE (learning, lossless round trips, JSON files) and GPT-2 byte-level BPE vs js-tiktoken.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
 import { Bpe, BOS_ID, DataError, EOS_ID, Gpt2Tokenizer, PAD_ID, readMulti30k, readText, seededRandom, UNK_ID } from '../src/data/index.js';
+import { tempDir } from './helpers/temp.js';
 
 const SHAKESPEARE = fileURLToPath(new URL('../data/tinyshakespeare/input.txt.gz', import.meta.url));
 
@@ -89,7 +89,7 @@ test('unseen characters fall back to UTF-8 byte tokens', async () => {
 
 test('save and load give the same tokenizer; bad files fail with the file name', async () => {
   const bpe = await small;
-  const dir = await mkdtemp(join(tmpdir(), 'aiayn-bpe-'));
+  const dir = tempDir('aiayn-bpe-');
   const path = join(dir, 'bpe.json');
   await bpe.save(path);
   const loaded = await Bpe.load(path);

@@ -1,12 +1,12 @@
 // `aiayn bpe` tests: learn, encode and decode through run(), round trips, GPT-2, and failures that write nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../src/cli/bpe.js';
 import { CliError } from '../src/cli/args.js';
 import { Bpe, Gpt2Tokenizer, multi30kPath } from '../src/data/index.js';
+import { tempDir } from './helpers/temp.js';
 
 const SENTENCES = 'Zwei Männer spielen Fußball.\n\tA dog  runs 🐕‍🦺 fast\n\n数字 123 e\u0301\n';
 
@@ -18,7 +18,7 @@ async function quiet(argv: string[]): Promise<number> {
 }
 
 test('learn, encode --ids and decode round-trip every line', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'aiayn-cli-'));
+  const dir = tempDir('aiayn-cli-');
   const model = join(dir, 'bpe.json'), input = join(dir, 'in.txt'), ids = join(dir, 'ids.txt'), back = join(dir, 'back.txt');
   await writeFile(input, SENTENCES);
   assert.equal(await quiet(['learn', '-i', multi30kPath('val', 'de'), multi30kPath('val', 'en'), '--vocab-size', '1200', '-o', model]), 0);
@@ -35,7 +35,7 @@ test('learn, encode --ids and decode round-trip every line', async () => {
 });
 
 test('--gpt2 encodes with the bundled GPT-2 ranks', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'aiayn-cli-'));
+  const dir = tempDir('aiayn-cli-');
   const input = join(dir, 'in.txt'), ids = join(dir, 'ids.txt'), back = join(dir, 'back.txt');
   await writeFile(input, SENTENCES);
   assert.equal(await quiet(['encode', '--gpt2', '--ids', '-i', input, '-o', ids]), 0);
@@ -46,7 +46,7 @@ test('--gpt2 encodes with the bundled GPT-2 ranks', async () => {
 });
 
 test('bad input fails with file and line and leaves no output file', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'aiayn-cli-'));
+  const dir = tempDir('aiayn-cli-');
   const bad = join(dir, 'bad.txt'), model = join(dir, 'bpe.json'), out = join(dir, 'out.txt');
   await writeFile(bad, Buffer.concat([Buffer.from('fine\n'), Buffer.from([0xff, 0x0a])]));
   const errors: string[] = [];

@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, writeFile, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   DataError, MULTI30K_SPLITS, readAllLines, readMulti30k, readParallel, readText, splitTextTrainVal, splitTrainVal, writeFileAtomic,
 } from '../src/data/index.js';
+import { tempDir } from './helpers/temp.js';
 
-const dir = mkdtemp(join(tmpdir(), 'aiayn-corpus-'));
+const dir = tempDir('aiayn-corpus-');
 
 async function file(name: string, content: string | Uint8Array): Promise<string> {
   const path = join(await dir, name);

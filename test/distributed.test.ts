@@ -4,8 +4,7 @@
 // notice without mpirun or the MPI addon, unless AIAYN_REQUIRE_MPI=1 (CI), where it must run.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { tensor } from '../src/tensor/ops/create.js';
 import { launchedSize, type Collective } from '../src/train/distributed.js';
 import { GradientBuckets } from '../src/train/grad-buckets.js';
 import { listCheckpoints, trainTranslation, type TranslationRun } from '../src/train/translation.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADDON = join(ROOT, 'native', 'mpi', 'build', 'Release', 'aiayn_mpi.node');
@@ -73,7 +73,7 @@ function maxWeightDiff(a: string, b: string): { diff: number; name: string } {
   return worst;
 }
 
-const dir = (name: string) => mkdtempSync(join(tmpdir(), `aiayn-dist-${name}-`));
+const dir = (name: string) => tempDir(`aiayn-dist-${name}-`);
 
 test('rankShare splits a global batch into disjoint contiguous shares; launchedSize reads the launcher', () => {
   const rows = [10, 11, 12, 13, 14];

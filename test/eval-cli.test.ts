@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixturePath, readJson } from './fixtures/sacrebleu/load.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
@@ -41,7 +41,7 @@ test('--json with -m bleu chrf ter prints unrounded scores equal to sacreBLEU, i
 });
 
 test('hypothesis from stdin, two reference files, options for BLEU and chrF++', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aiayn-bleu-'));
+  const dir = tempDir('aiayn-bleu-');
   const [ref1, ref2] = [join(dir, 'r1'), join(dir, 'r2')];
   writeFileSync(ref1, 'The dog bit the man.\nIt was not unexpected.\nThe man bit him first.\n');
   writeFileSync(ref2, 'The dog had bit the man.\nNo one was surprised.\nThe man had bitten the dog.\n');

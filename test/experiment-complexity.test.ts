@@ -3,8 +3,7 @@
 // against what stacks of the built layers actually connect), the crossover analysis, the plot and the CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import {
   table1Complexity, type ComplexityResult, type SequenceLayer,
 } from '../src/experiments/complexity.js';
 import { noGrad, Rng, tensor, type Tensor } from '../src/tensor/index.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -158,7 +158,7 @@ async function experiment(args: string[]): Promise<{ code: number; out: string }
 }
 
 test('the CLI prints the table for tiny sizes, writes the plot (one path per layer, n = d marked) and JSON', async () => {
-  const html = join(mkdtempSync(join(tmpdir(), 'aiayn-complexity-')), 'plot.html');
+  const html = join(tempDir('aiayn-complexity-'), 'plot.html');
   const tiny = ['complexity', '--d', '8', '--heads', '2', '--n', '16,4,8', '--repeats', '1'];
   const r = await experiment([...tiny, '-o', html]);
   assert.equal(r.code, 0);

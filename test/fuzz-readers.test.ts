@@ -2,8 +2,7 @@
 // reader, fixed seed, each ending in a valid result or an error that names the file, none hanging. Then the
 // crashes the fuzzer found, as regression tests.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Bpe } from '../src/data/bpe.js';
@@ -14,6 +13,7 @@ import { readSafetensors } from '../src/io/safetensors.js';
 import { makeConfig, type TransformerConfig } from '../src/models/config.js';
 import { fuzzReader } from '../scripts/fuzz.js';
 import { gpt2Alphabet, TARGETS } from '../scripts/fuzz/targets.js';
+import { tempDir } from './helpers/temp.js';
 
 const DEEP = '['.repeat(20000) + ']'.repeat(20000);
 
@@ -27,7 +27,7 @@ for (const reader of TARGETS.keys()) {
 }
 
 test('regression: a bad merges.txt line names the merges file given, not a fixed name', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aiayn-gpt2-'));
+  const dir = tempDir('aiayn-gpt2-');
   const vocab = Object.fromEntries(gpt2Alphabet().map((c, b) => [c, b]));
   writeFileSync(join(dir, 'v.json'), JSON.stringify(vocab));
   writeFileSync(join(dir, 'm.txt'), 'a b c\n');
@@ -40,7 +40,7 @@ test('regression: two vocab.json tokens with the same id are refused (the round 
 });
 
 test('regression: a config.json that is JSON null (or not an object) is a clean error naming the file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aiayn-null-config-'));
+  const dir = tempDir('aiayn-null-config-');
   for (const text of ['null', '[1]', '"x"']) {
     writeFileSync(join(dir, 'config.json'), text);
     assert.throws(() => readModelConfig(dir), new RegExp(`^Error: ${join(dir, 'config.json')}: not an aiayn model config`));

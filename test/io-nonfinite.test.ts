@@ -3,8 +3,7 @@
 // that declares a model larger than its weights file can hold is refused before anything is allocated.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +13,11 @@ import { loadSafetensors, saveSafetensors } from '../src/io/safetensors.js';
 import { findNonfinite } from '../src/io/validate.js';
 import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-const dir = mkdtempSync(join(tmpdir(), 'aiayn-nonfinite-'));
+const dir = tempDir('aiayn-nonfinite-');
 const good = join(dir, 'good');
 const bad = join(dir, 'bad');
 const POISONED = 'transformer.decoder.layers.0.feed_forward.linear2.weight';

@@ -5,8 +5,7 @@
 // graphs equal aiayn's forward logits. Bad input gets clear errors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +22,11 @@ import { tensor } from '../src/tensor/ops/create.js';
 import { trainPreset } from '../src/train/presets.js';
 import { trainTranslation } from '../src/train/translation.js';
 import { checkOnnxFiles } from './helpers/onnx-checker.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-const dir = mkdtempSync(join(tmpdir(), 'aiayn-onnx-'));
+const dir = tempDir('aiayn-onnx-');
 const trained = join(dir, 'model');
 const exported = join(dir, 'onnx');
 let sources: number[][] = [];

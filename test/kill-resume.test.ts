@@ -3,8 +3,7 @@
 // file --resume cannot read (the long form, 20 kills: scripts/kill-resume.ts). Also what --resume cleans up: a
 // torn log line, records past the checkpoint, temporaries of interrupted writes, an unreadable newest checkpoint.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readMulti30k } from '../src/data/corpora.js';
@@ -12,6 +11,7 @@ import { trainPreset } from '../src/train/presets.js';
 import { loadNewestReadable, removeStaleTemps, truncateLog } from '../src/train/resume.js';
 import { listCheckpoints, trainTranslation, type TranslationRun } from '../src/train/translation.js';
 import { killResume, SMALL } from '../scripts/kill-resume.js';
+import { tempDir } from './helpers/temp.js';
 
 test('3 SIGKILLs and resumes: the same weights and losses as an uninterrupted run, no unreadable file', async () => {
   const report = await killResume({ kills: 3, seed: 2, steps: 20, pairs: 400, config: SMALL });
@@ -23,7 +23,7 @@ test('3 SIGKILLs and resumes: the same weights and losses as an uninterrupted ru
 });
 
 test('truncateLog keeps the records up to the checkpoint and drops a torn last line; removeStaleTemps removes only temporaries', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'aiayn-resume-'));
+  const dir = tempDir('aiayn-resume-');
   const log = join(dir, 'train-log.jsonl');
   writeFileSync(log, '{"step":0,"val_loss":9}\n{"step":1,"loss":8}\n{"step":2,"loss":7}\n{"step":3,"lo');
   assert.deepEqual(truncateLog(log, 1), [{ step: 0, val_loss: 9 }, { step: 1, loss: 8 }]);
@@ -45,7 +45,7 @@ test('--resume skips a newest checkpoint it cannot read and continues from the o
     ...trainPreset('demo'), ...SMALL, model: { ...trainPreset('demo').model, ...SMALL.model }, maxSteps, maxMinutes: 0, evalEvery: 1000, bleuSentences: 0,
     checkpointEvery: 4, keepCheckpoints: 3, train, val, out, progress: false, log: () => {}, resume,
   });
-  const [straight, broken] = [mkdtempSync(join(tmpdir(), 'aiayn-straight-')), mkdtempSync(join(tmpdir(), 'aiayn-broken-'))];
+  const [straight, broken] = [tempDir('aiayn-straight-'), tempDir('aiayn-broken-')];
   await trainTranslation(run(straight, 12));
   await trainTranslation(run(broken, 8));
   const newest = listCheckpoints(join(broken, 'checkpoints')).at(-1)!;

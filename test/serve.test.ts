@@ -5,9 +5,8 @@
 // stops cleanly on SIGINT.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +19,11 @@ import { makeConfig } from '../src/models/config.js';
 import { Transformer } from '../src/models/transformer.js';
 import { createServer, type AiaynServer } from '../src/serve/server.js';
 import { pooledStorageBytes } from '../src/tensor/index.js';
+import { tempDir } from './helpers/temp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCRIPT = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-const dir = mkdtempSync(join(tmpdir(), 'aiayn-serve-'));
+const dir = tempDir('aiayn-serve-');
 const modelDir = join(dir, 'model');
 const webRoot = join(dir, 'web');
 const MAX_LEN = 24; // short, so that the random model's greedy outputs (which never stop early) stay short

@@ -1,8 +1,7 @@
 // The training loop end to end on real data (a slice of the bundled Multi30k, a tiny model): validation
 // loss falls, a killed run resumes bit-exactly, checkpoints average, and the model directory translates.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readMulti30k } from '../src/data/corpora.js';
@@ -11,6 +10,7 @@ import { averageCheckpoints, checkpointWeights } from '../src/train/checkpoint.j
 import { trainPreset } from '../src/train/presets.js';
 import { listCheckpoints, trainTranslation, type TranslationRun } from '../src/train/translation.js';
 import { decodePng } from './helpers/png.js';
+import { tempDir } from './helpers/temp.js';
 
 const train = (await readMulti30k('train', 'de', 'en')).slice(0, 3000);
 const val = (await readMulti30k('val', 'de', 'en')).slice(0, 100);
@@ -30,7 +30,7 @@ function logOf(dir: string): Array<Record<string, number>> {
 }
 
 test('validation loss falls on Multi30k (short form of the main job)', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'aiayn-e2e-'));
+  const out = tempDir('aiayn-e2e-');
   const result = await trainTranslation(run(out, { maxSteps: 120, evalEvery: 60, checkpointEvery: 60, bleuSentences: 20 }));
   const valLosses = logOf(out).filter((r) => r['val_loss'] !== undefined).map((r) => r['val_loss']!);
   assert.equal(valLosses.length, 3, 'evaluated at steps 0, 60 and 120');
@@ -46,8 +46,8 @@ test('validation loss falls on Multi30k (short form of the main job)', async () 
 });
 
 test('a resumed run continues bit-exactly: the same loss curve as an uninterrupted run', async () => {
-  const straight = mkdtempSync(join(tmpdir(), 'aiayn-straight-'));
-  const resumed = mkdtempSync(join(tmpdir(), 'aiayn-resumed-'));
+  const straight = tempDir('aiayn-straight-');
+  const resumed = tempDir('aiayn-resumed-');
   await trainTranslation(run(straight, { maxSteps: 30 }));
   await trainTranslation(run(resumed, { maxSteps: 20 }));
   await trainTranslation(run(resumed, { maxSteps: 30, resume: true }));
@@ -60,7 +60,7 @@ test('a resumed run continues bit-exactly: the same loss curve as an uninterrupt
 });
 
 test('averaging checkpoints is the elementwise mean of their weights', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'aiayn-avg-'));
+  const out = tempDir('aiayn-avg-');
   await trainTranslation(run(out, { maxSteps: 30 }));
   const paths = listCheckpoints(join(out, 'checkpoints'));
   assert.equal(paths.length, 3);

@@ -2,8 +2,7 @@
 // logged, the weights do not move, and after 5 such steps in a row (or the first, with policy 'stop') training
 // stops naming the first parameter whose gradient is not finite, with the last good checkpoint kept.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readMulti30k } from '../src/data/corpora.js';
@@ -13,6 +12,7 @@ import { checkpointWeights } from '../src/train/checkpoint.js';
 import { NonfiniteGuard, parseNonfinitePolicy } from '../src/train/nonfinite.js';
 import { trainPreset } from '../src/train/presets.js';
 import { listCheckpoints, trainTranslation, type TranslationRun } from '../src/train/translation.js';
+import { tempDir } from './helpers/temp.js';
 
 const train = (await readMulti30k('train', 'de', 'en')).slice(0, 400);
 const val = (await readMulti30k('val', 'de', 'en')).slice(0, 20);
@@ -23,7 +23,7 @@ function run(bad: (step: number) => boolean, overrides: Partial<TranslationRun> 
   return {
     ...trainPreset('demo'), model: { dModel: 32, dFF: 64, h: 2, encoderLayers: 1, decoderLayers: 1, finalNorm: true, maxLen: 64 },
     vocabSize: 600, batchTokens: 512, warmup: 10, maxSteps: 10, maxMinutes: 0, evalEvery: 1000, bleuSentences: 0, checkpointEvery: 2,
-    keepCheckpoints: 10, train, val, out: mkdtempSync(join(tmpdir(), 'aiayn-nonfinite-')), progress: false, log: () => {}, victim,
+    keepCheckpoints: 10, train, val, out: tempDir('aiayn-nonfinite-'), progress: false, log: () => {}, victim,
     onGradients: (named, step) => {
       if (!bad(step)) return;
       // Poison the 6th and 9th parameters; the 6th is the one to be named.
