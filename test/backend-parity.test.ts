@@ -678,26 +678,29 @@ test('attentionScores and attentionBackward over head-packed projections, masks 
 
 /**
  * Random operands of a decoder step: `rows` rows, 2 layers, d 16, 4 heads, dFF 24, vocab 40, source length 5 (row 0
- * has 2 padded positions), `past` cached positions in buffers of capacity past + 3.
+ * has 2 padded positions), `past` cached positions in buffers of capacity past + 3. Without `cross`, a decoder-only
+ * step (GPT's blocks): no encoder-decoder attention, no source, no generator bias.
  */
-function decoderStepArgs(rows: number, past: number, normFirst: boolean, activation: 'relu' | 'gelu', finalNorm: boolean,
-  [d, h, dFF, vocab, srcLen] = [16, 4, 24, 40, 5]): DecoderStepArgs {
+function decoderStepArgs(rows: number, past: number, normFirst: boolean, activation: DecoderStepArgs['activation'], finalNorm: boolean,
+  [d, h, dFF, vocab, srcLen] = [16, 4, 24, 40, 5], cross = true): DecoderStepArgs {
+  if (!cross) srcLen = 0;
   const capacity = past + 3;
   const w = (n: number): Float32Array => randn(n, -0.5, 0.5);
   const gain = (): Float32Array => randn(d, 0.5, 1.5);
   const srcPad = new Float32Array(rows * srcLen);
-  srcPad.set([1, 1], srcLen - 2);
+  if (cross) srcPad.set([1, 1], srcLen - 2);
+  const ifCross = (n: number): Float32Array | null => (cross ? w(n) : null);
   const layer = () => ({
-    selfInW: w(3 * d * d), selfInB: w(3 * d), selfOutW: w(d * d), selfOutB: w(d), crossQW: w(d * d), crossQB: w(d),
-    crossOutW: w(d * d), crossOutB: w(d), ff1W: w(dFF * d), ff1B: w(dFF), ff2W: w(d * dFF), ff2B: w(d),
-    norm1G: gain(), norm1B: w(d), norm2G: gain(), norm2B: w(d), norm3G: gain(), norm3B: w(d),
-    selfK: w(rows * d * capacity), selfV: w(rows * d * capacity), crossK: w(rows * d * srcLen), crossV: w(rows * d * srcLen),
+    selfInW: w(3 * d * d), selfInB: w(3 * d), selfOutW: w(d * d), selfOutB: w(d), crossQW: ifCross(d * d), crossQB: ifCross(d),
+    crossOutW: ifCross(d * d), crossOutB: ifCross(d), ff1W: w(dFF * d), ff1B: w(dFF), ff2W: w(d * dFF), ff2B: w(d),
+    norm1G: gain(), norm1B: w(d), norm2G: cross ? gain() : null, norm2B: ifCross(d), norm3G: gain(), norm3B: w(d),
+    selfK: w(rows * d * capacity), selfV: w(rows * d * capacity), crossK: ifCross(rows * d * srcLen), crossV: ifCross(rows * d * srcLen),
   });
   return {
-    rows, dModel: d, heads: h, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps: 1e-5,
-    ids: Int32Array.from({ length: rows }, (_, r) => (r * 7 + 3) % vocab), embedding: w(vocab * d), embedScale: Math.sqrt(d),
-    positional: w(capacity * d), srcPad, layers: [layer(), layer()], finalNorm: finalNorm ? { gamma: gain(), beta: w(d) } : null,
-    generatorW: w(vocab * d), generatorB: w(vocab), out: new Float32Array(rows * vocab),
+    rows, dModel: d, heads: h, dFF, vocab, srcLen, past, capacity, normFirst, activation, eps: 1e-5, cross,
+    ids: Int32Array.from({ length: rows }, (_, r) => (r * 7 + 3) % vocab), embedding: w(vocab * d), embedScale: cross ? Math.sqrt(d) : 1,
+    positional: w(capacity * d), srcPad: cross ? srcPad : null, layers: [layer(), layer()], finalNorm: finalNorm ? { gamma: gain(), beta: w(d) } : null,
+    generatorW: w(vocab * d), generatorB: ifCross(vocab), out: new Float32Array(rows * vocab),
   };
 }
 
@@ -711,15 +714,16 @@ function cloneStepArgs(a: DecoderStepArgs): DecoderStepArgs {
   return { ...a, out: new Float32Array(a.out.length), layers: a.layers.map((l) => ({ ...l, selfK: l.selfK.slice(), selfV: l.selfV.slice() })) };
 }
 
-test('decoderStep: log-probabilities and cache writes, post- and pre-LN, ReLU and GELU, 1 and 40 rows, every vector variant', (t) => {
+test('decoderStep: log-probabilities and cache writes, post- and pre-LN, ReLU, GELU and tanh GELU, decoder-only too, 1 and 40 rows, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  for (const [rows, past, normFirst, activation, finalNorm] of [[1, 0, false, 'relu', true], [3, 4, true, 'gelu', false],
-    [40, 9, false, 'gelu', false], [40, 2, true, 'relu', true]] as const) {
-    const args = decoderStepArgs(rows, past, normFirst, activation, finalNorm);
+  for (const [rows, past, normFirst, activation, finalNorm, cross] of [[1, 0, false, 'relu', true, true], [3, 4, true, 'gelu', false, true],
+    [40, 9, false, 'gelu', false, true], [40, 2, true, 'relu', true, true], [1, 6, true, 'gelu-tanh', true, false],
+    [3, 0, false, 'relu', false, false], [40, 5, true, 'gelu-tanh', true, false]] as const) {
+    const args = decoderStepArgs(rows, past, normFirst, activation, finalNorm, undefined, cross);
     const expected = cloneStepArgs(args);
     stepOnce(ts, expected);
-    const what = `rows ${rows}, past ${past}, normFirst ${normFirst}, ${activation}`;
+    const what = `rows ${rows}, past ${past}, normFirst ${normFirst}, ${activation}${cross ? '' : ', decoder-only'}`;
     let total = 0;
     for (let r = 0; r < rows; r++) total += expected.out.subarray(r * args.vocab, (r + 1) * args.vocab).reduce((s, v) => s + Math.exp(v), 0);
     assert.ok(Math.abs(total / rows - 1) < 1e-5, `${what}: rows of exp(out) sum to 1`);
@@ -742,11 +746,12 @@ test('decoderStep at sizes that split each product, the attention heads and a lo
   // 64 x 128 in 16-column chunks (one row: the aligned single-row kernel), a vocabulary of 700 whose log-softmax
   // one sentence splits over the threads in 256-column parts, and 1 and 16 rows. On one thread every product is
   // dnnl_sgemm's, whose sums round differently: layer 1's keys then differ by up to ~1.3e-5 relative.
-  for (const [rows, normFirst, activation] of [[1, false, 'relu'], [1, true, 'gelu'], [16, false, 'gelu']] as const) {
-    const args = decoderStepArgs(rows, 5, normFirst, activation, true, [64, 4, 128, 700, 7]);
+  for (const [rows, normFirst, activation, cross] of [[1, false, 'relu', true], [1, true, 'gelu', true], [16, false, 'gelu', true],
+    [1, true, 'gelu-tanh', false], [16, true, 'gelu-tanh', false]] as const) {
+    const args = decoderStepArgs(rows, 5, normFirst, activation, true, [64, 4, 128, 700, 7], cross);
     const expected = cloneStepArgs(args);
     stepOnce(ts, expected);
-    const what = `rows ${rows}, normFirst ${normFirst}, ${activation}`;
+    const what = `rows ${rows}, normFirst ${normFirst}, ${activation}${cross ? '' : ', decoder-only'}`;
     eachSimd((variant) => {
       const got = cloneStepArgs(args);
       stepOnce(n, got);

@@ -1,6 +1,7 @@
 // GPT generation with the key/value cache: token-by-token cached steps reproduce PyTorch's full-sequence logits
-// (scripts/make-gpt2-fixtures.py), greedy generation equals recomputing the whole prefix, and bad prompts,
-// tokenizers and directories get errors that name the problem.
+// (scripts/make-gpt2-fixtures.py), the fused decoder step gives the cached modules' log-probabilities, greedy
+// generation equals recomputing the whole prefix, and bad prompts, tokenizers and directories get errors that
+// name the problem.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,12 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gpt2Tokenizer } from '../src/data/gpt2.js';
+import { DECODER_ONLY_STEP_SUBLAYERS } from '../src/backend/backend.js';
+import { coreOnly, getBackend, type DecoderStepArgs, type Dense } from '../src/backend/index.js';
+import { FusedDecoderStep, gptStepApplies } from '../src/decode/fused-step.js';
 import { generate } from '../src/decode/generate.js';
 import { loadGptDir } from '../src/io/gpt-dir.js';
 import { loadHfGpt2 } from '../src/io/hf-gpt2.js';
 import { loadSafetensors, saveSafetensors } from '../src/io/safetensors.js';
-import { noGrad, tensor } from '../src/tensor/index.js';
-import { forEachBackend } from './helpers/backends.js';
+import { Gpt } from '../src/models/gpt.js';
+import { makeGptConfig } from '../src/models/gpt-config.js';
+import { ENCODER_SUBLAYERS } from '../src/nn/encoder.js';
+import { logSoftmax, noGrad, tensor } from '../src/tensor/index.js';
+import { forEachBackend, onBackend } from './helpers/backends.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TINY = join(ROOT, 'test/fixtures/gpt2-tiny');
@@ -47,6 +54,46 @@ forEachBackend('GPT generation', () => {
     }
   });
 
+  test('the fused decoder step gives the cached modules\' log-probabilities: GPT-2 (pre-LN, tanh GELU, tied head) and GPT-1 (post-LN, untied)', async () => {
+    const gpt1 = new Gpt(makeGptConfig('gpt1', { vocabSize: 50, maxLen: 12, layers: 2, dModel: 16, h: 4, dFF: 40, tiedHead: false, seed: 3 }));
+    for (const [name, model] of [['gpt2 tiny', loadHfGpt2(TINY)], ['gpt1', gpt1]] as const) {
+      model.eval();
+      assert.ok(gptStepApplies(model), `${name}: the step applies in eval mode`);
+      const V = model.config.vocabSize;
+      const fused = FusedDecoderStep.forGpt(model);
+      const [viaStep, viaModules] = [model.emptyCache(), model.emptyCache()];
+      const prompt = tensor([3, 9, 1], [1, 3], 'int32');
+      noGrad(() => { model.forward(prompt, viaStep); model.forward(prompt, viaModules); });
+      for (const id of [7, 0, 42, 11]) {
+        const got = fused.step(Int32Array.of(id), viaStep, null);
+        assert.ok(got !== null, `${name}: the ${getBackend().name} backend's path accepts the step`);
+        const want = await noGrad(() => logSoftmax(model.forward(tensor([id], [1, 1], 'int32'), viaModules).reshape([1, V]), -1)).data();
+        const have = await got.data();
+        for (let v = 0; v < V; v++) assert.ok(Math.abs(have[v]! - want[v]!) < 1e-5 * Math.max(1, Math.abs(want[v]!)), `${name}, token after ${id}: ${have[v]} vs ${want[v]} at ${v}`);
+      }
+      assert.equal(viaStep[0]!.k!.shape[2], 7, 'the step appended its positions to the caches');
+    }
+  });
+
+  test('the step\'s guard refuses other layouts, mixed cross-attention operands and unknown activations, naming them', () => {
+    const path = getBackend().fused.decoderStep!;
+    const none = { crossQW: null, crossQB: null, crossOutW: null, crossOutB: null, norm2G: null, norm2B: null, crossK: null, crossV: null };
+    const ok = { sublayers: [...ENCODER_SUBLAYERS], layers: [none], srcPad: null, activation: 'gelu-tanh' } as unknown as DecoderStepArgs;
+    assert.equal(path.refuses(ok), null);
+    assert.match(path.refuses({ ...ok, sublayers: ['feedForward', 'selfAttention'] })!, /its layers are \[feedForward, selfAttention\]; the kernel computes/);
+    assert.match(path.refuses({ ...ok, srcPad: { buf: null, offset: 0 } as unknown as Dense })!, /decoder-only step was given encoder-decoder attention operands/);
+    assert.match(path.refuses({ ...ok, activation: 'swish' })!, /activation 'swish'/);
+  });
+
+  test('without the fused path, and in training mode, generation runs the modules and gives the same tokens', async () => {
+    const model = loadHfGpt2(TINY);
+    const fused = await collect(generate(model, [5, 77, 200], { maxNewTokens: 8, temperature: 0 }));
+    const modules = await onBackend(coreOnly(getBackend()), () => collect(generate(model, [5, 77, 200], { maxNewTokens: 8, temperature: 0 })));
+    assert.deepEqual(fused, modules);
+    model.train();
+    assert.equal(gptStepApplies(model), false, 'not in training mode (dropout)');
+  });
+
   test('greedy generation equals the argmax of recomputing the whole prefix each step', async () => {
     const model = loadHfGpt2(TINY);
     const prompt = [5, 77, 200];
@@ -60,6 +107,11 @@ forEachBackend('GPT generation', () => {
     }
     assert.deepEqual(produced, seq.slice(prompt.length));
   });
+});
+
+test('GPT\'s blocks run the sublayers the fused decoder step computes', () => {
+  assert.deepEqual([...ENCODER_SUBLAYERS], [...DECODER_ONLY_STEP_SUBLAYERS],
+    'nn/encoder.ts ENCODER_SUBLAYERS changed: teach backend/ts/decoder-step.ts and native/kernels/decoder_step.cc the new sublayer, then update backend.ts DECODER_ONLY_STEP_SUBLAYERS (until then the fused step refuses GPT\'s blocks and generation runs the modules)');
 });
 
 test('sampling is seeded, stops at the context and at stopId', async () => {

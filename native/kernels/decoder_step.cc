@@ -80,12 +80,17 @@ const float* sublayerInput(const VMath& vm, const DecoderDims& D, const float* x
   return s.in.data();
 }
 
-/** The FFN's activation (§3.3: ReLU; or the exact GELU), the elementwise kernel's scalar functions, over out[0, n). */
+/** The FFN's activation (§3.3: ReLU; or the exact or GPT-2's tanh GELU), the elementwise kernel's scalar functions, over out[0, n). */
 void activate(const DecoderDims& D, float* out, int64_t n) {
-  if (D.gelu) {
-    for (int64_t i = 0; i < n; i++) out[i] = unaryF<kGelu>(out[i]);
-  } else {
-    for (int64_t i = 0; i < n; i++) out[i] = unaryF<kRelu>(out[i]);
+  switch (D.activation) {
+    case kGelu:
+      for (int64_t i = 0; i < n; i++) out[i] = unaryF<kGelu>(out[i]);
+      return;
+    case kGeluTanh:
+      for (int64_t i = 0; i < n; i++) out[i] = unaryF<kGeluTanh>(out[i]);
+      return;
+    default:
+      for (int64_t i = 0; i < n; i++) out[i] = unaryF<kRelu>(out[i]);
   }
 }
 
@@ -197,12 +202,13 @@ bool stepBody(const DecoderStepArgs& g, Scratch& s) {
     attendAll(vm, D, s.qkv.data(), 3 * D.d, w.selfK, w.selfV, D.capacity, D.past + 1, nullptr, true, s);
     if (!project(vm, D, s.attn.data(), D.d, w.selfOutW, D.d, w.selfOutB, s.y.data(), false, s)) return false;
     closeSublayer(vm, D, x, s.y.data(), w.norm1G, w.norm1B, s);
-    // Encoder-decoder attention over the memory's cached keys and values, padding masked.
-    in = sublayerInput(vm, D, x, w.norm2G, w.norm2B, s);
-    if (!project(vm, D, in, D.d, w.crossQW, D.d, w.crossQB, s.qkv.data(), false, s)) return false;
-    attendAll(vm, D, s.qkv.data(), D.d, w.crossK, w.crossV, D.src, D.src, s.mask.data(), false, s);
-    if (!project(vm, D, s.attn.data(), D.d, w.crossOutW, D.d, w.crossOutB, s.y.data(), false, s)) return false;
-    closeSublayer(vm, D, x, s.y.data(), w.norm2G, w.norm2B, s);
+    if (D.cross) {  // encoder-decoder attention over the memory's cached keys and values, padding masked
+      in = sublayerInput(vm, D, x, w.norm2G, w.norm2B, s);
+      if (!project(vm, D, in, D.d, w.crossQW, D.d, w.crossQB, s.qkv.data(), false, s)) return false;
+      attendAll(vm, D, s.qkv.data(), D.d, w.crossK, w.crossV, D.src, D.src, s.mask.data(), false, s);
+      if (!project(vm, D, s.attn.data(), D.d, w.crossOutW, D.d, w.crossOutB, s.y.data(), false, s)) return false;
+      closeSublayer(vm, D, x, s.y.data(), w.norm2G, w.norm2B, s);
+    }
     // Position-wise FFN, eq. (2).
     in = sublayerInput(vm, D, x, w.norm3G, w.norm3B, s);
     if (!project(vm, D, in, D.d, w.ff1W, D.ff, w.ff1B, s.hidden.data(), true, s)) return false;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "kernels/activations.h"
 #include "kernels/decoder_step.h"
 #include "napi/bind.h"
 
@@ -23,7 +24,7 @@ struct LayerField {
   Size size;
 };
 
-/** The layer's weights (read only). */
+/** The layer's weights (read only) but encoder-decoder attention's. */
 constexpr LayerField<const float> kWeights[] = {
     {&DecoderLayerRef::selfInW, "selfInW", "self in_proj weight", Size::k3DD},
     {&DecoderLayerRef::selfInB, "selfInB", "self in_proj bias", Size::k3D},
@@ -31,12 +32,6 @@ constexpr LayerField<const float> kWeights[] = {
     {&DecoderLayerRef::selfOutB, "selfOutB", "self out_proj bias", Size::kD},
     {&DecoderLayerRef::norm1G, "norm1G", "norm1 weight", Size::kD},
     {&DecoderLayerRef::norm1B, "norm1B", "norm1 bias", Size::kD},
-    {&DecoderLayerRef::crossQW, "crossQW", "cross query weight", Size::kDD},
-    {&DecoderLayerRef::crossQB, "crossQB", "cross query bias", Size::kD},
-    {&DecoderLayerRef::crossOutW, "crossOutW", "cross out_proj weight", Size::kDD},
-    {&DecoderLayerRef::crossOutB, "crossOutB", "cross out_proj bias", Size::kD},
-    {&DecoderLayerRef::norm2G, "norm2G", "norm2 weight", Size::kD},
-    {&DecoderLayerRef::norm2B, "norm2B", "norm2 bias", Size::kD},
     {&DecoderLayerRef::ff1W, "ff1W", "linear1 weight", Size::kFD},
     {&DecoderLayerRef::ff1B, "ff1B", "linear1 bias", Size::kF},
     {&DecoderLayerRef::ff2W, "ff2W", "linear2 weight", Size::kFD},
@@ -45,10 +40,24 @@ constexpr LayerField<const float> kWeights[] = {
     {&DecoderLayerRef::norm3B, "norm3B", "norm3 bias", Size::kD},
 };
 
-/** The layer's key/value caches (the step writes the self-attention ones). */
+/** Encoder-decoder attention's weights (absent from a decoder-only step). */
+constexpr LayerField<const float> kCrossWeights[] = {
+    {&DecoderLayerRef::crossQW, "crossQW", "cross query weight", Size::kDD},
+    {&DecoderLayerRef::crossQB, "crossQB", "cross query bias", Size::kD},
+    {&DecoderLayerRef::crossOutW, "crossOutW", "cross out_proj weight", Size::kDD},
+    {&DecoderLayerRef::crossOutB, "crossOutB", "cross out_proj bias", Size::kD},
+    {&DecoderLayerRef::norm2G, "norm2G", "norm2 weight", Size::kD},
+    {&DecoderLayerRef::norm2B, "norm2B", "norm2 bias", Size::kD},
+};
+
+/** The layer's self-attention key/value caches, which the step writes. */
 constexpr LayerField<float> kCaches[] = {
     {&DecoderLayerRef::selfK, "selfK", "self keys", Size::kCache},
     {&DecoderLayerRef::selfV, "selfV", "self values", Size::kCache},
+};
+
+/** The memory's keys and values (encoder-decoder attention's). */
+constexpr LayerField<float> kCrossCaches[] = {
     {&DecoderLayerRef::crossK, "crossK", "cross keys", Size::kMemory},
     {&DecoderLayerRef::crossV, "crossV", "cross values", Size::kMemory},
 };
@@ -77,15 +86,20 @@ void readFields(const Reader& r, const LayerField<T> (&table)[N], const DecoderD
   }
 }
 
-/** The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, activation, eps}), checked. */
+/**
+ * The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, cross, activation, eps}),
+ * checked. cross false: a decoder-only step, srcLen 0.
+ */
 DecoderDims readDims(const Reader& r) {
   DecoderDims D{r.size("rows"), r.size("dModel"), r.size("heads"), 0, r.size("dFF"), r.size("vocab"), r.size("srcLen"),
-                0, r.size("capacity"), r.boolean("normFirst"), false, r.number("eps")};
+                0, r.size("capacity"), r.boolean("normFirst"), r.boolean("cross"), kRelu, r.number("eps")};
   const std::string activation = r.text("activation");
-  if (activation != "relu" && activation != "gelu") r.fail("activation must be 'relu' or 'gelu'", true);
-  D.gelu = activation == "gelu";
+  if (activation == "gelu") D.activation = kGelu;
+  else if (activation == "gelu-tanh") D.activation = kGeluTanh;
+  else if (activation != "relu") r.fail("activation must be 'relu', 'gelu' or 'gelu-tanh'", true);
   if (D.d < 1 || D.h < 1 || D.d % D.h != 0) r.fail("dModel must be a positive multiple of heads", true);
-  if (D.ff < 1 || D.vocab < 1 || D.src < 1) r.fail("dFF, vocab and srcLen must be positive", true);
+  if (D.ff < 1 || D.vocab < 1) r.fail("dFF and vocab must be positive", true);
+  if (D.cross ? D.src < 1 : D.src != 0) r.fail(D.cross ? "srcLen must be positive" : "a decoder-only step (cross false) has srcLen 0", true);
   if (D.capacity < 1) r.fail("capacity must be positive", true);
   D.dk = D.d / D.h;
   return D;
@@ -104,8 +118,9 @@ struct BoundStep {
 constexpr napi_type_tag kBoundStepTag = {0x61696179'6e646563ULL, 0x6f64657273746570ULL};
 
 /**
- * {rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, activation, eps, embedding, embedScale, positional,
- * srcPad, layers: DecoderStepLayer[], finalNorm: {gamma, beta} | null, generatorW, generatorB}
+ * {rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, cross, activation, eps, embedding, embedScale,
+ * positional, srcPad (null unless cross), layers: DecoderStepLayer[] (cross fields null unless cross), finalNorm:
+ * {gamma, beta} | null, generatorW, generatorB | null}
  */
 void readBound(const Reader& r, BoundStep& b) {
   DecoderStepArgs& g = b.args;
@@ -124,9 +139,11 @@ void readBound(const Reader& r, BoundStep& b) {
     r.needLength(t.length, need, name, what);
     return t.data;
   };
-  g.srcPad = dense("srcPad", r.product({D.rows, D.src}), "source padding");
+  g.srcPad = D.cross ? dense("srcPad", r.product({D.rows, D.src}), "source padding") : nullptr;
   g.generatorW = dense("generatorW", r.product({D.vocab, D.d}), "generator weight");
-  g.generatorB = dense("generatorB", D.vocab, "generator bias");
+  const F32 generatorB = r.f32OrNull("generatorB");
+  if (generatorB.data != nullptr) r.needLength(generatorB.length, D.vocab, "generatorB", "generator bias");
+  g.generatorB = generatorB.data;
   if (const std::optional<Reader> norm = r.objectOrNull("finalNorm")) {
     const F32 gamma = norm->f32("gamma");
     const F32 beta = norm->f32("beta");
@@ -141,6 +158,10 @@ void readBound(const Reader& r, BoundStep& b) {
   for (size_t l = 0; l < layers.size(); l++) {
     readFields(layers[l], kWeights, D, g.layers[l]);
     readFields(layers[l], kCaches, D, g.layers[l]);
+    if (D.cross) {
+      readFields(layers[l], kCrossWeights, D, g.layers[l]);
+      readFields(layers[l], kCrossCaches, D, g.layers[l]);
+    }
   }
 }
 

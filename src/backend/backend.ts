@@ -271,16 +271,19 @@ export interface AttentionBackwardArgs<O extends AttentionOperands = OnBackend> 
 export interface DecoderStepLayer<T = Dense> {
   /** Self-attention: packed [W^Q; W^K; W^V] [3d, d] and its bias [3d]; W^O [d, d] and its bias. */
   selfInW: T; selfInB: T; selfOutW: T; selfOutB: T;
-  /** Encoder-decoder attention: W^Q [d, d] and its bias (the keys and values are cached); W^O and its bias. */
-  crossQW: T; crossQB: T; crossOutW: T; crossOutB: T;
+  /**
+   * Encoder-decoder attention: W^Q [d, d] and its bias (the keys and values are cached); W^O and its bias. Null
+   * in a decoder-only block (DECODER_ONLY_STEP_SUBLAYERS), as are norm2 and the memory's keys and values.
+   */
+  crossQW: T | null; crossQB: T | null; crossOutW: T | null; crossOutB: T | null;
   /** FFN, eq. (2): W_1 [dFF, d], b_1, W_2 [d, dFF], b_2. */
   ff1W: T; ff1B: T; ff2W: T; ff2B: T;
-  /** LayerNorm gains and biases [d] of the three sublayers. */
-  norm1G: T; norm1B: T; norm2G: T; norm2B: T; norm3G: T; norm3B: T;
+  /** LayerNorm gains and biases [d] of the sublayers: norm1 self-attention, norm2 encoder-decoder attention, norm3 FFN. */
+  norm1G: T; norm1B: T; norm2G: T | null; norm2B: T | null; norm3G: T; norm3B: T;
   /** Self-attention keys and values (rows, h, capacity, dK): positions 0..past-1 filled; the step writes `past`. */
   selfK: T; selfV: T;
   /** The memory's keys and values (rows, h, srcLen, dK). */
-  crossK: T; crossV: T;
+  crossK: T | null; crossV: T | null;
 }
 
 /**
@@ -290,10 +293,21 @@ export interface DecoderStepLayer<T = Dense> {
  */
 export const DECODER_STEP_SUBLAYERS = ['selfAttention', 'crossAttention', 'feedForward'] as const;
 
+/**
+ * The sublayers of a decoder-only block (GPT's: nn/encoder.ts's ENCODER_SUBLAYERS under a causal mask), which the
+ * fused step computes too: the same step without encoder-decoder attention.
+ */
+export const DECODER_ONLY_STEP_SUBLAYERS = ['selfAttention', 'feedForward'] as const;
+
+/** The FFN activations the fused decoder step computes (nn/feedforward.ts's names). */
+export const DECODER_STEP_ACTIVATIONS = ['relu', 'gelu', 'gelu-tanh'] as const;
+export type DecoderStepActivation = (typeof DECODER_STEP_ACTIVATIONS)[number];
+
 /** Operands of FusedPaths.decoderStep; T is how a buffer operand is given (host kernels: typed arrays). */
 export interface DecoderStepArgs<T = Dense> {
+  /** srcLen: positions of the memory (0 in a decoder-only step). */
   rows: number; dModel: number; heads: number; dFF: number; vocab: number; srcLen: number;
-  /** The sublayers of each layer, in order (must equal DECODER_STEP_SUBLAYERS). */
+  /** The sublayers of each layer, in order (DECODER_STEP_SUBLAYERS or DECODER_ONLY_STEP_SUBLAYERS). */
   sublayers: readonly string[];
   /** Positions already in the self-attention caches (this token's position). */
   past: number;
@@ -301,19 +315,20 @@ export interface DecoderStepArgs<T = Dense> {
   capacity: number;
   /** Pre-LN sublayers x + F(LayerNorm(x)) instead of post-LN LayerNorm(x + F(x)). */
   normFirst: boolean;
+  /** The FFN's activation (DECODER_STEP_ACTIVATIONS: ReLU, exact GELU, GPT-2's tanh GELU); a path refuses others. */
   activation: string;
   eps: number;
   /** The last token of each row (rows, int32 on the host), looked up in `embedding` [V', d] and scaled by embedScale. */
   ids: Int32Array; embedding: T; embedScale: number;
   /** The positional encodings [> past, d]; the step adds row `past`. */
   positional: T;
-  /** Source padding (rows, srcLen), nonzero = pad: those keys are masked out of encoder-decoder attention. */
-  srcPad: T;
+  /** Source padding (rows, srcLen), nonzero = pad: those keys are masked out of encoder-decoder attention (null: none). */
+  srcPad: T | null;
   layers: readonly DecoderStepLayer<T>[];
   /** A LayerNorm after the last layer, or null. */
   finalNorm: { gamma: T; beta: T } | null;
-  /** The pre-softmax linear map [vocab, d] and its bias. */
-  generatorW: T; generatorB: T;
+  /** The pre-softmax linear map [vocab, d] and its bias (null: none, as GPT's tied head). */
+  generatorW: T; generatorB: T | null;
   /** Log-probabilities of the next token (rows, vocab). */
   out: T;
 }

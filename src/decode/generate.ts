@@ -1,7 +1,7 @@
 // Autoregressive generation with a decoder-only model (Radford et al. 2019 §2: p(x) = prod_i p(s_i | s_1..s_{i-1})):
-// the prompt fills the key/value caches in one pass, then each new token is one cached step. The fused decoderStep
-// path does not apply: its guard accepts the translation decoder's [selfAttention, crossAttention, feedForward]
-// layers only (DECODER_STEP_SUBLAYERS), so GPT's [selfAttention, feedForward] blocks run the composed modules.
+// the prompt fills the key/value caches in one pass through the modules, then each new token is one cached step:
+// one call of the backend's fused decoder step (the translation decoder's, without encoder-decoder attention)
+// where its guard accepts the model, else the cached modules.
 
 import type { Gpt } from '../models/gpt.js';
 import { clearCache } from '../nn/attention.js';
@@ -11,6 +11,7 @@ import { tensor } from '../tensor/ops/create.js';
 import { logSoftmax } from '../tensor/ops/nn.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { FusedDecoderStep, gptStepApplies } from './fused-step.js';
 import { sampleToken } from './sampling.js';
 
 /** Generation controls: temperature 0 picks the most likely token; topK 0 and topP 1 are off. */
@@ -59,11 +60,15 @@ export async function* generate(model: Gpt, prompt: readonly number[], opts: Gen
   const wasTraining = model.training;
   const caches = model.emptyCache();
   model.eval();
+  const fused = gptStepApplies(model) ? FusedDecoderStep.forGpt(model) : null;
   /** Log-probabilities [1, V] of the token after `ids` (appended to the caches). */
-  const next = (ids: readonly number[]): Tensor => tidy(() => noGrad(() => {
-    const logits = model.forward(tensor(Int32Array.from(ids), [1, ids.length], 'int32'), caches); // (1, T, V)
-    return logSoftmax(logits.slice(1, ids.length - 1, ids.length).reshape([1, V]), -1);
-  }));
+  const next = (ids: readonly number[]): Tensor => {
+    const stepped = ids.length === 1 && fused !== null ? tidy(() => fused.step(Int32Array.from(ids), caches, null)) : null;
+    return stepped ?? tidy(() => noGrad(() => {
+      const logits = model.forward(tensor(Int32Array.from(ids), [1, ids.length], 'int32'), caches); // (1, T, V)
+      return logSoftmax(logits.slice(1, ids.length - 1, ids.length).reshape([1, V]), -1);
+    }));
+  };
   try {
     const maxLen = model.config.maxLen;
     const sequence = [...prompt];

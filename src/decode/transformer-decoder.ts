@@ -54,9 +54,10 @@ export class TransformerDecoder implements IncrementalDecoder {
     if (lastTokens.length !== n) throw new Error(`decoder step: got ${lastTokens.length} tokens for ${n} rows`);
     if (n === 0) return Tensor.empty([0, this.vocabSize]);
     if (fusedStepApplies(this.model)) { // one backend call per step
-      this.fused ??= new FusedDecoderStep(this.model);
+      this.fused ??= FusedDecoderStep.forTransformer(this.model);
       const fused = this.fused;
-      const out = tidy(() => fused.step(lastTokens, this.caches, this.srcPad));
+      const memory = { caches: this.caches.map((c) => c.cross), srcPad: this.srcPad };
+      const out = tidy(() => fused.step(lastTokens, this.caches.map((c) => c.self), memory));
       if (out !== null) return out;
     }
     return tidy(() => noGrad(() => {

@@ -31,6 +31,13 @@ export interface LayerOptions {
   rng: Rng;
 }
 
+/**
+ * The sublayers of an encoder layer, in order (§3.1). The one list to extend: EncoderLayer.forward runs exactly
+ * these, and the fused decoder steps, which serve GPT's blocks (backend.ts's DECODER_ONLY_STEP_SUBLAYERS), refuse
+ * a layer whose list differs, so generation falls back to these modules until the kernels learn the new sublayer.
+ */
+export const ENCODER_SUBLAYERS = ['selfAttention', 'feedForward'] as const;
+
 /** One encoder layer: self-attention then FFN, each with residual + LayerNorm. */
 export class EncoderLayer extends Module {
   readonly selfAttn: MultiHeadAttention;
@@ -54,9 +61,11 @@ export class EncoderLayer extends Module {
    * generating, e.g. GPT), x holds only the new positions and the keys and values of earlier ones are reused.
    */
   forward(x: Tensor, mask?: Tensor, cache?: KVCache): Tensor {
-    const nf = this.opts.normFirst;
-    const y = residual(x, this.norm1, this.dropout, nf, (z) => this.selfAttn.forward(z, z, z, mask, cache));
-    return residual(y, this.norm2, this.dropout, nf, (z) => this.feedForward.forward(z));
+    const sublayers: Record<(typeof ENCODER_SUBLAYERS)[number], [LayerNorm, (z: Tensor) => Tensor]> = {
+      selfAttention: [this.norm1, (z) => this.selfAttn.forward(z, z, z, mask, cache)],
+      feedForward: [this.norm2, (z) => this.feedForward.forward(z)],
+    };
+    return ENCODER_SUBLAYERS.reduce((y, name) => residual(y, sublayers[name][0], this.dropout, this.opts.normFirst, sublayers[name][1]), x);
   }
 }
 

@@ -4,7 +4,7 @@
 // so resident memory stays flat.
 
 import {
-  DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type DecoderStepArgs, type Dense, type DType, type FusedPath, type HeadPacked,
+  DECODER_ONLY_STEP_SUBLAYERS, DECODER_STEP_ACTIVATIONS, DECODER_STEP_SUBLAYERS, type Backend, type DecoderStepActivation, type BackendName, type DecoderStepArgs, type Dense, type DType, type FusedPath, type HeadPacked,
   type HostArray, type HostArrayFor, type Strided,
 } from '../backend.js';
 import { sizeClass } from '../size-class.js';
@@ -83,11 +83,20 @@ function hp(h: HeadPacked): HostHeadPacked { return { data: f32(h.buf), offset: 
 
 /** Why the host decoder step does not compute these operands (null: it does). */
 function refusesDecoderStep(a: DecoderStepArgs): string | null {
-  if (a.sublayers.join() !== DECODER_STEP_SUBLAYERS.join()) {
-    return `its layers are [${a.sublayers.join(', ')}]; the kernel computes [${DECODER_STEP_SUBLAYERS.join(', ')}]`;
+  const layout = a.sublayers.join();
+  const cross = layout === DECODER_STEP_SUBLAYERS.join();
+  if (!cross && layout !== DECODER_ONLY_STEP_SUBLAYERS.join()) {
+    return `its layers are [${a.sublayers.join(', ')}]; the kernel computes [${DECODER_STEP_SUBLAYERS.join(', ')}] or [${DECODER_ONLY_STEP_SUBLAYERS.join(', ')}]`;
   }
-  return a.activation === 'relu' || a.activation === 'gelu' ? null : `activation '${a.activation}'`;
+  const crossFields = (l: DecoderStepArgs['layers'][number]) => [l.crossQW, l.crossQB, l.crossOutW, l.crossOutB, l.norm2G, l.norm2B, l.crossK, l.crossV];
+  if (!a.layers.every((l) => crossFields(l).every((t) => (t !== null) === cross)) || (a.srcPad !== null) !== cross) {
+    return cross ? 'encoder-decoder attention operands are missing' : 'a decoder-only step was given encoder-decoder attention operands';
+  }
+  return (DECODER_STEP_ACTIVATIONS as readonly string[]).includes(a.activation) ? null : `activation '${a.activation}'`;
 }
+
+/** A nullable dense operand as the typed array from its offset. */
+function tailOrNull(d: Dense | null): Float32Array | null { return d === null ? null : tail(d); }
 
 /** A fused path that computes every operand it is given (the host kernels take any shape). */
 function always<A>(run: (args: A) => void): FusedPath<A> {
@@ -212,15 +221,15 @@ export function hostBackend(name: BackendName, k: HostKernels): Backend {
           const refused = refusesDecoderStep(a);
           if (refused !== null) throw new Error(`decoderStep: refuses these operands: ${refused}`);
           const step = k.bindDecoderStep({
-            ...a, activation: a.activation as 'relu' | 'gelu', embedding: tail(a.embedding), positional: tail(a.positional),
-            srcPad: tail(a.srcPad), generatorW: tail(a.generatorW), generatorB: tail(a.generatorB), out: tail(a.out),
+            ...a, activation: a.activation as DecoderStepActivation, cross: a.srcPad !== null, embedding: tail(a.embedding), positional: tail(a.positional),
+            srcPad: tailOrNull(a.srcPad), generatorW: tail(a.generatorW), generatorB: tailOrNull(a.generatorB), out: tail(a.out),
             finalNorm: a.finalNorm === null ? null : { gamma: tail(a.finalNorm.gamma), beta: tail(a.finalNorm.beta) },
             layers: a.layers.map((l) => ({
               selfInW: tail(l.selfInW), selfInB: tail(l.selfInB), selfOutW: tail(l.selfOutW), selfOutB: tail(l.selfOutB),
-              crossQW: tail(l.crossQW), crossQB: tail(l.crossQB), crossOutW: tail(l.crossOutW), crossOutB: tail(l.crossOutB),
+              crossQW: tailOrNull(l.crossQW), crossQB: tailOrNull(l.crossQB), crossOutW: tailOrNull(l.crossOutW), crossOutB: tailOrNull(l.crossOutB),
               ff1W: tail(l.ff1W), ff1B: tail(l.ff1B), ff2W: tail(l.ff2W), ff2B: tail(l.ff2B),
-              norm1G: tail(l.norm1G), norm1B: tail(l.norm1B), norm2G: tail(l.norm2G), norm2B: tail(l.norm2B), norm3G: tail(l.norm3G), norm3B: tail(l.norm3B),
-              selfK: tail(l.selfK), selfV: tail(l.selfV), crossK: tail(l.crossK), crossV: tail(l.crossV),
+              norm1G: tail(l.norm1G), norm1B: tail(l.norm1B), norm2G: tailOrNull(l.norm2G), norm2B: tailOrNull(l.norm2B), norm3G: tail(l.norm3G), norm3B: tail(l.norm3B),
+              selfK: tail(l.selfK), selfV: tail(l.selfV), crossK: tailOrNull(l.crossK), crossV: tailOrNull(l.crossV),
             })),
           });
           return (token) => step({ past: token.past, ids: token.ids, out: fv(token.out, a.rows * a.vocab) });

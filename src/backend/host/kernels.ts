@@ -15,7 +15,7 @@ export interface Strided {
 
 import type {
   AttentionBackwardArgs as BackendAttentionBackwardArgs, AttentionDims, AttentionScoresArgs as BackendAttentionScoresArgs, BinaryOp,
-  DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer,
+  DecoderStepActivation, DecoderStepArgs as BackendDecoderStepArgs, DecoderStepLayer as BackendDecoderStepLayer,
   DecoderStepToken as BackendDecoderStepToken, GemmLayout, ReduceOp, UnaryOp,
 } from '../backend.js';
 
@@ -59,8 +59,11 @@ export type AttentionBackwardArgs = BackendAttentionBackwardArgs<OnHost>;
 /** One decoder layer of HostKernels.decoderStep: backend.ts's, over typed arrays. */
 export type DecoderStepLayer = BackendDecoderStepLayer<Float32Array>;
 
-/** Operands of HostKernels.decoderStep: backend.ts's over typed arrays, the sublayers already checked by the caller. */
-export type DecoderStepArgs = Omit<BackendDecoderStepArgs<Float32Array>, 'sublayers' | 'activation'> & { activation: 'relu' | 'gelu' };
+/**
+ * Operands of HostKernels.decoderStep: backend.ts's over typed arrays, the sublayers already checked by the caller;
+ * `cross` says whether the layers have encoder-decoder attention (DECODER_STEP_SUBLAYERS) or not (decoder-only).
+ */
+export type DecoderStepArgs = Omit<BackendDecoderStepArgs<Float32Array>, 'sublayers' | 'activation'> & { activation: DecoderStepActivation; cross: boolean };
 
 /** A decoder step's per-token operands over typed arrays (backend.ts's DecoderStepToken). */
 export type DecoderStepToken = BackendDecoderStepToken<Float32Array>;

@@ -1,13 +1,14 @@
 // Backend.decoderStep on the TypeScript backend: one decoder token (§3.1) for every row, built from this
-// backend's own kernels on flat buffers. The oracle of the native addon's fused step (native/kernels/decoder_step.cc).
+// backend's own kernels on flat buffers: the Transformer decoder's layers, or a decoder-only model's (GPT's blocks,
+// without encoder-decoder attention). The oracle of the native addon's fused step (native/kernels/decoder_step.cc).
 
 import type { DecoderStepArgs, DecoderStepToken } from '../host/kernels.js';
 import { unary } from './elementwise.js';
 import { gemm } from './gemm.js';
 import { layerNorm, softmax } from './nn.js';
 
-/** out (rows, n) = x (rows, k) W^T + bias, W [n, k]. */
-function linearRows(x: Float32Array, rows: number, k: number, w: Float32Array, n: number, bias: Float32Array, out: Float32Array): void {
+/** out (rows, n) = x (rows, k) W^T + bias, W [n, k] (bias null: none). */
+function linearRows(x: Float32Array, rows: number, k: number, w: Float32Array, n: number, bias: Float32Array | null, out: Float32Array): void {
   gemm({ batch: 1, m: rows, n, k, transA: false, transB: true, a: x, aOffset: 0, lda: k, strideA: 0, b: w, bOffset: 0,
     ldb: k, strideB: 0, out, alpha: 1, beta: 0, bias });
 }
@@ -60,7 +61,7 @@ export function decoderStep(a: DecoderStepArgs): void {
     if (!(id >= 0 && (id + 1) * d <= a.embedding.length)) throw new Error(`decoderStep: token id ${id} is outside the embedding table`);
     for (let j = 0; j < d; j++) x[r * d + j] = Math.fround(a.embedding[id * d + j]! * scale) + a.positional[past * d + j]!;
   }
-  const mask = Float32Array.from(a.srcPad.subarray(0, rows * srcLen), (p) => (p !== 0 ? -Infinity : 0));
+  const mask = a.srcPad === null ? null : Float32Array.from(a.srcPad.subarray(0, rows * srcLen), (p) => (p !== 0 ? -Infinity : 0));
   const normed = new Float32Array(rows * d);
   const qkv = new Float32Array(rows * 3 * d);
   const attn = new Float32Array(rows * d);
@@ -91,12 +92,14 @@ export function decoderStep(a: DecoderStepArgs): void {
     attendAll(a, qkv, 3 * d, l.selfK, l.selfV, capacity, past + 1, null, attn);
     linearRows(attn, rows, d, l.selfOutW, d, l.selfOutB, y);
     close(l.norm1G, l.norm1B);
-    linearRows(input(l.norm2G, l.norm2B), rows, d, l.crossQW, d, l.crossQB, qkv);
-    attendAll(a, qkv, d, l.crossK, l.crossV, srcLen, srcLen, mask, attn);
-    linearRows(attn, rows, d, l.crossOutW, d, l.crossOutB, y);
-    close(l.norm2G, l.norm2B);
+    if (a.cross) { // encoder-decoder attention (absent from a decoder-only block)
+      linearRows(input(l.norm2G!, l.norm2B!), rows, d, l.crossQW!, d, l.crossQB, qkv);
+      attendAll(a, qkv, d, l.crossK!, l.crossV!, srcLen, srcLen, mask, attn);
+      linearRows(attn, rows, d, l.crossOutW!, d, l.crossOutB, y);
+      close(l.norm2G!, l.norm2B!);
+    }
     linearRows(input(l.norm3G, l.norm3B), rows, d, l.ff1W, dFF, l.ff1B, hidden);
-    unary(a.activation, hidden, hidden);
+    unary(a.activation === 'gelu-tanh' ? 'geluTanh' : a.activation, hidden, hidden);
     linearRows(hidden, rows, dFF, l.ff2W, d, l.ff2B, y);
     close(l.norm3G, l.norm3B);
   }
