@@ -718,8 +718,8 @@ test('decoderStep: log-probabilities and cache writes, post- and pre-LN, ReLU, G
   const n = nat(t);
   if (n === undefined) return;
   for (const [rows, past, normFirst, activation, finalNorm, cross] of [[1, 0, false, 'relu', true, true], [3, 4, true, 'gelu', false, true],
-    [40, 9, false, 'gelu', false, true], [40, 2, true, 'relu', true, true], [1, 6, true, 'gelu-tanh', true, false],
-    [3, 0, false, 'relu', false, false], [40, 5, true, 'gelu-tanh', true, false]] as const) {
+    [40, 9, false, 'gelu', false, true], [40, 2, true, 'relu', true, true], [1, 6, true, 'geluTanh', true, false],
+    [3, 0, false, 'relu', false, false], [40, 5, true, 'geluTanh', true, false]] as const) {
     const args = decoderStepArgs(rows, past, normFirst, activation, finalNorm, undefined, cross);
     const expected = cloneStepArgs(args);
     stepOnce(ts, expected);
@@ -747,7 +747,7 @@ test('decoderStep at sizes that split each product, the attention heads and a lo
   // one sentence splits over the threads in 256-column parts, and 1 and 16 rows. On one thread every product is
   // dnnl_sgemm's, whose sums round differently: layer 1's keys then differ by up to ~1.3e-5 relative.
   for (const [rows, normFirst, activation, cross] of [[1, false, 'relu', true], [1, true, 'gelu', true], [16, false, 'gelu', true],
-    [1, true, 'gelu-tanh', false], [16, true, 'gelu-tanh', false]] as const) {
+    [1, true, 'geluTanh', false], [16, true, 'geluTanh', false]] as const) {
     const args = decoderStepArgs(rows, 5, normFirst, activation, true, [64, 4, 128, 700, 7], cross);
     const expected = cloneStepArgs(args);
     stepOnce(ts, expected);

@@ -80,14 +80,17 @@ const float* sublayerInput(const VMath& vm, const DecoderDims& D, const float* x
   return s.in.data();
 }
 
-/** The FFN's activation (§3.3: ReLU; or the exact or GPT-2's tanh GELU), the elementwise kernel's scalar functions, over out[0, n). */
-void activate(const DecoderDims& D, float* out, int64_t n) {
+/**
+ * The FFN's activation (§3.3: ReLU; or the exact or GPT-2's tanh GELU) over out[0, n), in place, with the
+ * elementwise kernel's arithmetic: its scalar functions, and its vector loop for the tanh GELU.
+ */
+void activate(const VMath& vm, const DecoderDims& D, float* out, int64_t n) {
   switch (D.activation) {
+    case kGeluTanh:
+      vm.geluTanh(out, out, n);
+      return;
     case kGelu:
       for (int64_t i = 0; i < n; i++) out[i] = unaryF<kGelu>(out[i]);
-      return;
-    case kGeluTanh:
-      for (int64_t i = 0; i < n; i++) out[i] = unaryF<kGeluTanh>(out[i]);
       return;
     default:
       for (int64_t i = 0; i < n; i++) out[i] = unaryF<kRelu>(out[i]);
@@ -103,14 +106,14 @@ bool project(const VMath& vm, const DecoderDims& D, const float* x, int64_t k, c
              Scratch& s) {
   if (!omp_in_parallel()) {
     if (!linearRows(x, D.rows, k, w, n, bias, out)) return false;
-    if (act) activate(D, out, D.rows * n);
+    if (act) activate(vm, D, out, D.rows * n);
     return true;
   }
   int64_t j0, j1;
   teamColumns(n, &j0, &j1);
   if (j0 < j1) {
     vm.smallGemmNT({x, k, w, k, bias, out, n, D.rows, k, 1.0f, 0.0f}, j0, j1);
-    for (int64_t r = 0; act && r < D.rows; r++) activate(D, out + r * n + j0, j1 - j0);
+    for (int64_t r = 0; act && r < D.rows; r++) activate(vm, D, out + r * n + j0, j1 - j0);
   }
   teamBarrier(s);
   return true;

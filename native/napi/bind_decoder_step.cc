@@ -87,16 +87,13 @@ void readFields(const Reader& r, const LayerField<T> (&table)[N], const DecoderD
 }
 
 /**
- * The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, cross, activation, eps}),
- * checked. cross false: a decoder-only step, srcLen 0.
+ * The sizes and options ({rows, dModel, heads, dFF, vocab, srcLen, capacity, normFirst, cross, activation (a unary
+ * op code), eps}), checked. cross false: a decoder-only step, srcLen 0.
  */
 DecoderDims readDims(const Reader& r) {
   DecoderDims D{r.size("rows"), r.size("dModel"), r.size("heads"), 0, r.size("dFF"), r.size("vocab"), r.size("srcLen"),
-                0, r.size("capacity"), r.boolean("normFirst"), r.boolean("cross"), kRelu, r.number("eps")};
-  const std::string activation = r.text("activation");
-  if (activation == "gelu") D.activation = kGelu;
-  else if (activation == "gelu-tanh") D.activation = kGeluTanh;
-  else if (activation != "relu") r.fail("activation must be 'relu', 'gelu' or 'gelu-tanh'", true);
+                0, r.size("capacity"), r.boolean("normFirst"), r.boolean("cross"), r.op("activation", kUnaryOpCount), r.number("eps")};
+  if (D.activation != kRelu && D.activation != kGelu && D.activation != kGeluTanh) r.fail("activation must be relu, gelu or geluTanh", true);
   if (D.d < 1 || D.h < 1 || D.d % D.h != 0) r.fail("dModel must be a positive multiple of heads", true);
   if (D.ff < 1 || D.vocab < 1) r.fail("dFF and vocab must be positive", true);
   if (D.cross ? D.src < 1 : D.src != 0) r.fail(D.cross ? "srcLen must be positive" : "a decoder-only step (cross false) has srcLen 0", true);

@@ -299,9 +299,10 @@ export const DECODER_STEP_SUBLAYERS = ['selfAttention', 'crossAttention', 'feedF
  */
 export const DECODER_ONLY_STEP_SUBLAYERS = ['selfAttention', 'feedForward'] as const;
 
-/** The FFN activations the fused decoder step computes (nn/feedforward.ts's names). */
-export const DECODER_STEP_ACTIVATIONS = ['relu', 'gelu', 'gelu-tanh'] as const;
-export type DecoderStepActivation = (typeof DECODER_STEP_ACTIVATIONS)[number];
+/** The FFN activations the fused decoder step computes (nn/feedforward.ts's names), each as the unary op it runs. */
+export const DECODER_STEP_ACTIVATIONS = { 'relu': 'relu', 'gelu': 'gelu', 'gelu-tanh': 'geluTanh' } as const satisfies Record<string, UnaryOp>;
+/** The unary op of a decoder step's FFN activation, as the host kernels take it. */
+export type DecoderStepActivation = (typeof DECODER_STEP_ACTIVATIONS)[keyof typeof DECODER_STEP_ACTIVATIONS];
 
 /** Operands of FusedPaths.decoderStep; T is how a buffer operand is given (host kernels: typed arrays). */
 export interface DecoderStepArgs<T = Dense> {

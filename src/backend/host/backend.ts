@@ -4,7 +4,7 @@
 // so resident memory stays flat.
 
 import {
-  DECODER_ONLY_STEP_SUBLAYERS, DECODER_STEP_ACTIVATIONS, DECODER_STEP_SUBLAYERS, type Backend, type DecoderStepActivation, type BackendName, type DecoderStepArgs, type Dense, type DType, type FusedPath, type HeadPacked,
+  DECODER_ONLY_STEP_SUBLAYERS, DECODER_STEP_ACTIVATIONS, DECODER_STEP_SUBLAYERS, type Backend, type BackendName, type DecoderStepArgs, type Dense, type DType, type FusedPath, type HeadPacked,
   type HostArray, type HostArrayFor, type Strided,
 } from '../backend.js';
 import { sizeClass } from '../size-class.js';
@@ -92,7 +92,7 @@ function refusesDecoderStep(a: DecoderStepArgs): string | null {
   if (!a.layers.every((l) => crossFields(l).every((t) => (t !== null) === cross)) || (a.srcPad !== null) !== cross) {
     return cross ? 'encoder-decoder attention operands are missing' : 'a decoder-only step was given encoder-decoder attention operands';
   }
-  return (DECODER_STEP_ACTIVATIONS as readonly string[]).includes(a.activation) ? null : `activation '${a.activation}'`;
+  return Object.hasOwn(DECODER_STEP_ACTIVATIONS, a.activation) ? null : `activation '${a.activation}'`;
 }
 
 /** A nullable dense operand as the typed array from its offset. */
@@ -221,7 +221,7 @@ export function hostBackend(name: BackendName, k: HostKernels): Backend {
           const refused = refusesDecoderStep(a);
           if (refused !== null) throw new Error(`decoderStep: refuses these operands: ${refused}`);
           const step = k.bindDecoderStep({
-            ...a, activation: a.activation as DecoderStepActivation, cross: a.srcPad !== null, embedding: tail(a.embedding), positional: tail(a.positional),
+            ...a, activation: DECODER_STEP_ACTIVATIONS[a.activation as keyof typeof DECODER_STEP_ACTIVATIONS], cross: a.srcPad !== null, embedding: tail(a.embedding), positional: tail(a.positional),
             srcPad: tailOrNull(a.srcPad), generatorW: tail(a.generatorW), generatorB: tailOrNull(a.generatorB), out: tail(a.out),
             finalNorm: a.finalNorm === null ? null : { gamma: tail(a.finalNorm.gamma), beta: tail(a.finalNorm.beta) },
             layers: a.layers.map((l) => ({

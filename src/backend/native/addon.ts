@@ -60,7 +60,7 @@ export interface NativeAddon {
   attentionScores(args: AttentionScoresArgs): void;
   attentionBackward(args: AttentionBackwardArgs): void;
   /** Reads a decoder step's operands but the token's once; the result is opaque, for decoderStepRun. */
-  decoderStepBind(args: DecoderStepArgs): object;
+  decoderStepBind(args: Omit<DecoderStepArgs, 'activation'> & { activation: number }): object;
   decoderStepRun(args: DecoderStepToken & { step: object }): void;
 }
 

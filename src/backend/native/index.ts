@@ -58,7 +58,7 @@ export function loadNativeKernels(): HostKernels {
     attentionScores: (args) => n.attentionScores(args),
     attentionBackward: (args) => n.attentionBackward(args),
     bindDecoderStep: (args) => {
-      const step = n.decoderStepBind(args);
+      const step = n.decoderStepBind({ ...args, activation: unaryCode[args.activation] });
       return (token) => n.decoderStepRun({ step, past: token.past, ids: token.ids, out: token.out });
     },
   };

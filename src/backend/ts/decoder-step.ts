@@ -99,7 +99,7 @@ export function decoderStep(a: DecoderStepArgs): void {
       close(l.norm2G!, l.norm2B!);
     }
     linearRows(input(l.norm3G, l.norm3B), rows, d, l.ff1W, dFF, l.ff1B, hidden);
-    unary(a.activation === 'gelu-tanh' ? 'geluTanh' : a.activation, hidden, hidden);
+    unary(a.activation, hidden, hidden);
     linearRows(hidden, rows, dFF, l.ff2W, d, l.ff2B, y);
     close(l.norm3G, l.norm3B);
   }
