@@ -21,9 +21,10 @@ function runSide(command: string, args: string[], env: NodeJS.ProcessEnv, name: 
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Side;
 }
 
-/** Benchmarks both sides (torch when torchEnv is given) and prints a table, or JSON. */
-export function benchGpt2(opts: { threads: number; json: boolean; python: string; torchEnv: NodeJS.ProcessEnv | null; log: (s: string) => void }): void {
-  const spec: Gpt2Spec = { batch: 8, context: 128, warmup: 2, steps: 6, prompt: 64, newTokens: 128 };
+/** Benchmarks both sides (torch when torchEnv is given) and prints a table, or JSON; training 8 x 128 tokens unless told. */
+export function benchGpt2(opts: { threads: number; json: boolean; python: string; torchEnv: NodeJS.ProcessEnv | null; log: (s: string) => void;
+  batch?: number | undefined; context?: number | undefined; }): void {
+  const spec: Gpt2Spec = { batch: opts.batch ?? 8, context: opts.context ?? 128, warmup: 2, steps: 6, prompt: 64, newTokens: 128 };
   opts.log(`gpt2 124M: training ${spec.batch} x ${spec.context} tokens a step, generation of ${spec.newTokens} tokens after ${spec.prompt}, ${opts.threads} threads`);
   const ours = runSide(process.execPath, ['--import', 'tsx', join(HERE, 'gpt2-ours.ts'), JSON.stringify(spec)],
     { ...process.env, AIAYN_THREADS: String(opts.threads) }, 'ours');

@@ -5,7 +5,7 @@
 //
 // Usage: npm run bench:vs-torch [-- --config tiny|small|base[,..]] [--json] [--threads 2] [--steps K]
 //        [--rounds R] [--warmup W] [--decode [--decoder kv|recompute]]
-//        npm run bench:vs-torch -- --model gpt2 [--json] [--threads 2]   (GPT-2 124M: bench/gpt2.ts)
+//        npm run bench:vs-torch -- --model gpt2 [--batch 8 --context 128] [--json] [--threads 2]   (GPT-2 124M: bench/gpt2.ts)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,6 +34,8 @@ const DECODE_BATCHES = [1, 16];
 interface Options {
   configs: string[]; json: boolean; threads: number; decode: boolean; decoder: 'kv' | 'recompute'; model?: 'gpt2';
   steps?: number; rounds?: number; warmup?: number;
+  /** GPT-2's training shape (--model gpt2 only): sequences a step and tokens a sequence. */
+  batch?: number; context?: number;
 }
 
 /** Parses argv; throws on unknown flags or configs. */
@@ -57,6 +59,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--steps') o.steps = v.count();
     else if (flag === '--rounds') o.rounds = v.count();
     else if (flag === '--warmup') o.warmup = v.count();
+    else if (flag === '--batch') o.batch = v.count();
+    else if (flag === '--context') o.context = v.count();
     else return false;
     return true;
   });
@@ -214,7 +218,12 @@ async function main(): Promise<void> {
   const log = (s: string): void => { process.stderr.write(s + '\n'); };
   const torch = torchAvailable();
   if (!torch.ok) log(`PyTorch is not available (${PYTHON} -c 'import torch': ${torch.why}); printing our side only`);
-  if (o.model === 'gpt2') { benchGpt2({ threads: o.threads, json: o.json, python: PYTHON, torchEnv: torch.ok ? torchEnv(o.threads) : null, log }); return; }
+  if ((o.batch !== undefined || o.context !== undefined) && o.model !== 'gpt2') throw new Error('--batch and --context go with --model gpt2');
+  if (o.context !== undefined && o.context > 1024) throw new Error(`--context: GPT-2 has 1024 positions, got ${o.context}`);
+  if (o.model === 'gpt2') {
+    benchGpt2({ threads: o.threads, json: o.json, python: PYTHON, torchEnv: torch.ok ? torchEnv(o.threads) : null, log, batch: o.batch, context: o.context });
+    return;
+  }
   if (o.decode) {
     const results: DecodeResult[] = [];
     for (const c of o.configs) results.push(...await benchDecode(SPECS[c]!, o, torch.ok, log));

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { BINARY_OPS, UNARY_OPS } from '../src/backend/backend.js';
+import { BINARY_OPS, REDUCE_OPS, UNARY_OPS } from '../src/backend/backend.js';
 import type { AttentionBackwardArgs, HostKernels as Backend, DecoderStepArgs, GemmArgs, HeadPacked, Strided } from '../src/backend/host/kernels.js';
 import { loadNativeAddon, loadNativeKernels } from '../src/backend/native/index.js';
 import { tsKernels as ts } from '../src/backend/ts/index.js';
@@ -149,14 +149,20 @@ test('where: strided condition and branches', (t) => {
   }
 });
 
-test('reduce (sum, max) and argmax over [outer, n, inner], every vector variant', (t) => {
+test('reduce (sum, max, sumSquares) and argmax over [outer, n, inner], every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 1000], [1, 40_000, 1], [2, 1, 33], [1000, 33, 1]];
+  // [1, 300_000, 1]: one long row, which the native sums split over the threads in pieces
+  const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 1000], [1, 40_000, 1], [1, 300_000, 1], [2, 1, 33], [1000, 33, 1]];
   eachSimd((variant) => { for (const [outer, len, inner] of dims) {
     const x = randn(outer * len * inner, -2, 2, 16);
-    if (x.length > 3) x[3] = NaN;
-    for (const op of ['sum', 'max'] as const) {
+    if (x.length > 3 && len !== 300_000) x[3] = NaN;
+    if (outer === 1 && inner === 1) { // the oracle's sum of squares against the plain definition
+      const want = new Float32Array(1);
+      ts.reduce('sumSquares', x, 1, len, 1, want);
+      assert.equal(want[0], Math.fround(x.reduce((s, v) => s + v * v, 0)), `ts sumSquares of ${len}`);
+    }
+    for (const op of REDUCE_OPS) {
       const want = new Float32Array(outer * inner);
       const got = new Float32Array(outer * inner);
       ts.reduce(op, x, outer, len, inner, want);
@@ -635,8 +641,19 @@ test('adam and adamw steps with bias correction, every vector variant', (t) => {
 test('attentionScores and attentionBackward over head-packed projections, masks and dropout bits, every vector variant', (t) => {
   const n = nat(t);
   if (n === undefined) return;
-  // [batch, heads, tq, tk, dK, dV]: odd sizes, tq != tk, vector tails, tiny's and small's head shapes.
-  for (const [batch, heads, tq, tk, dK, dV] of [[1, 1, 1, 1, 1, 1], [2, 3, 7, 5, 3, 5], [3, 2, 17, 33, 20, 16], [4, 4, 24, 24, 32, 32], [2, 4, 32, 32, 64, 64]] as const) {
+  // [batch, heads, tq, tk, dK, dV]: odd sizes, tq != tk, vector tails, tiny's and small's head shapes, and sizes
+  // that split the native kernel's blocks of 32 query rows and keys.
+  const shapes = [[1, 1, 1, 1, 1, 1], [2, 3, 7, 5, 3, 5], [3, 2, 17, 33, 20, 16], [4, 4, 24, 24, 32, 32], [2, 4, 32, 32, 64, 64],
+    [3, 2, 45, 70, 16, 16], [2, 2, 70, 70, 64, 64]] as const;
+  // Random hidden keys; and causal (the tq queries are the last of the tk positions) with batch entry b's last 3 b keys
+  // padded, where the native kernel stops each row's products at its last visible key (rows that see no key give NaN).
+  const masks = {
+    random: (): number => (rand() < 0.2 ? -Infinity : 0),
+    'causal, padded keys': (b: number, i: number, j: number, tq: number, tk: number): number => (j > tk - tq + i || j >= tk - 3 * b ? -Infinity : 0),
+    // rows that see short and long prefixes in turn (limits that rise and fall within a block)
+    staggered: (b: number, i: number, j: number, _tq: number, tk: number): number => (j > (i * 37 + b * 5) % tk ? -Infinity : 0),
+  };
+  for (const [[batch, heads, tq, tk, dK, dV], [maskName, hidden]] of shapes.flatMap((s) => Object.entries(masks).map((m) => [s, m] as const))) {
     // q (B, tq, width) with a spare first column; k and v side by side in one (B, tk, ·) projection.
     const qW = 1 + heads * dK;
     const kvW = heads * (dK + dV);
@@ -645,7 +662,7 @@ test('attentionScores and attentionBackward over head-packed projections, masks 
     const kp: HeadPacked = { data: kvData, offset: 0, rowStride: kvW, col: 0 };
     const vp: HeadPacked = { data: kvData, offset: 0, rowStride: kvW, col: heads * dK };
     const shape = [batch, heads, tq, tk];
-    const maskData = Float32Array.from({ length: batch * tq * tk }, () => (rand() < 0.2 ? -Infinity : 0));
+    const maskData = Float32Array.from({ length: batch * tq * tk }, (_, e) => hidden(Math.floor(e / (tq * tk)), Math.floor(e / tk) % tq, e % tk, tq, tk));
     const mask: Strided = { data: maskData, offset: 0, strides: [tq * tk, 0, tk, 1] }; // broadcast over heads
     const weights = batch * heads * tq * tk;
     const dims = { batch, heads, tq, tk, dK, dV, scale: 1 / Math.sqrt(dK) };
@@ -661,7 +678,7 @@ test('attentionScores and attentionBackward over head-packed projections, masks 
       be.attentionBackward(args);
       return [dq, dkv];
     };
-    const what = `attention ${shape.join('x')} dK ${dK} dV ${dV}`;
+    const what = `attention ${shape.join('x')} dK ${dK} dV ${dV} mask ${maskName}`;
     for (const dropped of [true, false]) {
       const want = grads(ts, dropped);
       eachSimd((variant) => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, linearCrossEntropy, logSoftmax, packedAttention, matmul, maskedFill, softmax, split, stack, tensor, tidy, where,
+  Rng, addLayerNorm, concat, crossEntropy, dropout, embedding, layerNorm, linear, linearCrossEntropy, logSoftmax, packedAttention, matmul, maskedFill, softmax, split, stack, sumSquares, tensor, tidy, where,
   type Tensor,
 } from '../src/tensor/index.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -90,6 +90,9 @@ const reduceCases: Case[] = [
   ['sum axis 1 of a transposed view', {
     leaves: [{ shape: [4, 3, 2] }], via: 'sum',
     ours: ([x]) => x!.transpose(0, 2).sum(1), ref: ([x]) => R.sum(R.transpose(x!, 0, 2), [1], false),
+  }],
+  ['sumSquares of a transposed view', {
+    leaves: [{ shape: [3, 5] }], ours: ([x]) => sumSquares(x!.transpose(0, 1)), ref: ([x]) => R.sum(R.map(x!, (v) => v * v), [0, 1], false),
   }],
   ['mean all', { leaves: [{ shape: [3, 4] }], ours: ([x]) => x!.mean(), ref: ([x]) => R.mean(x!, [0, 1], false) }],
   ['mean axis 1 keepdim of an expanded view', {

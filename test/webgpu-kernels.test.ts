@@ -200,7 +200,7 @@ test('where: strided condition and branches', async (t) => {
   }
 });
 
-test('reduce (sum, max) and argmax over [outer, n, inner]: ties, NaN, -inf rows, long rows', async (t) => {
+test('reduce (sum, max, sumSquares) and argmax over [outer, n, inner]: ties, NaN, -inf rows, long rows', async (t) => {
   for (const g of rowDevs(t)) {
     const dims: Array<[number, number, number]> = [[1, 1, 1], [7, 33, 1], [3, 1000, 7], [33, 7, 100], [1, 100_003, 1], [2, 1, 33], [1000, 33, 1]];
     for (const [outer, n, inner] of dims) {
@@ -209,13 +209,16 @@ test('reduce (sum, max) and argmax over [outer, n, inner]: ties, NaN, -inf rows,
       const x = twin(g, data);
       const sum = twin(g, new Float32Array(outer * inner));
       const max = twin(g, new Float32Array(outer * inner));
+      const squares = twin(g, new Float32Array(outer * inner));
       const arg = twin(g, new Int32Array(outer * inner));
       both(g, (b, h) => {
         b.reduce('sum', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(sum), offset: 0 });
+        b.reduce('sumSquares', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(squares), offset: 0 });
         b.reduce('max', { buf: h(x), offset: 2 }, outer, n, inner, { buf: h(max), offset: 0 });
         b.argmax({ buf: h(x), offset: 2 }, outer, n, inner, { buf: h(arg), offset: 0 });
       });
       await closeOnDevice(g, sum, `sum [${outer},${n},${inner}]`, 1e-5, 2 * Math.sqrt(n));
+      await closeOnDevice(g, squares, `sumSquares [${outer},${n},${inner}]`, 1e-5);
       await closeOnDevice(g, max, `max [${outer},${n},${inner}]`, 0);
       await closeOnDevice(g, arg, `argmax [${outer},${n},${inner}]`, 0);
     }

@@ -1,6 +1,7 @@
 // Scaled dot-product attention over head-packed projections (src/backend/ts/attention.ts, eq. 1, §3.2.1): the
 // weights softmax(scale Q K^T + mask) in one pass per query row, and all of dQ, dK, dV in one pass per (batch,
-// head) pair, reading and writing the heads where the projections hold them.
+// head) pair, reading and writing the heads where the projections hold them. Keys past a query row's last visible
+// one (a causal mask's upper triangle, right padding) have weight exactly 0, and the products stop there.
 #pragma once
 
 #include <cstdint>

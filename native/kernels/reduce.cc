@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/parallel.h"
 #include "simd/vmath.h"
@@ -26,24 +27,62 @@ void maxBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* out)
   for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
 }
 
-/** Sums each contiguous row of x [outer, n] (the inner == 1 case) with a vectorised double accumulator. */
+/** Sum of squares over j of x[o, j, i0:i0+len] into out[o, i0:i0+len], accumulated in double. */
+void sumSquaresBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* out) {
+  double acc[kBlock] = {};
+  for (int64_t j = 0; j < n; j++) {
+    const float* row = x + j * inner;
+    for (int64_t i = 0; i < len; i++) acc[i] += static_cast<double>(row[i]) * row[i];
+  }
+  for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
+}
+
+/** The sum (or sum of squares) of n contiguous floats with a vectorised double accumulator. */
+template <bool SQUARES>
+double rowSum(const float* x, int64_t n) {
+  double acc = 0.0;
+  if (SQUARES) {
+#pragma omp simd reduction(+ : acc)
+    for (int64_t j = 0; j < n; j++) acc += static_cast<double>(x[j]) * x[j];
+  } else {
+#pragma omp simd reduction(+ : acc)
+    for (int64_t j = 0; j < n; j++) acc += x[j];
+  }
+  return acc;
+}
+
+/** Floats of a long row summed as one piece: a single row splits over the threads in pieces of this size. */
+constexpr int64_t kRowPiece = 1 << 16;
+
+/**
+ * Sums (or sums of squares) of each contiguous row of x [outer, n] (the inner == 1 case), in double. Rows spread
+ * over the threads; a single long row (a whole gradient's sum of squares) splits into fixed pieces summed in order,
+ * the same total at any thread count.
+ */
+template <bool SQUARES>
 void sumRows(const float* x, int64_t outer, int64_t n, float* out) {
+  if (outer == 1 && n >= 2 * kRowPiece) {
+    const int64_t pieces = (n + kRowPiece - 1) / kRowPiece;
+    std::vector<double> part(static_cast<size_t>(pieces));
+    parallelIf(true, [&] {
+#pragma omp for schedule(static) nowait
+      for (int64_t c = 0; c < pieces; c++) part[c] = rowSum<SQUARES>(x + c * kRowPiece, std::min(kRowPiece, n - c * kRowPiece));
+    });
+    double total = 0.0;
+    for (const double v : part) total += v;
+    out[0] = static_cast<float>(total);
+    return;
+  }
   parallelIf(outer * n >= kParallelGrain && outer > 1, [&] {
 #pragma omp for schedule(static) nowait
-    for (int64_t o = 0; o < outer; o++) {
-      const float* row = x + o * n;
-      double acc = 0.0;
-#pragma omp simd reduction(+ : acc)
-      for (int64_t j = 0; j < n; j++) acc += row[j];
-      out[o] = static_cast<float>(acc);
-    }
+    for (int64_t o = 0; o < outer; o++) out[o] = static_cast<float>(rowSum<SQUARES>(x + o * n, n));
   });
 }
 
-/** Sum or max over n of x [outer, n, inner], threaded over (outer, inner block) pairs. */
-template <bool SUM>
+/** Sum, max or sum of squares over n of x [outer, n, inner], threaded over (outer, inner block) pairs. */
+template <int OP>
 void reduceAll(const float* x, int64_t outer, int64_t n, int64_t inner, float* out) {
-  if (SUM && inner == 1) return sumRows(x, outer, n, out);
+  if (OP != kMax && inner == 1) return sumRows<OP == kSumSquares>(x, outer, n, out);
   const int64_t blocks = (inner + kBlock - 1) / kBlock;
   const VMath& vm = vmath();
   parallelIf(outer * n * inner >= kParallelGrain && outer * blocks > 1, [&] {
@@ -52,8 +91,11 @@ void reduceAll(const float* x, int64_t outer, int64_t n, int64_t inner, float* o
       for (int64_t bl = 0; bl < blocks; bl++) {
         const int64_t i0 = bl * kBlock;
         const int64_t len = inner - i0 < kBlock ? inner - i0 : kBlock;
-        if (SUM) vm.sumColumns(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
-        else maxBlock(x + o * n * inner + i0, n, inner, len, out + o * inner + i0);
+        const float* xo = x + o * n * inner + i0;
+        float* oo = out + o * inner + i0;
+        if (OP == kSum) vm.sumColumns(xo, n, inner, len, oo);
+        else if (OP == kSumSquares) sumSquaresBlock(xo, n, inner, len, oo);
+        else maxBlock(xo, n, inner, len, oo);
       }
     }
   });
@@ -62,8 +104,9 @@ void reduceAll(const float* x, int64_t outer, int64_t n, int64_t inner, float* o
 }  // namespace
 
 void reduce(const ReduceArgs& g) {
-  if (g.op == kSum) reduceAll<true>(g.in.x, g.in.outer, g.in.n, g.in.inner, g.out);
-  else reduceAll<false>(g.in.x, g.in.outer, g.in.n, g.in.inner, g.out);
+  if (g.op == kSum) reduceAll<kSum>(g.in.x, g.in.outer, g.in.n, g.in.inner, g.out);
+  else if (g.op == kSumSquares) reduceAll<kSumSquares>(g.in.x, g.in.outer, g.in.n, g.in.inner, g.out);
+  else reduceAll<kMax>(g.in.x, g.in.outer, g.in.n, g.in.inner, g.out);
 }
 
 void argmax(const ArgmaxArgs& g) {

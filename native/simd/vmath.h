@@ -96,12 +96,18 @@ struct VMath {
 };
 
 /**
- * Floats of scratch an AttentionPair needs: a transposed K or V (rows padded to 16), the scores or dP of every
- * query row (padded likewise), the weights after dropout, and the gathered rows: K (scores); Q, K, V, dOut (backward).
+ * The leading dimension of an AttentionPair's rows of tk scores in scratch: whole 16-float vectors and one more, so
+ * that rows never lie a multiple of 4 KB apart (at tk = 1024 they would share a few cache sets and evict one another
+ * when a product walks down a column).
+ */
+inline int64_t attentionLd(int64_t tk) { return (tk + 15) / 16 * 16 + 16; }
+
+/**
+ * Floats of scratch an AttentionPair needs: a transposed K or V, the scores or dP of every query row, the weights
+ * after dropout (rows of attentionLd each), and the gathered rows: K (scores); Q, K, V, dOut (backward).
  */
 inline int64_t attentionScratch(int64_t tq, int64_t tk, int64_t dK, int64_t dV) {
-  const int64_t np = (tk + 15) / 16 * 16;
-  return ((dK > dV ? dK : dV) + tq) * np + tq * tk + (tq + tk) * dK + tq * dV;
+  return ((dK > dV ? dK : dV) + 2 * tq) * attentionLd(tk) + (tq + tk) * dK + tq * dV;
 }
 
 /**

@@ -10,7 +10,7 @@ export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
   neg, exp, log, sqrt, tanh, relu, sigmoid, abs, gelu, where, maskedFill, full,
 } from './ops/elementwise.js';
-export { sum, mean, max, argmax } from './ops/reduce.js';
+export { sum, sumSquares, mean, max, argmax } from './ops/reduce.js';
 export { reshape, transpose, permute, slice, expand, unsqueeze, squeeze, contiguous, concat, split, stack } from './ops/shape.js';
 export { matmul, linear } from './ops/matmul.js';
 export { packedAttention, type PackedAttentionOptions, type PackedHeads } from './ops/attention.js';

@@ -5,14 +5,14 @@
 import { noGrad } from '../tensor/autograd.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { add } from '../tensor/ops/elementwise.js';
-import { sum } from '../tensor/ops/reduce.js';
+import { sumSquares } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** The global L2 norm of the gradients of `params` seen as one vector (one reduction per gradient, one read). */
+/** The global L2 norm of the gradients of `params` seen as one vector (one sum of squares per gradient, one read). */
 export async function gradNorm(params: Iterable<Tensor>): Promise<number> {
   const grads = [...params].map((p) => p.grad).filter((g): g is Tensor => g !== null && !g.isDisposed);
   if (grads.length === 0) return 0;
-  const squares = tidy(() => noGrad(() => grads.map((g) => sum(g.mul(g))).reduce((a, b) => add(a, b))));
+  const squares = tidy(() => noGrad(() => grads.map((g) => sumSquares(g)).reduce((a, b) => add(a, b))));
   const total = await squares.itemAsync();
   squares.dispose();
   return Math.sqrt(total);

@@ -2,15 +2,16 @@
 
 import type { ReduceOp } from '../host/kernels.js';
 
-/** Sum or max over n; accumulates in float64. */
+/** Sum, max or sum of squares over n; sums accumulate in float64. */
 export function reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       let p = o * n * inner + i;
-      let acc = op === 'sum' ? 0 : -Infinity;
+      let acc = op === 'max' ? -Infinity : 0;
       for (let j = 0; j < n; j++, p += inner) {
         const v = x[p]!;
         if (op === 'sum') acc += v;
+        else if (op === 'sumSquares') acc += v * v;
         else if (v > acc || Number.isNaN(v)) acc = v;
       }
       out[o * inner + i] = acc;

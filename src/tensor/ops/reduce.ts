@@ -1,4 +1,4 @@
-// Reductions over axes, with keepdim: sum, mean, max (values) and argmax (int32 indices).
+// Reductions over axes, with keepdim: sum, mean, max (values) and argmax (int32 indices); and sumSquares over all.
 
 import { getBackend } from '../../backend/index.js';
 import { record } from '../autograd.js';
@@ -42,6 +42,16 @@ export function sum(input: Tensor, axes?: number | number[], keepdim = false): T
   if (out === x) out = x.contiguous();
   const result = out.reshape(reducedShape(x.shape, list, keepdim));
   return record(result, 'sum', [x], (g) => [g.reshape(reducedShape(x.shape, list, true)).expand(x.shape)]);
+}
+
+/** The sum of the squares of all elements, a scalar, in one read (no squares stored): a squared L2 norm. */
+export function sumSquares(input: Tensor): Tensor {
+  const x = asTensor(input, 'sumSquares');
+  const c = x.contiguous();
+  const out = Tensor.empty([]);
+  getBackend().reduce('sumSquares', c.dense('sumSquares'), 1, c.size, 1, out.dense());
+  if (c !== x) c.dispose();
+  return record(out, 'sumSquares', [x], (g) => [mul(x, mul(g, 2))]);
 }
 
 /** Mean over axes (all by default). */

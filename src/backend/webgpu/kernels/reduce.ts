@@ -1,5 +1,5 @@
 // Reductions of the WebGPU backend over the middle axis of [outer, n, inner], mirroring src/backend/ts/reduce.ts:
-// sum, max (NaN propagates) and argmax (first index wins ties, NaN never wins). inner = 1 (rows): one team of
+// sum, sum of squares, max (NaN propagates) and argmax (first index wins ties, NaN never wins). inner = 1 (rows): one team of
 // threads per row reduces (rows.ts); otherwise one thread per output walks n (reads coalesced across inner).
 
 import type { Dense, ReduceOp } from '../../backend.js';
@@ -14,8 +14,9 @@ const PARAMS = paramLayout({ outer: 'u32', n: 'u32', inner: 'u32', offX: 'u32', 
 export function reduce(rt: Runtime, a: { op: ReduceOp; x: Dense; outer: number; n: number; inner: number; out: Dense }): void {
   const outputs = a.outer * a.inner;
   if (outputs === 0) return;
-  const init = a.op === 'sum' ? '0.0' : '-inf()';
-  const step = a.op === 'sum' ? 'acc + v' : 'select(acc, v, v > acc || is_nan(v))';
+  const init = a.op === 'max' ? '-inf()' : '0.0';
+  const step = { sum: 'acc + v', sumSquares: 'acc + v * v', max: 'select(acc, v, v > acc || is_nan(v))' }[a.op];
+  const combine = a.op === 'max' ? 'row_max' : 'row_sum'; // a team's partial sums of squares add up as sums
   const bufs = `${storage(1, 'xs', 'array<f32>')}${storage(2, 'out', 'array<f32>')}`;
   const values = { outer: a.outer, n: a.n, inner: a.inner, offX: a.x.offset, offOut: a.out.offset };
   const buffers = [gpuBuffer(a.x.buf), gpuBuffer(a.out.buf)];
@@ -29,7 +30,7 @@ export function reduce(rt: Runtime, a: { op: ReduceOp; x: Dense; outer: number; 
   let base = p.offX + row * p.n;
   var acc = ${init};
   for (var j = lane; j < p.n; j += lanes) { let v = xs[base + j]; acc = ${step}; }
-  let r = row_${a.op}(acc, lane);
+  let r = ${combine}(acc, lane);
   if (lane == 0u) { out[p.offOut + row] = r; }
 }`,
     }));
