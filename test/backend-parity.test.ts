@@ -160,7 +160,7 @@ test('reduce (sum, max, sumSquares) and argmax over [outer, n, inner], every vec
     if (outer === 1 && inner === 1) { // the oracle's sum of squares against the plain definition
       const want = new Float32Array(1);
       ts.reduce('sumSquares', x, 1, len, 1, want);
-      assert.equal(want[0], Math.fround(x.reduce((s, v) => s + v * v, 0)), `ts sumSquares of ${len}`);
+      assert.equal(want[0], Math.fround(x.reduce((s, v) => s + Math.fround(v * v), 0)), `ts sumSquares of ${len}`);
     }
     for (const op of REDUCE_OPS) {
       const want = new Float32Array(outer * inner);

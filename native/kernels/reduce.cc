@@ -27,23 +27,23 @@ void maxBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* out)
   for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
 }
 
-/** Sum of squares over j of x[o, j, i0:i0+len] into out[o, i0:i0+len], accumulated in double. */
+/** Sum of squares (each in float, as the ts oracle) over j of x[o, j, i0:i0+len] into out[o, i0:i0+len], in double. */
 void sumSquaresBlock(const float* x, int64_t n, int64_t inner, int64_t len, float* out) {
   double acc[kBlock] = {};
   for (int64_t j = 0; j < n; j++) {
     const float* row = x + j * inner;
-    for (int64_t i = 0; i < len; i++) acc[i] += static_cast<double>(row[i]) * row[i];
+    for (int64_t i = 0; i < len; i++) acc[i] += static_cast<double>(row[i] * row[i]);
   }
   for (int64_t i = 0; i < len; i++) out[i] = static_cast<float>(acc[i]);
 }
 
-/** The sum (or sum of squares) of n contiguous floats with a vectorised double accumulator. */
+/** The sum (or sum of squares, each square in float) of n contiguous floats with a vectorised double accumulator. */
 template <bool SQUARES>
 double rowSum(const float* x, int64_t n) {
   double acc = 0.0;
   if (SQUARES) {
 #pragma omp simd reduction(+ : acc)
-    for (int64_t j = 0; j < n; j++) acc += static_cast<double>(x[j]) * x[j];
+    for (int64_t j = 0; j < n; j++) acc += static_cast<double>(x[j] * x[j]);
   } else {
 #pragma omp simd reduction(+ : acc)
     for (int64_t j = 0; j < n; j++) acc += x[j];

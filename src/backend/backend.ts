@@ -25,7 +25,7 @@ export type HostArray = Float32Array | Int32Array;
 export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'geluTanh', 'abs'] as const;
 /** Elementwise functions of two arguments (comparisons give 1 or 0). */
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
-/** Reductions along one axis (sumSquares: the sum of the squares, one read, for gradient norms). */
+/** Reductions along one axis (sumSquares: the sum of the squares, each in float32, in one read: gradient norms). */
 export const REDUCE_OPS = ['sum', 'max', 'sumSquares'] as const;
 /** The optional fused fast paths (see FusedPaths). */
 export const FUSED_PATHS = ['addLayerNorm', 'reluDropout', 'linearCrossEntropy', 'packedAttention', 'decoderStep'] as const;

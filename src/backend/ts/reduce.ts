@@ -2,7 +2,7 @@
 
 import type { ReduceOp } from '../host/kernels.js';
 
-/** Sum, max or sum of squares over n; sums accumulate in float64. */
+/** Sum, max or sum of squares (each square rounded to float32) over n; sums accumulate in float64. */
 export function reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, inner: number, out: Float32Array): void {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
@@ -11,7 +11,7 @@ export function reduce(op: ReduceOp, x: Float32Array, outer: number, n: number, 
       for (let j = 0; j < n; j++, p += inner) {
         const v = x[p]!;
         if (op === 'sum') acc += v;
-        else if (op === 'sumSquares') acc += v * v;
+        else if (op === 'sumSquares') acc += Math.fround(v * v); // each square in float32, as torch's norm takes it
         else if (v > acc || Number.isNaN(v)) acc = v;
       }
       out[o * inner + i] = acc;
