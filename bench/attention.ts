@@ -28,7 +28,7 @@ function time(mask: ReturnType<typeof causalMask> | undefined, reps: number): { 
 }
 const causal = causalMask(T);
 for (const [name, mask] of [['causal', causal], ['none', undefined]] as const) {
-  time(mask, 1);
+  time(mask, 0); // warm-up, outside the profile
   const probe = process.argv.includes('--profile') ? instrument(getBackend()) : null;
   const t = time(mask, 5);
   probe?.restore();

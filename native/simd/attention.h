@@ -82,10 +82,10 @@ inline int64_t trailingRun(const float* x, int64_t n, float value) {
 inline int64_t maskLimit(const AttentionPair& a, int64_t i) {
   if (a.mask == nullptr) return a.tk;
   const float* m = a.mask + i * a.maskRow;
-  const int64_t n = a.maskCol == 1 ? trailingRun(m, a.tk, -__builtin_inff()) : a.tk;
-  int64_t k = n;
-  while (k > 0 && m[(k - 1) * a.maskCol] == -__builtin_inff()) k--;
-  return k == 0 ? a.tk : k;
+  int64_t n = a.tk;
+  if (a.maskCol == 1) n = trailingRun(m, n, -__builtin_inff());
+  else while (n > 0 && m[(n - 1) * a.maskCol] == -__builtin_inff()) n--;
+  return n == 0 ? a.tk : n;
 }
 
 /** The backward's limits from the weights: one past the last nonzero weight of the row (tk when there is none). */
